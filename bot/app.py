@@ -1,0 +1,100 @@
+"""`build_application`: the whole bot at a glance — settings, persistence, every handler, jobs."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from telegram import Update
+from telegram.constants import ParseMode
+from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults, TypeHandler
+
+from bot import activity, home, language, profile, registration, roles
+from bot.config import Settings
+from bot.context import BotContext, ForkomApplication, PerUserUpdateProcessor
+from bot.errors import on_error
+from bot.menu import refresh_commands, set_default_commands
+from bot.persistence import DatabasePersistence
+from storage import db as storage_db
+from storage import regions
+from storage.db import Database
+
+__all__ = ["build_application", "prepare_database"]
+
+log = logging.getLogger(__name__)
+
+
+def prepare_database(settings: Settings, database: Database | None = None) -> Database:
+    """Migrate and load the region data (idempotent): a fresh machine needs nothing else."""
+    storage_db.upgrade(settings.database_url)
+    database = database or Database(settings.database_url)
+    with database.session() as session:
+        regions.load_regions(session)
+        if regions.get_region(session, settings.forum_area) is None:
+            raise SystemExit(
+                f"FORUM_AREA {settings.forum_area!r} is not a known region code "
+                "(see storage/data/regions.csv, e.g. 64 or 64.74)"
+            )
+    return database
+
+
+async def _post_init(application: Application) -> None:  # type: ignore[type-arg]
+    app: ForkomApplication = application  # type: ignore[assignment]
+    await set_default_commands(app.bot)
+    from bot.auth import identify
+
+    for admin_id in app.settings.admin_ids:
+        await refresh_commands(app.bot, identify(app.database, app.settings, admin_id), "id")
+    if app.job_queue is not None:
+        app.job_queue.run_repeating(
+            registration.sweep_expired,
+            interval=timedelta(minutes=1),
+            first=timedelta(seconds=5),
+            name="registration-sweep",
+        )
+    for service in app.services.values():
+        start = getattr(service, "start", None)
+        if start is not None:
+            await start()
+
+
+async def _post_stop(application: Application) -> None:  # type: ignore[type-arg]
+    app: ForkomApplication = application  # type: ignore[assignment]
+    for service in app.services.values():
+        stop = getattr(service, "stop", None)
+        if stop is not None:
+            await stop()
+
+
+def build_application(settings: Settings, database: Database | None = None) -> ForkomApplication:
+    """Build the bot: one readable place with every handler, in order, and its group."""
+    database = database or Database(settings.database_url)
+    builder = (
+        ApplicationBuilder()
+        .application_class(ForkomApplication, kwargs={"settings": settings, "database": database})
+        .token(settings.token)
+        .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=settings.timezone))
+        .context_types(ContextTypes(context=BotContext))
+        .persistence(DatabasePersistence(database))
+        .concurrent_updates(PerUserUpdateProcessor())
+        .post_init(_post_init)
+        .post_stop(_post_stop)
+    )
+    if settings.base_url:
+        builder = builder.base_url(settings.base_url).base_file_url(settings.base_file_url or "")
+    app: ForkomApplication = builder.build()  # type: ignore[assignment]
+
+    # Before anything else: who is this, which language, are they reachable again.
+    app.add_handler(TypeHandler(Update, activity.track_user), group=-100)
+
+    # Conversations first, so their states see the user's input before plain commands do.
+    app.add_handler(registration.conversation(settings.conversation_timeout))
+    app.add_handlers(roles.handlers())
+    app.add_handlers(profile.handlers())
+    app.add_handlers(language.handlers())
+    app.add_handlers(home.handlers())
+
+    # After everything: persist conversation state now, not at the next interval.
+    app.add_handler(TypeHandler(Update, activity.flush_persistence), group=100)
+    app.add_error_handler(on_error)  # type: ignore[arg-type]
+    return app

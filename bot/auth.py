@@ -1,0 +1,77 @@
+"""Who is asking: official, coordinator (with scopes) or cadre — checked on the server, always.
+
+Callback data and command arguments are never trusted: every privileged handler asks
+`identify()` and checks the target region against the caller's scopes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from bot.config import Settings
+from storage import people, roles
+from storage.db import Database
+from storage.people import CadreInfo
+from storage.regions import in_scope
+
+__all__ = ["Identity", "Role", "identify"]
+
+
+class Role(StrEnum):
+    GUEST = "guest"
+    CADRE = "cadre"
+    COORDINATOR = "coordinator"
+    OFFICIAL = "official"
+
+
+@dataclass(frozen=True)
+class Identity:
+    """A user's roles and the region scopes they may act on."""
+
+    user_id: int
+    is_official: bool
+    coordinator_scopes: tuple[str, ...] = ()
+    cadre: CadreInfo | None = None
+    forum_area: str = "64"
+    roles: frozenset[Role] = field(default_factory=frozenset)
+
+    @property
+    def is_coordinator(self) -> bool:
+        return bool(self.coordinator_scopes)
+
+    @property
+    def is_privileged(self) -> bool:
+        return self.is_official or self.is_coordinator
+
+    @property
+    def scopes(self) -> tuple[str, ...]:
+        """Regions this user may address or read (officials: the whole forum area)."""
+        if self.is_official:
+            return (self.forum_area,)
+        return self.coordinator_scopes
+
+    def may_act_on(self, code: str) -> bool:
+        return any(in_scope(code, scope) for scope in self.scopes)
+
+
+def identify(database: Database, settings: Settings, user_id: int) -> Identity:
+    with database.session() as session:
+        scopes = tuple(roles.coordinator_scopes(session, user_id))
+        cadre = people.get_cadre(session, user_id)
+    is_official = settings.is_admin(user_id)
+    role_set = {Role.GUEST}
+    if cadre:
+        role_set.add(Role.CADRE)
+    if scopes:
+        role_set.add(Role.COORDINATOR)
+    if is_official:
+        role_set.add(Role.OFFICIAL)
+    return Identity(
+        user_id=user_id,
+        is_official=is_official,
+        coordinator_scopes=scopes,
+        cadre=cadre,
+        forum_area=settings.forum_area,
+        roles=frozenset(role_set),
+    )

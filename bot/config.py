@@ -1,0 +1,228 @@
+"""Typed settings, read once from the environment (and `.env`) and validated at start.
+
+Everything else receives a `Settings` object; nothing reads `os.environ` on its own, so a
+misconfiguration is reported once, in one clear line, before the bot touches Telegram.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from datetime import time, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from dotenv import load_dotenv
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+__all__ = ["ConfigError", "Settings", "load_settings", "normalise_database_url"]
+
+DEFAULT_DATABASE_URL = "sqlite:///forkom.db"
+_TOKEN_RE = re.compile(r"^\d{1,20}:[A-Za-z0-9_-]{1,100}$")
+_AREA_RE = re.compile(r"^\d{2}(\.\d{2}(\.\d{2}(\.\d{4})?)?)?$")
+_HHMM_RE = re.compile(r"^(\d{1,2})[:.](\d{2})$")
+
+
+class ConfigError(Exception):
+    """A setting is missing or malformed; the message says which and how to fix it."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """All runtime settings of the bot."""
+
+    token: str
+    database_url: str = DEFAULT_DATABASE_URL
+    api_base_url: str | None = None
+    forum_area: str = "64"
+    admin_ids: frozenset[int] = frozenset()
+    timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Asia/Makassar"))
+    error_chat_id: int | None = None
+    conversation_timeout: timedelta = timedelta(minutes=30)
+    invite_ttl: timedelta = timedelta(hours=72)
+    media_dir: Path = Path("media")
+    feature_channel_id: int | str | None = None
+    broadcast_rate: float = 25.0
+    paid_broadcast: bool = False
+    quiet_hours: tuple[time, time] | None = (time(21, 0), time(6, 0))
+    reminder_grace: timedelta = timedelta(hours=6)
+
+    @property
+    def base_url(self) -> str | None:
+        """PTB `base_url` (the token is appended by PTB)."""
+        return self.api_base_url
+
+    @property
+    def base_file_url(self) -> str | None:
+        """PTB `base_file_url`, derived from the API base URL as `…/file/bot`."""
+        if not self.api_base_url:
+            return None
+        root = self.api_base_url.rstrip("/")
+        if root.endswith("/bot"):
+            root = root[: -len("/bot")]
+        return f"{root}/file/bot"
+
+    def is_admin(self, user_id: int) -> bool:
+        return user_id in self.admin_ids
+
+
+def normalise_database_url(url: str) -> str:
+    """Accept the common spellings of a PostgreSQL URL and route them to psycopg 3."""
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://") :]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://") :]
+    return url
+
+
+def _database_url(raw: str | None) -> str:
+    url = normalise_database_url((raw or "").strip() or DEFAULT_DATABASE_URL)
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise ConfigError(
+            f"DATABASE_URL is malformed ({url!r}); use e.g. sqlite:///forkom.db or "
+            "postgresql+psycopg://user:password@host:5432/dbname"
+        ) from None
+    if parsed.get_backend_name() not in {"sqlite", "postgresql"}:
+        raise ConfigError(
+            f"DATABASE_URL uses an unsupported database ({parsed.get_backend_name()!r}); "
+            "use sqlite:///… or postgresql+psycopg://…"
+        )
+    if parsed.get_backend_name() == "postgresql" and parsed.get_driver_name() != "psycopg":
+        raise ConfigError(
+            "DATABASE_URL for PostgreSQL must use the psycopg driver: postgresql+psycopg://…"
+        )
+    return url
+
+
+def _admin_ids(raw: str | None) -> frozenset[int]:
+    ids: set[int] = set()
+    for part in (raw or "").replace(";", ",").split(","):
+        part = part.strip()
+        if not part:
+            continue
+        if not part.lstrip("-").isdigit():
+            raise ConfigError(
+                f"ADMIN_IDS must be comma-separated numeric Telegram user ids; {part!r} is not a number"
+            )
+        ids.add(int(part))
+    return frozenset(ids)
+
+
+def _positive_number(name: str, raw: str | None, default: float) -> float:
+    if raw is None or not raw.strip():
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number, got {raw!r}") from None
+    if value <= 0:
+        raise ConfigError(f"{name} must be greater than zero, got {raw!r}")
+    return value
+
+
+def _hhmm(name: str, raw: str) -> time:
+    match = _HHMM_RE.match(raw.strip())
+    if not match or int(match[1]) > 23 or int(match[2]) > 59:
+        raise ConfigError(f"{name} must be a time range like 21:00-06:00, got {raw!r}")
+    return time(int(match[1]), int(match[2]))
+
+
+def _quiet_hours(raw: str | None) -> tuple[time, time] | None:
+    if raw is None:
+        return (time(21, 0), time(6, 0))
+    raw = raw.strip()
+    if raw.lower() in {"", "off", "none", "0"}:
+        return None
+    start, sep, end = raw.partition("-")
+    if not sep:
+        raise ConfigError(f"QUIET_HOURS must look like 21:00-06:00 (or 'off'), got {raw!r}")
+    return (_hhmm("QUIET_HOURS", start), _hhmm("QUIET_HOURS", end))
+
+
+def _bool(raw: str | None) -> bool:
+    return (raw or "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _chat_id(name: str, raw: str | None) -> int | None:
+    if raw is None or not raw.strip():
+        return None
+    try:
+        return int(raw.strip())
+    except ValueError:
+        raise ConfigError(f"{name} must be a numeric chat id, got {raw!r}") from None
+
+
+def load_settings(
+    env: dict[str, str] | None = None, *, require_token: bool = True, dotenv: bool = True
+) -> Settings:
+    """Build `Settings` from `env` (default: the process environment plus `.env`)."""
+    if env is None:
+        if dotenv:
+            load_dotenv(override=False)
+        env = dict(os.environ)
+
+    token = (env.get("TELEGRAM_BOT_TOKEN") or "").strip()
+    if require_token and not token:
+        raise ConfigError(
+            "TELEGRAM_BOT_TOKEN is not set: get a token from @BotFather and put it in .env "
+            "or the environment"
+        )
+    if token and not _TOKEN_RE.match(token):
+        raise ConfigError(
+            "TELEGRAM_BOT_TOKEN is malformed: it should look like 123456789:AAE… as given by @BotFather"
+        )
+
+    area = (env.get("FORUM_AREA") or "64").strip()
+    if not _AREA_RE.match(area):
+        raise ConfigError(
+            f"FORUM_AREA must be a Kemendagri region code like 64 or 64.74, got {area!r}"
+        )
+
+    tz_name = (env.get("TIMEZONE") or "Asia/Makassar").strip()
+    try:
+        tz = ZoneInfo(tz_name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(
+            f"TIMEZONE {tz_name!r} is not a known IANA time zone (e.g. Asia/Makassar)"
+        ) from None
+
+    base_url = (env.get("TELEGRAM_API_BASE_URL") or "").strip() or None
+    if base_url and not base_url.startswith(("http://", "https://")):
+        raise ConfigError(
+            f"TELEGRAM_API_BASE_URL must start with http:// or https://, got {base_url!r}"
+        )
+
+    feature_channel = (env.get("FEATURE_CHANNEL_ID") or "").strip() or None
+    channel: int | str | None = feature_channel
+    if feature_channel and feature_channel.lstrip("-").isdigit():
+        channel = int(feature_channel)
+
+    return Settings(
+        token=token,
+        database_url=_database_url(env.get("DATABASE_URL")),
+        api_base_url=base_url,
+        forum_area=area,
+        admin_ids=_admin_ids(env.get("ADMIN_IDS")),
+        timezone=tz,
+        error_chat_id=_chat_id("ERROR_CHAT_ID", env.get("ERROR_CHAT_ID")),
+        conversation_timeout=timedelta(
+            minutes=_positive_number(
+                "CONVERSATION_TIMEOUT_MINUTES", env.get("CONVERSATION_TIMEOUT_MINUTES"), 30
+            )
+        ),
+        invite_ttl=timedelta(
+            hours=_positive_number("INVITE_TTL_HOURS", env.get("INVITE_TTL_HOURS"), 72)
+        ),
+        media_dir=Path((env.get("MEDIA_DIR") or "media").strip()),
+        feature_channel_id=channel,
+        broadcast_rate=_positive_number("BROADCAST_RATE", env.get("BROADCAST_RATE"), 25),
+        paid_broadcast=_bool(env.get("PAID_BROADCAST")),
+        quiet_hours=_quiet_hours(env.get("QUIET_HOURS")),
+        reminder_grace=timedelta(
+            hours=_positive_number("REMINDER_GRACE_HOURS", env.get("REMINDER_GRACE_HOURS"), 6)
+        ),
+    )

@@ -1,0 +1,48 @@
+"""The main menu and help: what each role can do, shown after registration and on /menu."""
+
+from __future__ import annotations
+
+from telegram import ReplyKeyboardRemove, Update
+from telegram.ext import CommandHandler
+
+from bot.auth import identify
+from bot.context import BotContext
+from bot.i18n import t
+from bot.menu import main_menu_text, refresh_commands
+
+__all__ = ["handlers", "send_main_menu"]
+
+
+async def send_main_menu(
+    update: Update,
+    context: BotContext,
+    *,
+    greeting: str | None = None,
+    remove_keyboard: bool = False,
+) -> None:
+    """Show the main menu of the user's roles and make their command menu match it."""
+    user = update.effective_user
+    chat = update.effective_chat
+    if user is None or chat is None:
+        return
+    identity = identify(context.db, context.settings, user.id)
+    text = main_menu_text(identity, context.lang)
+    if greeting:
+        text = f"{greeting}\n\n{text}"
+    await chat.send_message(text, reply_markup=ReplyKeyboardRemove() if remove_keyboard else None)
+    await refresh_commands(context.bot, identity, context.lang)
+
+
+async def menu_command(update: Update, context: BotContext) -> None:
+    await send_main_menu(update, context)
+
+
+async def help_command(update: Update, context: BotContext) -> None:
+    await send_main_menu(update, context, greeting=t("menu.help_intro", context.lang))
+
+
+def handlers() -> list:  # type: ignore[type-arg]
+    return [
+        CommandHandler("menu", menu_command),
+        CommandHandler(["bantuan", "help"], help_command),
+    ]

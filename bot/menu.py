@@ -1,0 +1,89 @@
+"""The command menu each role sees (`set_my_commands` per chat) and the main-menu text.
+
+Every feature adds its commands to `COMMANDS` here, so the menus, `/bantuan` and the main
+menu are all derived from one list.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from telegram import BotCommand, BotCommandScopeChat, BotCommandScopeDefault
+from telegram.error import TelegramError
+
+from bot.auth import Identity, Role
+from bot.i18n import LANGUAGES, t
+
+__all__ = ["COMMANDS", "CommandSpec", "commands_for", "main_menu_text", "refresh_commands"]
+
+log = logging.getLogger(__name__)
+GUEST, CADRE, COORD, OFFICIAL = Role.GUEST, Role.CADRE, Role.COORDINATOR, Role.OFFICIAL
+
+
+@dataclass(frozen=True)
+class CommandSpec:
+    """A command, the catalog key of its description, and the roles that see it."""
+
+    command: str
+    key: str
+    roles: frozenset[Role]
+    hidden_for: frozenset[Role] = frozenset()
+
+
+def _spec(command: str, *roles: Role, hidden_for: tuple[Role, ...] = ()) -> CommandSpec:
+    return CommandSpec(command, f"menu.cmd.{command}", frozenset(roles), frozenset(hidden_for))
+
+
+COMMANDS: list[CommandSpec] = [
+    _spec("start", GUEST, hidden_for=(CADRE,)),
+    _spec("menu", CADRE, COORD, OFFICIAL),
+    _spec("profil", CADRE),
+    _spec("berhenti", CADRE),
+    _spec("mulai", CADRE),
+    _spec("undang", OFFICIAL),
+    _spec("koordinator", OFFICIAL),
+    _spec("bahasa", GUEST, CADRE, COORD, OFFICIAL),
+    _spec("hapus_data", CADRE),
+    _spec("bantuan", GUEST, CADRE, COORD, OFFICIAL),
+    _spec("batal", GUEST, CADRE, COORD, OFFICIAL),
+]
+
+
+def commands_for(roles: frozenset[Role]) -> list[CommandSpec]:
+    """Commands visible to someone with these roles, in menu order."""
+    visible = []
+    for spec in COMMANDS:
+        if spec.roles & roles and not (spec.hidden_for & roles):
+            visible.append(spec)
+    return visible
+
+
+def main_menu_text(identity: Identity, lang: str) -> str:
+    lines = [t("menu.title", lang)]
+    for spec in commands_for(identity.roles):
+        if spec.command in {"start", "menu", "batal"}:
+            continue
+        lines.append(f"/{spec.command} — {t(spec.key, lang)}")
+    return "\n".join(lines)
+
+
+async def set_default_commands(bot) -> None:  # type: ignore[no-untyped-def]
+    """The menu of people the bot knows nothing about yet (and per language)."""
+    guest = commands_for(frozenset({Role.GUEST}))
+    for lang in LANGUAGES:
+        commands = [BotCommand(s.command, t(s.key, lang)) for s in guest]
+        await bot.set_my_commands(
+            commands,
+            scope=BotCommandScopeDefault(),
+            language_code=None if lang == "id" else lang,
+        )
+
+
+async def refresh_commands(bot, identity: Identity, lang: str) -> None:  # type: ignore[no-untyped-def]
+    """Give this user's private chat the command menu of their roles (best effort)."""
+    commands = [BotCommand(s.command, t(s.key, lang)) for s in commands_for(identity.roles)]
+    try:
+        await bot.set_my_commands(commands, scope=BotCommandScopeChat(identity.user_id))
+    except TelegramError as exc:  # a menu is a convenience; never fail the action for it
+        log.warning("could not set commands for %s: %s", identity.user_id, exc)

@@ -1,0 +1,96 @@
+"""A PTB persistence class backed by our own database (no pickle files).
+
+Conversation states are what make a registration resume at the same step after a restart;
+they are written right after each update (see `bot.app`), not only every `update_interval`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from telegram.ext import BasePersistence, PersistenceInput
+from telegram.ext._utils.types import ConversationDict, ConversationKey
+
+from storage import botstate
+from storage.db import Database
+
+__all__ = ["DatabasePersistence"]
+
+
+class DatabasePersistence(BasePersistence[dict[str, Any], dict[str, Any], dict[str, Any]]):
+    """Stores conversations, user_data, chat_data and bot_data as JSON rows."""
+
+    def __init__(self, database: Database, update_interval: float = 5) -> None:
+        super().__init__(
+            store_data=PersistenceInput(
+                bot_data=True, chat_data=True, user_data=True, callback_data=False
+            ),
+            update_interval=update_interval,
+        )
+        self.database = database
+
+    async def get_user_data(self) -> dict[int, dict[str, Any]]:
+        with self.database.session() as session:
+            return {int(k): v for k, v in botstate.load_states(session, "user").items()}
+
+    async def get_chat_data(self) -> dict[int, dict[str, Any]]:
+        with self.database.session() as session:
+            return {int(k): v for k, v in botstate.load_states(session, "chat").items()}
+
+    async def get_bot_data(self) -> dict[str, Any]:
+        with self.database.session() as session:
+            return botstate.load_states(session, "bot").get("bot", {})
+
+    async def get_callback_data(self) -> None:
+        return None
+
+    async def get_conversations(self, name: str) -> ConversationDict:
+        with self.database.session() as session:
+            return botstate.load_conversations(session, name)
+
+    async def update_conversation(
+        self, name: str, key: ConversationKey, new_state: object | None
+    ) -> None:
+        with self.database.session() as session:
+            botstate.save_conversation(session, name, tuple(key), new_state)
+
+    async def update_user_data(self, user_id: int, data: dict[str, Any]) -> None:
+        with self.database.session() as session:
+            if data:
+                botstate.save_state(session, "user", str(user_id), data)
+            else:
+                botstate.delete_state(session, "user", str(user_id))
+
+    async def update_chat_data(self, chat_id: int, data: dict[str, Any]) -> None:
+        with self.database.session() as session:
+            if data:
+                botstate.save_state(session, "chat", str(chat_id), data)
+            else:
+                botstate.delete_state(session, "chat", str(chat_id))
+
+    async def update_bot_data(self, data: dict[str, Any]) -> None:
+        with self.database.session() as session:
+            botstate.save_state(session, "bot", "bot", data)
+
+    async def update_callback_data(self, data: Any) -> None:  # pragma: no cover - disabled
+        return None
+
+    async def drop_chat_data(self, chat_id: int) -> None:
+        with self.database.session() as session:
+            botstate.delete_state(session, "chat", str(chat_id))
+
+    async def drop_user_data(self, user_id: int) -> None:
+        with self.database.session() as session:
+            botstate.delete_state(session, "user", str(user_id))
+
+    async def refresh_user_data(self, user_id: int, user_data: dict[str, Any]) -> None:
+        return None
+
+    async def refresh_chat_data(self, chat_id: int, chat_data: dict[str, Any]) -> None:
+        return None
+
+    async def refresh_bot_data(self, bot_data: dict[str, Any]) -> None:
+        return None
+
+    async def flush(self) -> None:
+        return None

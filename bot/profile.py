@@ -1,0 +1,108 @@
+"""A cadre's own data: /profil (view, edit), /berhenti and /mulai, /hapus_data (UU PDP)."""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import CallbackQueryHandler, CommandHandler
+
+from bot.auth import identify
+from bot.context import BotContext
+from bot.i18n import t
+from bot.menu import refresh_commands
+from bot.registration import institution_label
+from bot.ui import keyboard, show
+from storage import botstate, people
+from storage.regions import region_path_name
+
+__all__ = ["handlers"]
+
+
+async def _not_registered(update: Update, context: BotContext) -> None:
+    await show(update, t("profile.not_registered", context.lang), edit=False)
+
+
+async def show_profile(update: Update, context: BotContext) -> None:
+    user = update.effective_user
+    assert user is not None
+    lang = context.lang
+    with context.db.session() as session:
+        cadre = people.get_cadre(session, user.id)
+        region = region_path_name(session, cadre.village_code) if cadre else ""
+    if cadre is None:
+        await _not_registered(update, context)
+        return
+    text = t(
+        "profile.view",
+        lang,
+        name=cadre.full_name,
+        phone=cadre.phone,
+        region=region,
+        institution=institution_label(cadre.institution, cadre.institution_other, lang),
+        broadcasts=t(
+            "profile.broadcasts_on" if cadre.receive_broadcasts else "profile.broadcasts_off", lang
+        ),
+    )
+    await show(update, text, keyboard([[(t("profile.edit", lang), "prof:edit")]]), edit=False)
+
+
+async def _set_broadcasts(update: Update, context: BotContext, receive: bool) -> None:
+    user = update.effective_user
+    assert user is not None
+    with context.db.session() as session:
+        ok = people.set_receive_broadcasts(session, user.id, receive)
+    if not ok:
+        await _not_registered(update, context)
+        return
+    await show(
+        update, t("profile.resumed" if receive else "profile.stopped", context.lang), edit=False
+    )
+
+
+async def stop_broadcasts(update: Update, context: BotContext) -> None:
+    await _set_broadcasts(update, context, False)
+
+
+async def resume_broadcasts(update: Update, context: BotContext) -> None:
+    await _set_broadcasts(update, context, True)
+
+
+async def ask_delete(update: Update, context: BotContext) -> None:
+    user = update.effective_user
+    assert user is not None
+    lang = context.lang
+    with context.db.session() as session:
+        cadre = people.get_cadre(session, user.id)
+    if cadre is None:
+        await _not_registered(update, context)
+        return
+    markup = keyboard([[(t("delete.yes", lang), "del:yes")], [(t("delete.no", lang), "del:no")]])
+    await show(update, t("delete.confirm", lang), markup, edit=False)
+
+
+async def on_delete_answer(update: Update, context: BotContext) -> None:
+    query = update.callback_query
+    user = update.effective_user
+    assert query is not None and user is not None
+    await query.answer()
+    if query.data != "del:yes":
+        await show(update, t("delete.kept", context.lang))
+        return
+    with context.db.session() as session:
+        existed = people.delete_personal_data(session, user.id)
+        botstate.delete_state(session, "user", str(user.id))
+        botstate.delete_conversations_of(session, user.id)
+    context.user_data.clear() if context.user_data is not None else None
+    await show(update, t("delete.done" if existed else "profile.not_registered", context.lang))
+    await refresh_commands(
+        context.bot, identify(context.db, context.settings, user.id), context.lang
+    )
+
+
+def handlers() -> list:  # type: ignore[type-arg]
+    return [
+        CommandHandler(["profil", "profile"], show_profile),
+        CommandHandler("berhenti", stop_broadcasts),
+        CommandHandler("mulai", resume_broadcasts),
+        CommandHandler("hapus_data", ask_delete),
+        CallbackQueryHandler(on_delete_answer, pattern=r"^del:(yes|no)$"),
+    ]

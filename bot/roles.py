@@ -1,0 +1,227 @@
+"""Coordinator invites, the coordinator list and revocation — officials only.
+
+An official picks a scope, gets a one-time deep link that expires, and whoever opens it
+becomes coordinator of that scope. Every action is checked against `ADMIN_IDS` on the server
+and written to the audit log.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC
+
+from telegram import Update
+from telegram.ext import CallbackQueryHandler, CommandHandler
+
+from bot import region_picker
+from bot.auth import identify
+from bot.context import BotContext
+from bot.i18n import language_for, t
+from bot.menu import refresh_commands
+from bot.region_picker import PickerState, StaleButton
+from bot.ui import keyboard, show
+from storage import people, roles
+from storage.regions import in_scope, region_path_name
+from storage.roles import InviteResult
+
+__all__ = ["handlers", "redeem_invite"]
+
+PICKER_KEY = "invite_picker"
+
+
+def _is_official(update: Update, context: BotContext) -> bool:
+    return update.effective_user is not None and context.settings.is_admin(update.effective_user.id)
+
+
+async def _refuse(update: Update, context: BotContext) -> None:
+    if update.callback_query:
+        await update.callback_query.answer(t("roles.not_allowed", context.lang), show_alert=True)
+        return
+    await show(update, t("roles.not_allowed", context.lang), edit=False)
+
+
+async def _render_invite_picker(
+    update: Update, context: BotContext, state: PickerState, edit: bool
+) -> None:
+    with context.db.session() as session:
+        text, markup, _ = region_picker.render(
+            session,
+            state,
+            prefix="inv",
+            lang=context.lang,
+            title=t("roles.invite_pick", context.lang),
+            allow_pick_node=True,
+            back_exits=False,
+        )
+    await show(update, text, markup, edit=edit)  # type: ignore[arg-type]
+
+
+async def invite_command(update: Update, context: BotContext) -> None:
+    if not _is_official(update, context):
+        await _refuse(update, context)
+        return
+    state = PickerState(root=context.settings.forum_area, node=context.settings.forum_area)
+    assert context.user_data is not None
+    context.user_data[PICKER_KEY] = state.to_dict()
+    await _render_invite_picker(update, context, state, edit=False)
+
+
+async def invite_picker_button(update: Update, context: BotContext) -> None:
+    query = update.callback_query
+    assert query is not None and query.data is not None and update.effective_user is not None
+    if not _is_official(update, context):
+        await _refuse(update, context)
+        return
+    assert context.user_data is not None
+    saved = context.user_data.get(PICKER_KEY)
+    if not saved:
+        await query.answer(t("common.stale_button", context.lang))
+        return
+    _, action, arg = [*query.data.split(":", 2), "", ""][:3]
+    state = PickerState.from_dict(saved)
+    try:
+        with context.db.session() as session:
+            outcome = region_picker.apply_callback(session, state, action, arg, "village")
+    except StaleButton:
+        await query.answer(t("common.stale_button", context.lang))
+        return
+    await query.answer()
+    if outcome.exited:
+        return
+    if outcome.picked is None:
+        context.user_data[PICKER_KEY] = outcome.state.to_dict()
+        await _render_invite_picker(update, context, outcome.state, edit=True)
+        return
+    scope = outcome.picked
+    if not in_scope(scope, context.settings.forum_area):  # never trust the keyboard
+        await _refuse(update, context)
+        return
+    context.user_data.pop(PICKER_KEY, None)
+    with context.db.session() as session:
+        invite = roles.create_invite(
+            session, scope, update.effective_user.id, context.settings.invite_ttl
+        )
+        scope_name = region_path_name(session, scope)
+    link = f"https://t.me/{context.bot.username}?start=inv_{invite.code}"
+    expires = invite.expires_at.replace(tzinfo=UTC).astimezone(context.settings.timezone)
+    await show(
+        update,
+        t(
+            "roles.invite_created",
+            context.lang,
+            scope=scope_name,
+            link=link,
+            expires=expires.strftime("%d/%m/%Y %H.%M"),
+        ),
+    )
+
+
+async def redeem_invite(update: Update, context: BotContext, code: str) -> None:
+    """`/start inv_<code>`: become coordinator of the invite's scope (once, before expiry)."""
+    user = update.effective_user
+    assert user is not None
+    with context.db.session() as session:
+        result, scope = roles.redeem_invite(session, code, user.id, user.full_name)
+        scope_name = region_path_name(session, scope) if scope else ""
+    key = {
+        InviteResult.OK: "roles.invite_ok",
+        InviteResult.ALREADY: "roles.invite_already",
+        InviteResult.USED: "roles.invite_used",
+        InviteResult.EXPIRED: "roles.invite_expired",
+        InviteResult.UNKNOWN: "roles.invite_unknown",
+    }[result]
+    await show(update, t(key, context.lang, scope=scope_name), edit=False)
+    if result is InviteResult.OK:
+        from bot.home import send_main_menu
+
+        await send_main_menu(update, context)
+
+
+async def list_coordinators(update: Update, context: BotContext) -> None:
+    if not _is_official(update, context):
+        await _refuse(update, context)
+        return
+    lang = context.lang
+    with context.db.session() as session:
+        items = roles.list_coordinators(session, context.settings.forum_area)
+        named = [(c, region_path_name(session, c.scope_code)) for c in items]
+    if not named:
+        await show(update, t("roles.no_coordinators", lang), edit=False)
+        return
+    lines = [t("roles.list_title", lang)]
+    rows = []
+    for number, (coord, scope) in enumerate(named, start=1):
+        lines.append(t("roles.list_item", lang, n=number, name=coord.display_name, scope=scope))
+        rows.append(
+            [
+                (
+                    t("roles.revoke_button", lang, n=number, name=coord.display_name[:24]),
+                    f"crd:rv:{coord.id}",
+                )
+            ]
+        )
+    await show(update, "\n".join(lines), keyboard(rows), edit=False)
+
+
+async def revoke_button(update: Update, context: BotContext) -> None:
+    query = update.callback_query
+    assert query is not None and query.data is not None and update.effective_user is not None
+    if not _is_official(update, context):
+        await _refuse(update, context)
+        return
+    lang = context.lang
+    _, action, arg = [*query.data.split(":", 2), "", ""][:3]
+    if not arg.isdigit():
+        await query.answer(t("common.stale_button", lang))
+        return
+    coordinator_id = int(arg)
+    if action == "rv":
+        await query.answer()
+        with context.db.session() as session:
+            match = [c for c in roles.list_coordinators(session) if c.id == coordinator_id]
+            scope = region_path_name(session, match[0].scope_code) if match else ""
+        if not match:
+            await show(update, t("roles.revoke_gone", lang))
+            return
+        markup = keyboard(
+            [
+                [
+                    (t("roles.revoke_yes", lang), f"crd:ry:{coordinator_id}"),
+                    (t("common.cancel", lang), "crd:no:0"),
+                ]
+            ]
+        )
+        await show(
+            update, t("roles.revoke_confirm", lang, name=match[0].display_name, scope=scope), markup
+        )
+        return
+    if action == "no":
+        await query.answer()
+        await show(update, t("roles.revoke_cancelled", lang))
+        return
+    if action != "ry":
+        await query.answer(t("common.stale_button", lang))
+        return
+    await query.answer()
+    with context.db.session() as session:
+        revoked = roles.revoke_coordinator(session, coordinator_id, update.effective_user.id)
+        scope = region_path_name(session, revoked.scope_code) if revoked else ""
+    if revoked is None:
+        await show(update, t("roles.revoke_gone", lang))
+        return
+    await show(update, t("roles.revoked", lang, name=revoked.display_name, scope=scope))
+    with context.db.session() as session:
+        chosen, telegram = people.user_language(session, revoked.telegram_id)
+    await refresh_commands(
+        context.bot,
+        identify(context.db, context.settings, revoked.telegram_id),
+        language_for(chosen, telegram),
+    )
+
+
+def handlers() -> list:  # type: ignore[type-arg]
+    return [
+        CommandHandler("undang", invite_command),
+        CallbackQueryHandler(invite_picker_button, pattern=r"^inv:[rpba]:"),
+        CommandHandler("koordinator", list_coordinators),
+        CallbackQueryHandler(revoke_button, pattern=r"^crd:"),
+    ]

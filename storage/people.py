@@ -1,0 +1,208 @@
+"""People: users who talk to the bot, registered cadres, and their registration drafts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, update
+from sqlmodel import Session, select
+
+from storage.models import AppUser, Cadre, Draft, utcnow
+
+__all__ = [
+    "CadreInfo",
+    "delete_draft",
+    "delete_personal_data",
+    "expired_drafts",
+    "get_cadre",
+    "get_draft",
+    "mark_unreachable",
+    "save_cadre",
+    "save_draft",
+    "set_language",
+    "set_receive_broadcasts",
+    "touch_user",
+    "user_language",
+]
+
+_SEEN_RESOLUTION = timedelta(minutes=1)
+
+
+@dataclass(frozen=True)
+class CadreInfo:
+    telegram_id: int
+    full_name: str
+    phone: str
+    village_code: str
+    institution: str
+    institution_other: str | None
+    receive_broadcasts: bool
+    registered_at: datetime
+
+    @classmethod
+    def of(cls, row: Cadre) -> CadreInfo:
+        return cls(
+            row.telegram_id,
+            row.full_name,
+            row.phone,
+            row.village_code,
+            row.institution,
+            row.institution_other,
+            row.receive_broadcasts,
+            row.registered_at,
+        )
+
+
+def touch_user(
+    session: Session, telegram_id: int, telegram_language: str | None, now: datetime | None = None
+) -> tuple[str | None, str | None]:
+    """Record that the user is here (activity, reachability); returns (chosen, telegram) language.
+
+    Writing is skipped when nothing changed within a minute, so every update costs one read.
+    """
+    now = now or utcnow()
+    user = session.get(AppUser, telegram_id)
+    if user is None:
+        user = AppUser(
+            telegram_id=telegram_id, telegram_language=telegram_language, last_seen_at=now
+        )
+        session.add(user)
+        return None, telegram_language
+    stale = now - user.last_seen_at >= _SEEN_RESOLUTION
+    if (
+        stale
+        or user.unreachable_since is not None
+        or (telegram_language and user.telegram_language != telegram_language)
+    ):
+        user.last_seen_at = now
+        user.unreachable_since = None
+        if telegram_language:
+            user.telegram_language = telegram_language
+        session.add(user)
+    return user.language, user.telegram_language
+
+
+def user_language(session: Session, telegram_id: int) -> tuple[str | None, str | None]:
+    user = session.get(AppUser, telegram_id)
+    return (user.language, user.telegram_language) if user else (None, None)
+
+
+def set_language(session: Session, telegram_id: int, language: str) -> None:
+    user = session.get(AppUser, telegram_id) or AppUser(telegram_id=telegram_id)
+    user.language = language
+    session.add(user)
+
+
+def mark_unreachable(session: Session, telegram_id: int, when: datetime | None = None) -> None:
+    """The user blocked the bot (403): later audiences skip them until they write again."""
+    session.exec(
+        update(AppUser)
+        .where(AppUser.telegram_id == telegram_id)  # type: ignore[arg-type]
+        .values(unreachable_since=when or utcnow())
+    )
+
+
+def get_cadre(session: Session, telegram_id: int) -> CadreInfo | None:
+    row = session.exec(select(Cadre).where(Cadre.telegram_id == telegram_id)).first()
+    return CadreInfo.of(row) if row else None
+
+
+def save_cadre(
+    session: Session,
+    telegram_id: int,
+    *,
+    full_name: str,
+    phone: str,
+    village_code: str,
+    institution: str,
+    institution_other: str | None,
+) -> tuple[CadreInfo, bool]:
+    """Create or update the cadre; returns (cadre, created)."""
+    now = utcnow()
+    row = session.exec(select(Cadre).where(Cadre.telegram_id == telegram_id)).first()
+    created = row is None
+    if row is None:
+        row = Cadre(
+            telegram_id=telegram_id,
+            full_name=full_name,
+            phone=phone,
+            village_code=village_code,
+            institution=institution,
+            institution_other=institution_other,
+            consent_at=now,
+            registered_at=now,
+            updated_at=now,
+        )
+    else:
+        row.full_name = full_name
+        row.phone = phone
+        row.village_code = village_code
+        row.institution = institution
+        row.institution_other = institution_other
+        row.updated_at = now
+    session.add(row)
+    session.flush()
+    return CadreInfo.of(row), created
+
+
+def set_receive_broadcasts(session: Session, telegram_id: int, receive: bool) -> bool:
+    """Opt the cadre in or out of broadcasts; False if they are not registered."""
+    row = session.exec(select(Cadre).where(Cadre.telegram_id == telegram_id)).first()
+    if row is None:
+        return False
+    row.receive_broadcasts = receive
+    row.updated_at = utcnow()
+    session.add(row)
+    return True
+
+
+def delete_personal_data(session: Session, telegram_id: int) -> bool:
+    """Erase the cadre's personal data (UU PDP): profile, drafts, preferences.
+
+    Rows of other features that point at the cadre must not block this: they are anonymised
+    by their own `ON DELETE SET NULL` foreign keys.
+    """
+    existed = (
+        session.exec(select(Cadre).where(Cadre.telegram_id == telegram_id)).first() is not None
+    )
+    session.exec(delete(Cadre).where(Cadre.telegram_id == telegram_id))  # type: ignore[arg-type]
+    session.exec(delete(Draft).where(Draft.telegram_id == telegram_id))  # type: ignore[arg-type]
+    user = session.get(AppUser, telegram_id)
+    if user is not None:
+        user.language = None
+        session.add(user)
+    return existed
+
+
+def get_draft(
+    session: Session, telegram_id: int, kind: str
+) -> tuple[dict[str, Any], datetime] | None:
+    row = session.get(Draft, (telegram_id, kind))
+    return (dict(row.data), row.updated_at) if row else None
+
+
+def save_draft(session: Session, telegram_id: int, kind: str, data: dict[str, Any]) -> None:
+    row = session.get(Draft, (telegram_id, kind))
+    if row is None:
+        row = Draft(telegram_id=telegram_id, kind=kind, data=data, updated_at=utcnow())
+    else:
+        row.data = dict(data)
+        row.updated_at = utcnow()
+    session.add(row)
+
+
+def delete_draft(session: Session, telegram_id: int, kind: str) -> bool:
+    row = session.get(Draft, (telegram_id, kind))
+    if row is None:
+        return False
+    session.delete(row)
+    return True
+
+
+def expired_drafts(session: Session, kind: str, older_than: datetime) -> list[int]:
+    rows = session.exec(
+        select(Draft.telegram_id).where(Draft.kind == kind, Draft.updated_at < older_than)
+    ).all()
+    return list(rows)

@@ -1,0 +1,79 @@
+"""Reusable user journeys and data seeding for end-to-end tests of every feature."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from storage import people, roles
+from tests.auxil.runner import BotRunner
+
+BONTANG_BARAT = "64.74.03"
+BONTANG_UTARA = "64.74.01"
+BONTANG_SELATAN = "64.74.02"
+
+
+async def register_via_chat(
+    user: Any,
+    *,
+    name: str = "Siti Aminah",
+    kecamatan: str = "Bontang Barat",
+    kelurahan: str = "Kanaan",
+    institution: str = "PKK",
+    phone: str | None = None,
+) -> None:
+    """Register `user` the way a cadre does: /start, consent, name, contact, picker, save."""
+    await user.send_text("/start")
+    await user.press("Ya, saya setuju")
+    await user.send_text(name)
+    if phone:
+        await user.send_text(phone)
+    else:
+        await user.tap_reply_button("📱 Bagikan nomor HP")
+    await user.press(kecamatan)
+    await user.press(kelurahan)
+    await user.press(institution)
+    await user.press("Simpan")
+
+
+def village_code(runner: BotRunner, kecamatan_code: str, kelurahan: str) -> str:
+    from storage.regions import children  # noqa: PLC0415
+
+    with runner.session() as session:
+        for region in children(session, kecamatan_code):
+            if region.name == kelurahan:
+                return region.code
+    raise AssertionError(f"no kelurahan {kelurahan!r} in {kecamatan_code}")
+
+
+def seed_cadre(
+    runner: BotRunner,
+    telegram_id: int,
+    village: str,
+    *,
+    name: str = "Kader Uji",
+    institution: str = "pkk",
+    phone: str = "+6281200000000",
+    **extra: Any,
+) -> None:
+    """Insert a registered cadre directly (fast set-up for tests of later features)."""
+    with runner.session() as session:
+        people.touch_user(session, telegram_id, "id")
+        people.save_cadre(
+            session,
+            telegram_id,
+            full_name=name,
+            phone=phone,
+            village_code=village,
+            institution=institution,
+            institution_other=extra.get("institution_other"),
+        )
+
+
+def seed_coordinator(runner: BotRunner, telegram_id: int, scope: str, name: str = "Koordinator") -> None:
+    """Make `telegram_id` coordinator of `scope` through a real invite."""
+    from datetime import timedelta  # noqa: PLC0415
+
+    with runner.session() as session:
+        invite = roles.create_invite(session, scope, 9001, timedelta(hours=1))
+    with runner.session() as session:
+        roles.redeem_invite(session, invite.code, telegram_id, name)

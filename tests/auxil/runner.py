@@ -1,0 +1,92 @@
+"""Runs the real bot (Application + long polling) in the test's event loop against the fake
+Telegram server, and lets tests wait until an update has been fully handled."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from typing import Any
+
+from telegram import Update
+
+from bot.app import build_application, prepare_database
+from bot.config import Settings
+from bot.context import ForkomApplication
+from storage.db import Database
+
+
+class BotRunner:
+    """Start, stop and restart the bot; track which updates it has finished handling."""
+
+    def __init__(self, settings: Settings, server: Any) -> None:
+        self.settings = settings
+        self.server = server
+        self.app: ForkomApplication | None = None
+        self.database: Database | None = None
+        self._done: set[int] = set()
+        self._changed = asyncio.Event()
+
+    async def start(self, **overrides: Any) -> ForkomApplication:
+        if overrides:
+            self.settings = dataclasses.replace(self.settings, **overrides)
+        self.database = prepare_database(self.settings)
+        app = build_application(self.settings, self.database)
+        original = app.process_update
+
+        async def tracked(update: object) -> None:
+            try:
+                await original(update)
+            finally:
+                if isinstance(update, Update):
+                    self._done.add(update.update_id)
+                    self._changed.set()
+
+        app.process_update = tracked  # type: ignore[method-assign]
+        await app.initialize()
+        if app.post_init:
+            await app.post_init(app)
+        await app.start()
+        assert app.updater is not None
+        await app.updater.start_polling(poll_interval=0, timeout=1, drop_pending_updates=False)
+        self.app = app
+        self.server.after_update = self.wait_processed
+        return app
+
+    async def wait_processed(self, update_id: int, timeout: float = 10.0) -> None:
+        """Block until the bot has finished handling `update_id` (or fail loudly)."""
+        if self.app is None:
+            return
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while update_id not in self._done:
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                raise AssertionError(f"the bot did not finish update {update_id} within {timeout}s")
+            self._changed.clear()
+            try:
+                await asyncio.wait_for(self._changed.wait(), remaining)
+            except TimeoutError:
+                continue
+
+    async def stop(self) -> None:
+        app, self.app = self.app, None
+        self.server.after_update = None
+        if app is None:
+            return
+        if app.updater is not None and app.updater.running:
+            await app.updater.stop()
+        if app.running:
+            await app.stop()
+            if app.post_stop:
+                await app.post_stop(app)
+        await app.shutdown()
+        if self.database is not None:
+            self.database.dispose()
+
+    async def restart(self, **overrides: Any) -> ForkomApplication:
+        await self.stop()
+        return await self.start(**overrides)
+
+    def session(self):  # type: ignore[no-untyped-def]
+        assert self.database is not None
+        return self.database.session()
