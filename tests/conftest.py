@@ -4,7 +4,7 @@ the real bot running against both."""
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -32,13 +32,15 @@ def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def _postgres_url(worker_id: str) -> str:
+def _postgres_url(worker_id: str) -> Iterator[str]:
     reason = databases.postgres_available()
     if reason is not None:
         if os.environ.get("CI"):
             pytest.fail(f"PostgreSQL is required in CI but not reachable: {reason}")
         pytest.skip(f"PostgreSQL not reachable: {reason}")
-    return databases.make_postgres_database(worker_id)
+    url = databases.make_postgres_database(worker_id)
+    yield url
+    databases.drop_postgres_database(url)
 
 
 @pytest.fixture

@@ -27,12 +27,14 @@ def backends() -> list[str]:
 def postgres_available() -> str | None:
     """None if PostgreSQL answers, else the reason."""
     try:
-        engine = create_engine(PG_ADMIN_URL, poolclass=NullPool, connect_args={"connect_timeout": 3})
+        engine = create_engine(
+            PG_ADMIN_URL, poolclass=NullPool, connect_args={"connect_timeout": 3}
+        )
         with engine.connect() as conn:
             conn.execute(text("select 1"))
         engine.dispose()
         return None
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         return str(exc).splitlines()[0]
 
 
@@ -63,7 +65,8 @@ def sqlite_copy(template: Path, folder: Path) -> str:
 
 def make_postgres_database(worker: str) -> str:
     """A fresh migrated database for this test worker; returns its URL."""
-    name = f"forkom_test_{worker}".replace("-", "_")
+    # The pid keeps parallel pytest runs (several developers, xdist workers) apart.
+    name = f"forkom_test_{worker}_{os.getpid()}".replace("-", "_")
     admin = create_engine(PG_ADMIN_URL, poolclass=NullPool, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(
@@ -82,12 +85,29 @@ def make_postgres_database(worker: str) -> str:
     return url
 
 
+def drop_postgres_database(url: str) -> None:
+    name = url.rsplit("/", 1)[1]
+    admin = create_engine(PG_ADMIN_URL, poolclass=NullPool, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(
+            text(
+                "select pg_terminate_backend(pid) from pg_stat_activity "
+                "where datname = :name and pid <> pg_backend_pid()"
+            ),
+            {"name": name},
+        )
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+    admin.dispose()
+
+
 def reset_postgres(url: str) -> None:
     engine = create_engine(url, poolclass=NullPool)
     tables = [t for t in inspect(engine).get_table_names() if t not in KEEP_TABLES]
     if tables:
         with engine.begin() as conn:
             conn.execute(
-                text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE")
+                text(
+                    "TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"
+                )
             )
     engine.dispose()

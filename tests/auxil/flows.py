@@ -36,7 +36,7 @@ async def register_via_chat(
 
 
 def village_code(runner: BotRunner, kecamatan_code: str, kelurahan: str) -> str:
-    from storage.regions import children  # noqa: PLC0415
+    from storage.regions import children
 
     with runner.session() as session:
         for region in children(session, kecamatan_code):
@@ -69,9 +69,11 @@ def seed_cadre(
         )
 
 
-def seed_coordinator(runner: BotRunner, telegram_id: int, scope: str, name: str = "Koordinator") -> None:
+def seed_coordinator(
+    runner: BotRunner, telegram_id: int, scope: str, name: str = "Koordinator"
+) -> None:
     """Make `telegram_id` coordinator of `scope` through a real invite."""
-    from datetime import timedelta  # noqa: PLC0415
+    from datetime import timedelta
 
     with runner.session() as session:
         invite = roles.create_invite(session, scope, 9001, timedelta(hours=1))
