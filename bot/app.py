@@ -94,6 +94,9 @@ def build_application(settings: Settings, database: Database | None = None) -> F
     app.add_handlers(language.handlers())
     app.add_handlers(home.handlers())
 
+    # Feature handlers go above this line. Last in group 0: buttons nobody claimed.
+    app.add_handlers(home.fallback_handlers())
+
     # After everything: persist conversation state now, not at the next interval.
     app.add_handler(TypeHandler(Update, activity.flush_persistence), group=100)
     app.add_error_handler(on_error)  # type: ignore[arg-type]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from telegram import ReplyKeyboardRemove, Update
-from telegram.ext import CommandHandler
+from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot.auth import identify
 from bot.context import BotContext
@@ -41,8 +41,19 @@ async def help_command(update: Update, context: BotContext) -> None:
     await send_main_menu(update, context, greeting=t("menu.help_intro", context.lang))
 
 
+async def unknown_button(update: Update, context: BotContext) -> None:
+    """A button no handler claimed (an old message, a finished form): say so, stop the spinner."""
+    assert update.callback_query is not None
+    await update.callback_query.answer(t("common.stale_button", context.lang))
+
+
 def handlers() -> list:  # type: ignore[type-arg]
     return [
         CommandHandler("menu", menu_command),
         CommandHandler(["bantuan", "help"], help_command),
     ]
+
+
+def fallback_handlers() -> list:  # type: ignore[type-arg]
+    """Registered last in group 0, after every feature."""
+    return [CallbackQueryHandler(unknown_button)]

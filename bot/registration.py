@@ -606,6 +606,8 @@ def _user_lang(context: BotContext, user_id: int) -> str:
 def conversation(conversation_timeout: timedelta) -> ConversationHandler:  # type: ignore[type-arg]
     text = filters.TEXT & ~filters.COMMAND
     anything = ~filters.COMMAND
+    # Stale or forged buttons of this form re-prompt; other features' buttons (a language
+    # switch, a training RSVP) pass through to their own handlers.
     with warnings.catch_warnings():
         # Our CallbackQueryHandlers are per chat on purpose: a form is one per user.
         warnings.filterwarnings("ignore", category=PTBUserWarning, message=".*per_message.*")
@@ -622,29 +624,37 @@ def conversation(conversation_timeout: timedelta) -> ConversationHandler:  # typ
                 Step.CONSENT: [
                     CallbackQueryHandler(on_consent, pattern=r"^reg:c:[yn]$"),
                     MessageHandler(anything, _reprompt(Step.CONSENT, "reg.use_buttons")),
-                    CallbackQueryHandler(_reprompt(Step.CONSENT, "reg.use_buttons")),
+                    CallbackQueryHandler(
+                        _reprompt(Step.CONSENT, "reg.use_buttons"), pattern=r"^reg:"
+                    ),
                 ],
                 Step.NAME: [
                     MessageHandler(text, on_name),
                     MessageHandler(anything, _reprompt(Step.NAME, "reg.need_text_name")),
-                    CallbackQueryHandler(_reprompt(Step.NAME, "reg.need_text_name")),
+                    CallbackQueryHandler(
+                        _reprompt(Step.NAME, "reg.need_text_name"), pattern=r"^reg:"
+                    ),
                 ],
                 Step.PHONE: [
                     MessageHandler(filters.CONTACT, on_contact),
                     MessageHandler(text, on_phone_text),
                     MessageHandler(anything, _reprompt(Step.PHONE, "reg.need_phone")),
-                    CallbackQueryHandler(_reprompt(Step.PHONE, "reg.need_phone")),
+                    CallbackQueryHandler(_reprompt(Step.PHONE, "reg.need_phone"), pattern=r"^reg:"),
                 ],
                 Step.REGION: [
                     CallbackQueryHandler(on_region_button, pattern=r"^reg:[rpba]:"),
                     MessageHandler(text, on_region_text),
                     MessageHandler(anything, _reprompt(Step.REGION, "reg.use_buttons")),
-                    CallbackQueryHandler(_reprompt(Step.REGION, "reg.use_buttons")),
+                    CallbackQueryHandler(
+                        _reprompt(Step.REGION, "reg.use_buttons"), pattern=r"^reg:"
+                    ),
                 ],
                 Step.INSTITUTION: [
                     CallbackQueryHandler(on_institution, pattern=r"^reg:i:"),
                     MessageHandler(anything, _reprompt(Step.INSTITUTION, "reg.use_buttons")),
-                    CallbackQueryHandler(_reprompt(Step.INSTITUTION, "reg.use_buttons")),
+                    CallbackQueryHandler(
+                        _reprompt(Step.INSTITUTION, "reg.use_buttons"), pattern=r"^reg:"
+                    ),
                 ],
                 Step.INSTITUTION_OTHER: [
                     MessageHandler(text, on_institution_other),
@@ -658,7 +668,9 @@ def conversation(conversation_timeout: timedelta) -> ConversationHandler:  # typ
                 Step.CONFIRM: [
                     CallbackQueryHandler(on_confirm, pattern=r"^reg:(ok|edit|f:\w+)$"),
                     MessageHandler(anything, _reprompt(Step.CONFIRM, "reg.use_buttons")),
-                    CallbackQueryHandler(_reprompt(Step.CONFIRM, "reg.use_buttons")),
+                    CallbackQueryHandler(
+                        _reprompt(Step.CONFIRM, "reg.use_buttons"), pattern=r"^reg:"
+                    ),
                 ],
                 ConversationHandler.TIMEOUT: [TypeHandler(Update, on_timeout)],
             },
