@@ -13,7 +13,8 @@ from telegram import Update
 from telegram.error import Forbidden, TelegramError
 
 from bot.context import BotContext
-from bot.i18n import t
+from bot.i18n import language_for, t
+from storage import people
 
 __all__ = ["on_error"]
 
@@ -28,6 +29,14 @@ async def on_error(update: object, context: BotContext) -> None:
         return
     log.error("error while handling update %s", update_id, exc_info=error)
     if isinstance(update, Update) and update.effective_chat is not None:
+        # Error handlers get a fresh context: look the user's language up again.
+        if update.effective_user is not None:
+            try:
+                with context.db.session() as session:
+                    chosen, telegram = people.user_language(session, update.effective_user.id)
+                context.lang = language_for(chosen, telegram or update.effective_user.language_code)
+            except Exception:
+                context.lang = language_for(None, update.effective_user.language_code)
         try:
             if update.callback_query is not None:
                 await update.callback_query.answer()

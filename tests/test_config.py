@@ -1,0 +1,68 @@
+"""Settings are validated at start with one clear line per problem."""
+
+from __future__ import annotations
+
+from datetime import time, timedelta
+
+import pytest
+
+from bot.config import ConfigError, load_settings
+
+TOKEN = "123456:ABC-def_ghi"
+
+
+def test_minimal_settings_have_safe_defaults():
+    settings = load_settings({"TELEGRAM_BOT_TOKEN": TOKEN})
+    assert settings.database_url == "sqlite:///forkom.db"
+    assert settings.forum_area == "64"
+    assert settings.admin_ids == frozenset()
+    assert str(settings.timezone) == "Asia/Makassar"
+    assert settings.base_url is None and settings.base_file_url is None
+    assert settings.quiet_hours == (time(21, 0), time(6, 0))
+    assert settings.conversation_timeout == timedelta(minutes=30)
+
+
+def test_local_bot_api_server_urls():
+    settings = load_settings(
+        {"TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_API_BASE_URL": "http://127.0.0.1:8081/bot"}
+    )
+    assert settings.base_url == "http://127.0.0.1:8081/bot"
+    assert settings.base_file_url == "http://127.0.0.1:8081/file/bot"
+
+
+def test_postgres_url_spellings_are_routed_to_psycopg():
+    settings = load_settings({"TELEGRAM_BOT_TOKEN": TOKEN, "DATABASE_URL": "postgres://u@h/db"})
+    assert settings.database_url == "postgresql+psycopg://u@h/db"
+
+
+@pytest.mark.parametrize(
+    ("env", "needle"),
+    [
+        ({}, "TELEGRAM_BOT_TOKEN is not set"),
+        ({"TELEGRAM_BOT_TOKEN": "not-a-token"}, "TELEGRAM_BOT_TOKEN is malformed"),
+        ({"TELEGRAM_BOT_TOKEN": TOKEN, "ADMIN_IDS": "12, abc"}, "ADMIN_IDS"),
+        ({"TELEGRAM_BOT_TOKEN": TOKEN, "DATABASE_URL": "mysql://x/y"}, "DATABASE_URL"),
+        ({"TELEGRAM_BOT_TOKEN": TOKEN, "DATABASE_URL": "::::"}, "DATABASE_URL"),
+        ({"TELEGRAM_BOT_TOKEN": TOKEN, "FORUM_AREA": "Bontang"}, "FORUM_AREA"),
+        ({"TELEGRAM_BOT_TOKEN": TOKEN, "TIMEZONE": "Mars/Olympus"}, "TIMEZONE"),
+        ({"TELEGRAM_BOT_TOKEN": TOKEN, "QUIET_HOURS": "9pm"}, "QUIET_HOURS"),
+        ({"TELEGRAM_BOT_TOKEN": TOKEN, "BROADCAST_RATE": "-1"}, "BROADCAST_RATE"),
+        (
+            {"TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_API_BASE_URL": "localhost:8081"},
+            "TELEGRAM_API_BASE_URL",
+        ),
+    ],
+)
+def test_bad_settings_name_the_variable(env, needle):
+    with pytest.raises(ConfigError) as info:
+        load_settings(env)
+    assert needle in str(info.value)
+    assert "\n" not in str(info.value)
+
+
+def test_admin_ids_and_quiet_hours_parse():
+    settings = load_settings(
+        {"TELEGRAM_BOT_TOKEN": TOKEN, "ADMIN_IDS": " 1, 22 ,333", "QUIET_HOURS": "off"}
+    )
+    assert settings.admin_ids == frozenset({1, 22, 333})
+    assert settings.quiet_hours is None

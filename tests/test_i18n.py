@@ -1,0 +1,78 @@
+"""Every text the code asks for exists in both catalogs, with the same placeholders."""
+
+from __future__ import annotations
+
+import ast
+import re
+import string
+from pathlib import Path
+
+import pytest
+
+from bot.i18n import LANGUAGES, catalog, language_for, t
+
+BOT_DIR = Path(__file__).resolve().parent.parent / "bot"
+
+
+def _used_keys() -> tuple[set[str], set[str]]:
+    """Literal keys, and literal prefixes of f-string keys, passed to t()/tn()."""
+    keys: set[str] = set()
+    prefixes: set[str] = set()
+    for path in BOT_DIR.rglob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)):
+                continue
+            if node.func.id not in {"t", "tn"} or not node.args:
+                continue
+            arg = node.args[0]
+            if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
+                keys.add(arg.value)
+            elif (
+                isinstance(arg, ast.JoinedStr)
+                and arg.values
+                and isinstance(arg.values[0], ast.Constant)
+            ):
+                prefixes.add(str(arg.values[0].value))
+    return keys, prefixes
+
+
+def _placeholders(text: str | tuple[str, ...]) -> set[str]:
+    texts = text if isinstance(text, tuple) else (text,)
+    return {name for s in texts for _, name, _, _ in string.Formatter().parse(s) if name}
+
+
+def test_every_used_key_exists_in_every_language():
+    keys, prefixes = _used_keys()
+    assert len(keys) > 50
+    for lang in LANGUAGES:
+        missing = sorted(k for k in keys if k not in catalog(lang))
+        assert not missing, f"{lang}: missing {missing}"
+        for prefix in prefixes:
+            assert any(k.startswith(prefix) for k in catalog(lang)), (
+                f"{lang}: nothing under {prefix!r}"
+            )
+
+
+def test_languages_have_the_same_keys_and_placeholders():
+    indonesian, english = catalog("id"), catalog("en")
+    assert set(indonesian) == set(english)
+    for key, text in indonesian.items():
+        assert _placeholders(text) == _placeholders(english[key]), key
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_catalog_html_is_balanced(lang):
+    for key, text in catalog(lang).items():
+        for s in text if isinstance(text, tuple) else (text,):
+            opened = re.findall(r"<(b|i|u|s|code|pre|a)\b", s)
+            closed = re.findall(r"</(b|i|u|s|code|pre|a)>", s)
+            assert sorted(opened) == sorted(closed), key
+
+
+def test_values_are_escaped_and_language_choice():
+    assert t("reg.welcome", "id", first_name="<b>x</b>").count("&lt;b&gt;") == 1
+    assert language_for(None, "en-US") == "en"
+    assert language_for(None, "id") == "id"
+    assert language_for(None, None) == "id"
+    assert language_for("id", "en") == "id"
