@@ -1,0 +1,702 @@
+"""Innovation reports: submission, the review queue, decisions, featuring, and searching.
+
+A report belongs to the kelurahan/desa of its reporter at submission. Its reporter is a
+foreign key to `cadre.telegram_id` with `ON DELETE SET NULL`: when a cadre erases their data
+(`/hapus_data`), their reports stay as anonymous forum records (title, category, text,
+kelurahan, status, media), so counts by category, status and kelurahan survive. The cadre is
+told so before submitting.
+
+Decisions are conditional updates (`… WHERE status = 'pending'`), so when two reviewers decide
+the same report at once exactly one wins, whatever the database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    and_,
+    func,
+    or_,
+    update,
+)
+from sqlmodel import Field, Session, SQLModel, select
+
+from storage.models import Cadre, Coordinator, utcnow
+from storage.regions import parent_code, scope_filter
+from storage.roles import audit
+
+__all__ = [
+    "CATEGORIES",
+    "Decision",
+    "DecisionOutcome",
+    "MediaInfo",
+    "MediaItem",
+    "Report",
+    "ReportEvent",
+    "ReportEventInfo",
+    "ReportInfo",
+    "ReportMedia",
+    "ReportStatus",
+    "count_pending",
+    "create_report",
+    "decide",
+    "get_report",
+    "list_reports",
+    "mark_channel_posted",
+    "mark_featured",
+    "next_in_queue",
+    "reports_of",
+    "resubmit_report",
+    "reviewers_for",
+    "set_media_path",
+    "unmark_channel_posted",
+    "unmark_featured",
+]
+
+#: Report categories, in the order cadres see them (labels: `reports.category.<code>`).
+CATEGORIES = (
+    "umkm",
+    "pertanian",
+    "kesehatan",
+    "pendidikan",
+    "lingkungan",
+    "ttg",
+    "sosbud",
+    "lainnya",
+)
+
+
+class ReportStatus(StrEnum):
+    PENDING = "pending"
+    REVISION = "revision"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+
+class Decision(StrEnum):
+    """What a reviewer decides; each maps to the status the report gets."""
+
+    APPROVE = "approved"
+    REVISE = "revision"
+    REJECT = "rejected"
+
+
+# ---------------------------------------------------------------- tables
+
+
+class Report(SQLModel, table=True):
+    """One innovation report (see the module docstring for what survives `/hapus_data`)."""
+
+    __tablename__ = "report"
+    __table_args__ = (
+        Index("ix_report_status_village", "status", "village_code"),
+        Index("ix_report_reporter_id", "reporter_id"),
+        Index("ix_report_submitted_at", "submitted_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    reporter_id: int | None = Field(
+        default=None,
+        sa_column=Column(
+            BigInteger, ForeignKey("cadre.telegram_id", ondelete="SET NULL"), nullable=True
+        ),
+    )
+    village_code: str = Field(
+        sa_column=Column(String(16), ForeignKey("region.code"), nullable=False)
+    )
+    institution: str | None = Field(default=None, sa_column=Column(String(20), nullable=True))
+    title: str = Field(sa_column=Column(String(120), nullable=False))
+    category: str = Field(sa_column=Column(String(20), nullable=False))
+    description: str = Field(sa_column=Column(Text, nullable=False))
+    latitude: float | None = Field(default=None, sa_column=Column(Float, nullable=True))
+    longitude: float | None = Field(default=None, sa_column=Column(Float, nullable=True))
+    status: str = Field(sa_column=Column(String(12), nullable=False))
+    version: int = Field(default=1, sa_column=Column(Integer, nullable=False))
+    submitted_at: datetime = Field(sa_column=Column(DateTime, nullable=False))
+    updated_at: datetime = Field(sa_column=Column(DateTime, nullable=False))
+    decided_at: datetime | None = Field(default=None, sa_column=Column(DateTime, nullable=True))
+    decided_by: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    last_comment: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    featured_at: datetime | None = Field(default=None, sa_column=Column(DateTime, nullable=True))
+    featured_by: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    channel_posted_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime, nullable=True)
+    )
+
+
+class ReportMedia(SQLModel, table=True):
+    """A photo or document of a report: Telegram's file id and our own stored copy."""
+
+    __tablename__ = "report_media"
+    __table_args__ = (UniqueConstraint("report_id", "seq", name="uq_report_media_seq"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    report_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("report.id", ondelete="CASCADE"), nullable=False)
+    )
+    seq: int = Field(sa_column=Column(Integer, nullable=False))
+    kind: str = Field(sa_column=Column(String(10), nullable=False))
+    file_id: str = Field(sa_column=Column(String(255), nullable=False))
+    file_unique_id: str = Field(sa_column=Column(String(64), nullable=False))
+    file_size: int | None = Field(default=None, sa_column=Column(Integer, nullable=True))
+    mime_type: str | None = Field(default=None, sa_column=Column(String(100), nullable=True))
+    # Shown to reviewers only; never used to name anything on disk.
+    file_name: str | None = Field(default=None, sa_column=Column(String(255), nullable=True))
+    local_path: str | None = Field(default=None, sa_column=Column(String(255), nullable=True))
+
+
+class ReportEvent(SQLModel, table=True):
+    """The history of a report: submissions and reviewers' decisions with their comments."""
+
+    __tablename__ = "report_event"
+    __table_args__ = (Index("ix_report_event_report_id", "report_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    report_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("report.id", ondelete="CASCADE"), nullable=False)
+    )
+    at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime, nullable=False))
+    kind: str = Field(sa_column=Column(String(20), nullable=False))
+    # Reviewers only: a cadre's own submissions are implied by the report's reporter.
+    actor_id: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    comment: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+
+
+# ---------------------------------------------------------------- plain data out
+
+
+@dataclass(frozen=True)
+class MediaItem:
+    """A photo or document as collected in a draft (before it belongs to a report)."""
+
+    kind: str
+    file_id: str
+    file_unique_id: str
+    file_size: int | None = None
+    mime_type: str | None = None
+    file_name: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "file_id": self.file_id,
+            "file_unique_id": self.file_unique_id,
+            "file_size": self.file_size,
+            "mime_type": self.mime_type,
+            "file_name": self.file_name,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> MediaItem:
+        return cls(
+            kind=str(data["kind"]),
+            file_id=str(data["file_id"]),
+            file_unique_id=str(data["file_unique_id"]),
+            file_size=data.get("file_size"),
+            mime_type=data.get("mime_type"),
+            file_name=data.get("file_name"),
+        )
+
+
+@dataclass(frozen=True)
+class MediaInfo:
+    id: int
+    seq: int
+    kind: str
+    file_id: str
+    file_unique_id: str
+    file_size: int | None
+    mime_type: str | None
+    file_name: str | None
+    local_path: str | None
+
+    @classmethod
+    def of(cls, row: ReportMedia) -> MediaInfo:
+        return cls(
+            row.id or 0,
+            row.seq,
+            row.kind,
+            row.file_id,
+            row.file_unique_id,
+            row.file_size,
+            row.mime_type,
+            row.file_name,
+            row.local_path,
+        )
+
+
+@dataclass(frozen=True)
+class ReportEventInfo:
+    at: datetime
+    kind: str
+    actor_id: int | None
+    comment: str | None
+
+
+@dataclass(frozen=True)
+class ReportInfo:
+    id: int
+    reporter_id: int | None
+    reporter_name: str | None
+    village_code: str
+    institution: str | None
+    title: str
+    category: str
+    description: str
+    latitude: float | None
+    longitude: float | None
+    status: ReportStatus
+    version: int
+    submitted_at: datetime
+    decided_at: datetime | None
+    decided_by: int | None
+    last_comment: str | None
+    featured_at: datetime | None
+    channel_posted_at: datetime | None
+    media: tuple[MediaInfo, ...] = ()
+    events: tuple[ReportEventInfo, ...] = field(default=())
+
+    @property
+    def photos(self) -> tuple[MediaInfo, ...]:
+        return tuple(m for m in self.media if m.kind == "photo")
+
+    @property
+    def document(self) -> MediaInfo | None:
+        return next((m for m in self.media if m.kind == "document"), None)
+
+
+@dataclass(frozen=True)
+class DecisionOutcome:
+    """`won` is False when another reviewer decided first (then `report` shows their decision)."""
+
+    won: bool
+    report: ReportInfo | None
+
+
+def _info(
+    session: Session, row: Report, *, with_media: bool = True, with_events: bool = False
+) -> ReportInfo:
+    name = None
+    if row.reporter_id is not None:
+        name = session.exec(
+            select(Cadre.full_name).where(Cadre.telegram_id == row.reporter_id)
+        ).first()
+    media: tuple[MediaInfo, ...] = ()
+    if with_media:
+        media = tuple(
+            MediaInfo.of(m)
+            for m in session.exec(
+                select(ReportMedia).where(ReportMedia.report_id == row.id).order_by(ReportMedia.seq)  # type: ignore[arg-type]
+            ).all()
+        )
+    events: tuple[ReportEventInfo, ...] = ()
+    if with_events:
+        events = tuple(
+            ReportEventInfo(e.at, e.kind, e.actor_id, e.comment)
+            for e in session.exec(
+                select(ReportEvent).where(ReportEvent.report_id == row.id).order_by(ReportEvent.id)  # type: ignore[arg-type]
+            ).all()
+        )
+    return ReportInfo(
+        id=row.id or 0,
+        reporter_id=row.reporter_id,
+        reporter_name=name,
+        village_code=row.village_code,
+        institution=row.institution,
+        title=row.title,
+        category=row.category,
+        description=row.description,
+        latitude=row.latitude,
+        longitude=row.longitude,
+        status=ReportStatus(row.status),
+        version=row.version,
+        submitted_at=row.submitted_at,
+        decided_at=row.decided_at,
+        decided_by=row.decided_by,
+        last_comment=row.last_comment,
+        featured_at=row.featured_at,
+        channel_posted_at=row.channel_posted_at,
+        media=media,
+        events=events,
+    )
+
+
+# ---------------------------------------------------------------- submission
+
+
+def _check_fields(title: str, category: str, description: str) -> None:
+    if category not in CATEGORIES:
+        raise ValueError(f"unknown report category {category!r}")
+    if not title.strip() or not description.strip():
+        raise ValueError("a report needs a title and a description")
+
+
+def create_report(
+    session: Session,
+    reporter_id: int,
+    *,
+    village_code: str,
+    institution: str | None,
+    title: str,
+    category: str,
+    description: str,
+    latitude: float | None,
+    longitude: float | None,
+    media: Sequence[MediaItem],
+    now: datetime | None = None,
+) -> ReportInfo:
+    """A new pending report with its media numbered 1, 2, … in the order given."""
+    _check_fields(title, category, description)
+    now = now or utcnow()
+    row = Report(
+        reporter_id=reporter_id,
+        village_code=village_code,
+        institution=institution,
+        title=title,
+        category=category,
+        description=description,
+        latitude=latitude,
+        longitude=longitude,
+        status=ReportStatus.PENDING,
+        submitted_at=now,
+        updated_at=now,
+    )
+    session.add(row)
+    session.flush()
+    assert row.id is not None
+    for seq, item in enumerate(media, start=1):
+        session.add(_media_row(row.id, seq, item))
+    session.add(ReportEvent(report_id=row.id, at=now, kind="submitted"))
+    session.flush()
+    return _info(session, row)
+
+
+def _media_row(report_id: int, seq: int, item: MediaItem) -> ReportMedia:
+    return ReportMedia(
+        report_id=report_id,
+        seq=seq,
+        kind=item.kind,
+        file_id=item.file_id,
+        file_unique_id=item.file_unique_id,
+        file_size=item.file_size,
+        mime_type=item.mime_type,
+        file_name=item.file_name,
+    )
+
+
+def resubmit_report(
+    session: Session,
+    report_id: int,
+    reporter_id: int,
+    *,
+    title: str,
+    category: str,
+    description: str,
+    latitude: float | None,
+    longitude: float | None,
+    media: Sequence[MediaItem],
+    now: datetime | None = None,
+) -> tuple[ReportInfo | None, list[MediaInfo]]:
+    """Send a report that was returned for revision back to review.
+
+    Only its reporter may, and only while it is in revision (a conditional update, so a
+    double tap cannot resubmit twice). Media that are kept keep their number and stored file;
+    new ones continue the numbering. Returns the report (None if refused) and the media that
+    were dropped, whose stored copies the caller may now delete.
+    """
+    _check_fields(title, category, description)
+    now = now or utcnow()
+    result = session.exec(
+        update(Report)
+        .where(
+            Report.id == report_id,  # type: ignore[arg-type]
+            Report.reporter_id == reporter_id,  # type: ignore[arg-type]
+            Report.status == ReportStatus.REVISION,  # type: ignore[arg-type]
+        )
+        .values(
+            title=title,
+            category=category,
+            description=description,
+            latitude=latitude,
+            longitude=longitude,
+            status=ReportStatus.PENDING,
+            version=Report.version + 1,  # type: ignore[operator]
+            updated_at=now,
+            submitted_at=now,
+            decided_at=None,
+            decided_by=None,
+        )
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        return None, []
+    existing = session.exec(select(ReportMedia).where(ReportMedia.report_id == report_id)).all()
+    by_unique = {m.file_unique_id: m for m in existing}
+    wanted = {item.file_unique_id for item in media}
+    dropped = [MediaInfo.of(m) for m in existing if m.file_unique_id not in wanted]
+    for row in existing:
+        if row.file_unique_id not in wanted:
+            session.delete(row)
+    next_seq = max((m.seq for m in existing), default=0) + 1
+    for item in media:
+        if item.file_unique_id in by_unique:
+            continue
+        session.add(_media_row(report_id, next_seq, item))
+        next_seq += 1
+    session.add(ReportEvent(report_id=report_id, at=now, kind="resubmitted"))
+    session.flush()
+    row = session.get(Report, report_id)
+    assert row is not None
+    session.refresh(row)
+    return _info(session, row), dropped
+
+
+def set_media_path(session: Session, media_id: int, path: str) -> None:
+    """Remember where our own copy of a photo/document is stored."""
+    session.exec(
+        update(ReportMedia)
+        .where(ReportMedia.id == media_id)  # type: ignore[arg-type]
+        .values(local_path=path)
+    )
+
+
+def get_report(session: Session, report_id: int, *, with_events: bool = False) -> ReportInfo | None:
+    row = session.get(Report, report_id)
+    return _info(session, row, with_events=with_events) if row else None
+
+
+# ---------------------------------------------------------------- review
+
+
+def reviewers_for(session: Session, village_code: str) -> list[tuple[int, str]]:
+    """(telegram id, scope) of the active coordinators whose scope covers this kelurahan,
+    most local scope first."""
+    scopes = []
+    code: str | None = village_code
+    while code:
+        scopes.append(code)
+        code = parent_code(code)
+    rows = session.exec(
+        select(Coordinator.telegram_id, Coordinator.scope_code).where(
+            Coordinator.scope_code.in_(scopes),  # type: ignore[attr-defined]
+            Coordinator.revoked_at.is_(None),  # type: ignore[union-attr]
+        )
+    ).all()
+    seen: set[int] = set()
+    ordered = []
+    for telegram_id, scope in sorted(rows, key=lambda r: (-len(r[1]), r[0])):
+        if telegram_id not in seen:
+            seen.add(telegram_id)
+            ordered.append((telegram_id, scope))
+    return ordered
+
+
+def _in_scopes(scopes: Sequence[str]):  # type: ignore[no-untyped-def]
+    if not scopes:
+        return Report.id.is_(None)  # type: ignore[union-attr]  # matches nothing
+    return or_(*(scope_filter(Report.village_code, s) for s in scopes))
+
+
+def _not_own(reviewer_id: int):  # type: ignore[no-untyped-def]
+    # A coordinator who is also a cadre never reviews their own report.
+    return or_(Report.reporter_id.is_(None), Report.reporter_id != reviewer_id)  # type: ignore[union-attr]
+
+
+def count_pending(session: Session, scopes: Sequence[str], reviewer_id: int) -> int:
+    """Reports waiting for this reviewer (in their scopes, not their own)."""
+    return session.exec(
+        select(func.count())
+        .select_from(Report)
+        .where(Report.status == ReportStatus.PENDING, _in_scopes(scopes), _not_own(reviewer_id))
+    ).one()
+
+
+def next_in_queue(
+    session: Session, scopes: Sequence[str], reviewer_id: int, after_id: int | None = None
+) -> tuple[ReportInfo | None, int]:
+    """The oldest waiting report (after `after_id`, wrapping around) and how many wait."""
+    waiting = (
+        Report.status == ReportStatus.PENDING,
+        _in_scopes(scopes),
+        _not_own(reviewer_id),
+    )
+    total = count_pending(session, scopes, reviewer_id)
+    query = select(Report).where(*waiting).order_by(Report.id)  # type: ignore[arg-type]
+    row = None
+    if after_id is not None:
+        row = session.exec(query.where(Report.id > after_id).limit(1)).first()  # type: ignore[operator]
+    if row is None:
+        row = session.exec(query.limit(1)).first()
+    return (_info(session, row) if row else None), total
+
+
+def decide(
+    session: Session,
+    report_id: int,
+    actor_id: int,
+    decision: Decision,
+    comment: str | None = None,
+    now: datetime | None = None,
+) -> DecisionOutcome:
+    """Approve, return for revision or reject a pending report — atomically, first wins.
+
+    The update only matches while the report is still pending, so of two reviewers deciding
+    at once exactly one changes it; the other gets `won=False` and the current report.
+    The decision is written to the report's history and to the audit log.
+    """
+    now = now or utcnow()
+    result = session.exec(
+        update(Report)
+        .where(
+            Report.id == report_id,  # type: ignore[arg-type]
+            Report.status == ReportStatus.PENDING,  # type: ignore[arg-type]
+        )
+        .values(
+            status=ReportStatus(decision.value),
+            decided_at=now,
+            decided_by=actor_id,
+            last_comment=comment if decision is not Decision.APPROVE else None,
+            updated_at=now,
+        )
+    )
+    won = result.rowcount == 1  # type: ignore[attr-defined]
+    if won:
+        session.add(
+            ReportEvent(
+                report_id=report_id, at=now, kind=decision.value, actor_id=actor_id, comment=comment
+            )
+        )
+        row = session.get(Report, report_id)
+        assert row is not None
+        audit(
+            session,
+            actor_id,
+            f"report.{decision.value}",
+            f"report:{report_id}",
+            village=row.village_code,
+            comment=comment,
+        )
+    session.flush()
+    row = session.get(Report, report_id)
+    if row is not None:
+        session.refresh(row)
+    return DecisionOutcome(won, _info(session, row) if row else None)
+
+
+def _mark_once(
+    session: Session, report_id: int, column: str, actor_id: int, action: str, now: datetime
+) -> bool:
+    values: dict[str, Any] = {column: now}
+    if column == "featured_at":
+        values["featured_by"] = actor_id
+    result = session.exec(
+        update(Report)
+        .where(
+            Report.id == report_id,  # type: ignore[arg-type]
+            Report.status == ReportStatus.APPROVED,  # type: ignore[arg-type]
+            getattr(Report, column).is_(None),
+        )
+        .values(**values)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        return False
+    session.add(ReportEvent(report_id=report_id, at=now, kind=action, actor_id=actor_id))
+    audit(session, actor_id, f"report.{action}", f"report:{report_id}")
+    return True
+
+
+def mark_featured(
+    session: Session, report_id: int, actor_id: int, now: datetime | None = None
+) -> bool:
+    """Claim the (single) broadcast of an approved report; False if already done or not approved."""
+    return _mark_once(session, report_id, "featured_at", actor_id, "featured", now or utcnow())
+
+
+def unmark_featured(session: Session, report_id: int) -> None:
+    """Release the claim when the broadcast could not be started."""
+    session.exec(
+        update(Report)
+        .where(Report.id == report_id)  # type: ignore[arg-type]
+        .values(featured_at=None, featured_by=None)
+    )
+
+
+def mark_channel_posted(
+    session: Session, report_id: int, actor_id: int, now: datetime | None = None
+) -> bool:
+    """Claim the (single) channel post of an approved report."""
+    return _mark_once(session, report_id, "channel_posted_at", actor_id, "posted", now or utcnow())
+
+
+def unmark_channel_posted(session: Session, report_id: int) -> None:
+    session.exec(
+        update(Report)
+        .where(Report.id == report_id)  # type: ignore[arg-type]
+        .values(channel_posted_at=None)
+    )
+
+
+# ---------------------------------------------------------------- finding
+
+
+def reports_of(
+    session: Session, reporter_id: int, *, offset: int = 0, limit: int = 5
+) -> tuple[list[ReportInfo], int]:
+    """A cadre's own reports, newest first, and how many there are."""
+    condition = Report.reporter_id == reporter_id
+    total = session.exec(select(func.count()).select_from(Report).where(condition)).one()
+    rows = session.exec(
+        select(Report)
+        .where(condition)
+        .order_by(Report.id.desc())  # type: ignore[union-attr]
+        .offset(offset)
+        .limit(limit)
+    ).all()
+    return [_info(session, r, with_media=False) for r in rows], total
+
+
+def list_reports(
+    session: Session,
+    scopes: Sequence[str],
+    *,
+    area: str | None = None,
+    category: str | None = None,
+    status: ReportStatus | None = None,
+    since: datetime | None = None,
+    offset: int = 0,
+    limit: int = 5,
+) -> tuple[list[ReportInfo], int]:
+    """Reports inside `scopes` (and `area`, if given), filtered, newest first; and the total."""
+    conditions = [_in_scopes(scopes)]
+    if area:
+        conditions.append(scope_filter(Report.village_code, area))
+    if category:
+        conditions.append(Report.category == category)
+    if status:
+        conditions.append(Report.status == status)
+    if since:
+        conditions.append(Report.submitted_at >= since)  # type: ignore[operator]
+    where = and_(*conditions)
+    total = session.exec(select(func.count()).select_from(Report).where(where)).one()
+    rows = session.exec(
+        select(Report)
+        .where(where)
+        .order_by(Report.id.desc())  # type: ignore[union-attr]
+        .offset(offset)
+        .limit(limit)
+    ).all()
+    return [_info(session, r, with_media=False) for r in rows], total
