@@ -36,6 +36,11 @@ def _pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
+def _shows(user, expect: str):  # type: ignore[no-untyped-def]
+    """Condition: the newest bot message (text or buttons) mentions `expect`."""
+    return lambda: expect in (user.last_message.text or "") + str(user.last_message.buttons)
+
+
 async def _one_user(server: FakeTelegramServer, index: int) -> tuple[float, float]:
     user = server.new_user(first_name=f"Kader{index}")
     began = time.perf_counter()
@@ -52,16 +57,8 @@ async def _one_user(server: FakeTelegramServer, index: int) -> tuple[float, floa
         (lambda: user.press("Simpan"), "Menu utama"),
     ]
     for action, expect in steps:
-        count = len(user.messages)
-        edits = sum(m.edits for m in user.messages)
         await action()
-        await user.wait_for(
-            lambda: (
-                (len(user.messages) > count or sum(m.edits for m in user.messages) > edits)
-                and expect in (user.last_message.text or "") + str(user.last_message.buttons)
-            ),
-            timeout=30,
-        )
+        await user.wait_for(_shows(user, expect), timeout=30)
     return first, time.perf_counter() - began
 
 

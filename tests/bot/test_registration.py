@@ -58,7 +58,11 @@ async def test_full_registration_with_shared_contact(bot, server):
     assert cadre.phone.startswith("+628")
     assert drafts == []
     # The cadre now has a command menu of their own.
-    scoped = [c for c in server.calls_for("setMyCommands") if c.params.get("scope", {}).get("chat_id") == user.id]
+    scoped = [
+        c
+        for c in server.calls_for("setMyCommands")
+        if c.params.get("scope", {}).get("chat_id") == user.id
+    ]
     assert scoped and any(cmd["command"] == "profil" for cmd in scoped[-1].params["commands"])
 
 
@@ -107,7 +111,10 @@ async def test_wrong_kind_of_input_reprompts_each_step(bot, server):
     assert "bagikan nomor HP" in user.last_message.text
     await user.send_text("081298765432")
     await user.send_voice()
-    assert "menekan salah satu tombol" in user.texts[-2] or "menekan salah satu tombol" in user.last_message.text
+    assert (
+        "menekan salah satu tombol" in user.texts[-2]
+        or "menekan salah satu tombol" in user.last_message.text
+    )
     # Typing filters the list of kecamatan.
     await user.send_text("selatan")
     assert [label for row in user.last_message.buttons[:1] for label in row] == ["Bontang Selatan"]
