@@ -9,7 +9,7 @@ from telegram import Update
 from telegram.constants import ParseMode
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults, TypeHandler
 
-from bot import activity, home, language, profile, registration, roles
+from bot import activity, home, language, profile, registration, roles, statistics
 from bot.config import Settings
 from bot.context import BotContext, ForkomApplication, PerUserUpdateProcessor
 from bot.errors import on_error
@@ -93,6 +93,7 @@ def build_application(settings: Settings, database: Database | None = None) -> F
     app.add_handlers(profile.handlers())
     app.add_handlers(language.handlers())
     app.add_handlers(home.handlers())
+    app.add_handlers(statistics.handlers())
 
     # Feature handlers go above this line. Last in group 0: buttons nobody claimed.
     app.add_handlers(home.fallback_handlers())

@@ -44,6 +44,8 @@ COMMANDS: list[CommandSpec] = [
     _spec("undang", OFFICIAL),
     _spec("koordinator", OFFICIAL),
     _spec("bahasa", GUEST, CADRE, COORD, OFFICIAL),
+    _spec("statistik", COORD, OFFICIAL),
+    _spec("ekspor", COORD, OFFICIAL),
     _spec("hapus_data", CADRE),
     _spec("bantuan", GUEST, CADRE, COORD, OFFICIAL),
     _spec("batal", GUEST, CADRE, COORD, OFFICIAL),

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
+
+from sqlmodel import select
 
 from storage import people, roles
 from tests.auxil.runner import BotRunner
@@ -79,3 +82,27 @@ def seed_coordinator(
         invite = roles.create_invite(session, scope, 9001, timedelta(hours=1))
     with runner.session() as session:
         roles.redeem_invite(session, invite.code, telegram_id, name)
+
+
+def set_cadre_history(
+    runner: BotRunner,
+    telegram_id: int,
+    *,
+    registered_at: datetime | None = None,
+    last_seen_at: datetime | None = None,
+    unreachable_since: datetime | None = None,
+) -> None:
+    """Backdate a seeded cadre's registration and activity (naive UTC), for period figures."""
+    from storage.models import AppUser, Cadre
+
+    with runner.session() as session:
+        cadre = session.exec(select(Cadre).where(Cadre.telegram_id == telegram_id)).one()
+        user = session.get(AppUser, telegram_id)
+        assert user is not None
+        if registered_at is not None:
+            cadre.registered_at = cadre.consent_at = registered_at
+        if last_seen_at is not None:
+            user.last_seen_at = last_seen_at
+        user.unreachable_since = unreachable_since
+        session.add(cadre)
+        session.add(user)

@@ -1,0 +1,193 @@
+"""PNG bar charts for the statistics views, made to be read on a phone (Telegram-free).
+
+Charts are rendered with matplotlib's object API on the Agg backend (no pyplot global state),
+one figure per call, under a lock: matplotlib's text and font caches are not thread-safe and
+callers render from worker threads (`asyncio.to_thread`). Every text on a chart comes from the
+caller, already translated.
+"""
+
+from __future__ import annotations
+
+import io
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.patches import Patch
+
+__all__ = ["BarPanel", "render_bar_chart"]
+
+# Sizes in inches at DPI: 640 px wide, so a 15 pt label is ~1/30 of the width — legible on a
+# phone after Telegram scales the photo to the screen.
+WIDTH_IN = 6.4
+DPI = 100
+BAR_IN = 0.42
+TITLE_IN = 0.75
+PANEL_HEADER_IN = 0.5
+GAP_IN = 0.3
+LEGEND_IN = 0.35
+LABELS_IN = 2.75
+BARS_IN = WIDTH_IN - LABELS_IN - 0.15
+LABEL_CHARS = 24
+FONT = 15
+TITLE_FONT = 18
+CHAR_IN = FONT * 0.62 / 72  # average width of a DejaVu Sans character at FONT
+OUTER = "#9cc3e6"
+INNER = "#1f6fb2"
+SINGLE = "#2a7f62"
+TEXT = "#1b1b1b"
+
+_render_lock = threading.Lock()
+
+
+@dataclass(frozen=True)
+class BarPanel:
+    """Horizontal bars, largest on top.
+
+    `inner` draws a second measure inside each bar (e.g. active among registered cadres);
+    `value_labels` are the numbers written at the bar ends, formatted by the caller.
+    """
+
+    title: str
+    labels: Sequence[str]
+    values: Sequence[int]
+    value_labels: Sequence[str]
+    inner: Sequence[int] | None = None
+    legend: tuple[str, str] | None = None
+
+
+def _shorten(label: str) -> str:
+    return label if len(label) <= LABEL_CHARS else label[: LABEL_CHARS - 1] + "…"
+
+
+def render_bar_chart(title: str, panels: Sequence[BarPanel], empty_text: str) -> bytes:
+    """One PNG with a panel per non-empty `BarPanel`; `empty_text` when there is nothing.
+
+    The layout is computed in inches rather than by matplotlib's layout engines, which measure
+    every text twice and would double the render time of a 40-bar chart.
+    """
+    shown = [p for p in panels if p.labels and any(p.values)]
+    height = TITLE_IN + sum(
+        PANEL_HEADER_IN + (LEGEND_IN if p.legend else 0) + len(p.labels) * BAR_IN + GAP_IN
+        for p in shown
+    )
+    height = max(height, TITLE_IN + 1.2)
+    with _render_lock:
+        figure = Figure(figsize=(WIDTH_IN, height), dpi=DPI, facecolor="white")
+        figure.text(
+            0.2 / WIDTH_IN,
+            1 - 0.2 / height,
+            title,
+            fontsize=TITLE_FONT,
+            fontweight="bold",
+            color=TEXT,
+            va="top",
+            parse_math=False,
+        )
+        if not shown:
+            figure.text(
+                0.5,
+                0.4,
+                empty_text,
+                ha="center",
+                va="center",
+                fontsize=FONT,
+                color=TEXT,
+                parse_math=False,
+            )
+        top = height - TITLE_IN
+        for panel in shown:
+            figure.text(
+                0.2 / WIDTH_IN,
+                (top - 0.05) / height,
+                panel.title,
+                fontsize=FONT + 1,
+                fontweight="bold",
+                color=TEXT,
+                va="top",
+                parse_math=False,
+            )
+            header = PANEL_HEADER_IN
+            if panel.legend is not None:
+                figure.legend(
+                    handles=[
+                        Patch(color=OUTER, label=panel.legend[0]),
+                        Patch(color=INNER, label=panel.legend[1]),
+                    ],
+                    loc="upper left",
+                    bbox_to_anchor=(0.15 / WIDTH_IN, (top - PANEL_HEADER_IN + 0.1) / height),
+                    ncol=2,
+                    fontsize=FONT - 2,
+                    frameon=False,
+                    handlelength=1.2,
+                    borderaxespad=0,
+                )
+                header += LEGEND_IN
+            bars_in = len(panel.labels) * BAR_IN
+            bottom = top - header - bars_in
+            ax = figure.add_axes(
+                (
+                    LABELS_IN / WIDTH_IN,
+                    bottom / height,
+                    BARS_IN / WIDTH_IN,
+                    bars_in / height,
+                )
+            )
+            _draw_panel(ax, panel)
+            top = bottom - GAP_IN
+        buffer = io.BytesIO()
+        # Low zlib effort: the chart is sent once, render time matters more than 30 KB.
+        FigureCanvasAgg(figure).print_png(buffer, pil_kwargs={"compress_level": 1})
+    return buffer.getvalue()
+
+
+def _room_for_labels(panel: BarPanel, widest: int) -> float:
+    """Right end of the x axis so that every number fits after its bar."""
+    needed = widest * 1.1
+    for value, label in zip(panel.values, panel.value_labels, strict=True):
+        share = min(0.75, (len(label) + 1) * CHAR_IN / BARS_IN)
+        needed = max(needed, value * 1.02 / (1 - share))
+    return needed
+
+
+def _draw_panel(ax, panel: BarPanel) -> None:  # type: ignore[no-untyped-def]
+    # Largest first, ties by name; the first bar goes at the top (highest y).
+    order = sorted(range(len(panel.values)), key=lambda i: (-panel.values[i], panel.labels[i]))
+    values = [panel.values[i] for i in order]
+    positions = list(range(len(order) - 1, -1, -1))
+    widest = max(values) or 1
+    ax.set_xlim(0, _room_for_labels(panel, widest))
+    ax.set_ylim(-0.6, len(order) - 0.4)
+    ax.set_axis_off()
+    colour = OUTER if panel.inner is not None else SINGLE
+    ax.barh(positions, values, height=0.75, color=colour)
+    if panel.inner is not None:
+        ax.barh(positions, [panel.inner[i] for i in order], height=0.4, color=INNER)
+    pad = widest * 0.02
+    for y, i in zip(positions, order, strict=True):
+        # Names sit left of the axes (negative x in data units), numbers at the bar ends.
+        ax.text(
+            -pad,
+            y,
+            _shorten(panel.labels[i]),
+            ha="right",
+            va="center",
+            fontsize=FONT,
+            color=TEXT,
+            parse_math=False,
+        )
+        ax.text(
+            panel.values[i] + pad,
+            y,
+            panel.value_labels[i],
+            va="center",
+            fontsize=FONT,
+            color=TEXT,
+            parse_math=False,
+        )

@@ -1,0 +1,325 @@
+"""Statistics of an area and a period, aggregated in SQL (Telegram-free).
+
+The figures are organised in independent sections: the cadre sections (registered, active,
+unreachable, coverage, institutions) need only the foundation tables; the report, training
+and broadcast sections are filled only when the feature that owns those tables has landed in
+this database (`available_sections`), otherwise they are `None` — absent, never faked.
+
+Every area filter is a range on the dotted region code (`'64.74.' <= code < '64.74/'`, as '/'
+sorts right after '.'), compared byte by byte so the btree index applies on SQLite and on
+PostgreSQL whatever the database collation (see `bytewise`).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from enum import StrEnum
+from typing import Any
+from weakref import WeakKeyDictionary
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Engine, String, and_, case, exists, func, inspect, literal, or_, select
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql import ColumnElement
+from sqlalchemy.sql.visitors import InternalTraversal
+from sqlmodel import Session
+
+from storage.models import AppUser, Cadre, Region, utcnow
+from storage.regions import LEVELS, RegionInfo, children, get_region
+
+__all__ = [
+    "ACTIVE_DAYS",
+    "AreaStatistics",
+    "CadreCounts",
+    "ChildFigures",
+    "Period",
+    "Window",
+    "area_statistics",
+    "available_sections",
+    "bytewise",
+    "code_within",
+    "empty_villages",
+    "period_window",
+    "village_within",
+]
+
+ACTIVE_DAYS = 30
+# Length of a region code at each level: "64", "64.74", "64.74.03", "64.74.03.1003".
+CODE_LENGTH = {"province": 2, "regency": 5, "district": 8, "village": 13}
+
+
+# ---------------------------------------------------------------- code ranges
+
+
+class bytewise(ColumnElement[str]):
+    """A code column compared byte by byte.
+
+    Under a linguistic collation (en_US.UTF-8…) PostgreSQL ignores punctuation, so
+    `'64.74.03.1003' < '64.74/'` would be false; `COLLATE "C"` restores byte order and matches
+    the `COLLATE "C"` indexes of migration 0005. SQLite compares bytes already (BINARY).
+    """
+
+    inherit_cache = True
+    type = String()
+    _traverse_internals = [("column", InternalTraversal.dp_clauseelement)]
+
+    def __init__(self, column: Any) -> None:
+        self.column = column
+
+
+@compiles(bytewise)
+def _bytewise_default(element: bytewise, compiler: Any, **kw: Any) -> str:
+    return compiler.process(element.column, **kw)
+
+
+@compiles(bytewise, "postgresql")
+def _bytewise_postgresql(element: bytewise, compiler: Any, **kw: Any) -> str:
+    return f'{compiler.process(element.column, **kw)} COLLATE "C"'
+
+
+def code_within(column: Any, scope: str) -> ColumnElement[bool]:
+    """`column` is the region `scope` or lies below it (codes of any level)."""
+    code = bytewise(column)
+    return or_(code == scope, and_(code >= scope + ".", code < scope + "/"))
+
+
+def village_within(column: Any, scope: str) -> ColumnElement[bool]:
+    """`column` holds kelurahan/desa codes: a single range (or equality for a village scope)."""
+    code = bytewise(column)
+    if len(scope) >= CODE_LENGTH["village"]:
+        return code == scope
+    return and_(code >= scope + ".", code < scope + "/")
+
+
+# ---------------------------------------------------------------- periods
+
+
+class Period(StrEnum):
+    """The periods offered on the statistics buttons (values are callback-data codes)."""
+
+    MONTH = "m"
+    QUARTER = "q"  # this month and the two before it
+    YEAR = "y"
+    ALL = "a"
+
+
+@dataclass(frozen=True)
+class Window:
+    """A period as local dates (for display) and as naive-UTC bounds (for queries)."""
+
+    period: Period
+    first_day: date | None
+    last_day: date
+    start_utc: datetime | None
+    now_utc: datetime
+
+    def contains(self, column: Any) -> ColumnElement[bool]:
+        if self.start_utc is None:
+            return literal(True)
+        return column >= self.start_utc
+
+
+def period_window(period: Period, tz: ZoneInfo, now: datetime | None = None) -> Window:
+    """Calendar periods in the forum's timezone, e.g. "this month" starts at 00:00 WITA."""
+    now = now or utcnow()
+    local_today = now.replace(tzinfo=ZoneInfo("UTC")).astimezone(tz).date()
+    if period is Period.ALL:
+        return Window(period, None, local_today, None, now)
+    if period is Period.MONTH:
+        first = local_today.replace(day=1)
+    elif period is Period.QUARTER:
+        month_index = local_today.year * 12 + local_today.month - 1 - 2
+        first = date(month_index // 12, month_index % 12 + 1, 1)
+    else:
+        first = local_today.replace(month=1, day=1)
+    start = datetime.combine(first, time(), tz).astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
+    return Window(period, first, local_today, start, now)
+
+
+# ---------------------------------------------------------------- sections
+
+# Section name → (storage module of the feature, tables it needs).
+_SECTION_TABLES: dict[str, tuple[str, tuple[str, ...]]] = {}
+_sections_cache: WeakKeyDictionary[Engine, frozenset[str]] = WeakKeyDictionary()
+
+
+def available_sections(session: Session) -> frozenset[str]:
+    """Sections whose feature has landed here (its module ships and its tables exist).
+
+    Checked once per engine: tables appear only through migrations, which run at start.
+    """
+    engine = session.get_bind()
+    assert isinstance(engine, Engine)
+    cached = _sections_cache.get(engine)
+    if cached is None:
+        tables = set(inspect(engine).get_table_names())
+        cached = frozenset(
+            name
+            for name, (module, needed) in _SECTION_TABLES.items()
+            if importlib.util.find_spec(module) is not None and set(needed) <= tables
+        )
+        _sections_cache[engine] = cached
+    return cached
+
+
+# ---------------------------------------------------------------- figures
+
+
+@dataclass(frozen=True)
+class CadreCounts:
+    """Cadre figures of one area; `joined` counts registrations inside the period."""
+
+    cadres: int = 0
+    active: int = 0
+    unreachable: int = 0
+    joined: int = 0
+    villages: int = 0
+    covered: int = 0
+
+    def __add__(self, other: CadreCounts) -> CadreCounts:
+        return CadreCounts(
+            *(a + b for a, b in zip(_counts(self), _counts(other), strict=True))  # type: ignore[arg-type]
+        )
+
+
+def _counts(c: CadreCounts) -> tuple[int, ...]:
+    return (c.cadres, c.active, c.unreachable, c.joined, c.villages, c.covered)
+
+
+@dataclass(frozen=True)
+class ChildFigures:
+    """One row of the breakdown one level below the area."""
+
+    region: RegionInfo
+    counts: CadreCounts
+    reports: int | None = None
+
+
+@dataclass(frozen=True)
+class AreaStatistics:
+    """Everything `/statistik` shows for one area and period."""
+
+    area: RegionInfo
+    window: Window
+    totals: CadreCounts
+    by_institution: tuple[tuple[str, int], ...]
+    children: tuple[ChildFigures, ...]
+    empty_villages: tuple[RegionInfo, ...]
+
+    @property
+    def child_level(self) -> str | None:
+        index = LEVELS.index(self.area.level)
+        return LEVELS[index + 1] if index + 1 < len(LEVELS) else None
+
+
+def area_statistics(
+    session: Session,
+    area_code: str,
+    period: Period,
+    tz: ZoneInfo,
+    *,
+    now: datetime | None = None,
+    sections: Iterable[str] | None = None,
+) -> AreaStatistics | None:
+    """Figures of `area_code` for `period`; None if the region does not exist."""
+    area = get_region(session, area_code)
+    if area is None:
+        return None
+    window = period_window(period, tz, now or utcnow())
+    child_level = LEVELS[LEVELS.index(area.level) + 1] if area.level != LEVELS[-1] else area.level
+    width = CODE_LENGTH[child_level]
+
+    per_child, by_institution = _cadre_groups(session, area.code, width, window)
+    coverage = _coverage_by_child(session, area.code, width)
+
+    kids = children(session, area.code) if area.level != LEVELS[-1] else [area]
+    rows = []
+    for kid in kids:
+        counts = per_child.get(kid.code, CadreCounts())
+        villages, covered = coverage.get(kid.code, (0, 0))
+        counts = CadreCounts(
+            counts.cadres, counts.active, counts.unreachable, counts.joined, villages, covered
+        )
+        rows.append(ChildFigures(kid, counts))
+    totals = sum((row.counts for row in rows), CadreCounts())
+    if area.level == LEVELS[-1]:
+        rows = []
+
+    return AreaStatistics(
+        area=area,
+        window=window,
+        totals=totals,
+        by_institution=by_institution,
+        children=tuple(rows),
+        empty_villages=tuple(empty_villages(session, area.code)),
+    )
+
+
+def _cadre_groups(
+    session: Session, area: str, width: int, window: Window
+) -> tuple[dict[str, CadreCounts], tuple[tuple[str, int], ...]]:
+    """One pass over the area's cadres, grouped by sub-region and institution."""
+    active_since = window.now_utc - timedelta(days=ACTIVE_DAYS)
+    child = func.substr(Cadre.village_code, 1, width).label("child")
+    stmt = (
+        select(
+            child,
+            Cadre.institution,
+            func.count().label("cadres"),
+            func.sum(case((AppUser.last_seen_at >= active_since, 1), else_=0)).label("active"),
+            func.sum(case((AppUser.unreachable_since.is_not(None), 1), else_=0)).label(  # type: ignore[union-attr]
+                "unreachable"
+            ),
+            func.sum(case((window.contains(Cadre.registered_at), 1), else_=0)).label("joined"),
+        )
+        .select_from(Cadre)
+        .outerjoin(AppUser, AppUser.telegram_id == Cadre.telegram_id)  # type: ignore[arg-type]
+        .where(village_within(Cadre.village_code, area))
+        .group_by(child, Cadre.institution)
+    )
+    per_child: dict[str, CadreCounts] = {}
+    per_institution: dict[str, int] = {}
+    for code, institution, cadres, active, unreachable, joined in session.execute(stmt):
+        previous = per_child.get(code, CadreCounts())
+        per_child[code] = previous + CadreCounts(
+            int(cadres), int(active or 0), int(unreachable or 0), int(joined or 0)
+        )
+        per_institution[institution] = per_institution.get(institution, 0) + int(cadres)
+    ranked = tuple(sorted(per_institution.items(), key=lambda item: (-item[1], item[0])))
+    return per_child, ranked
+
+
+def _has_cadre(village: Any) -> Any:
+    return exists().where(Cadre.village_code == village)
+
+
+def _coverage_by_child(session: Session, area: str, width: int) -> dict[str, tuple[int, int]]:
+    """Per sub-region: (kelurahan/desa in it, of which with at least one cadre)."""
+    child = func.substr(Region.code, 1, width).label("child")
+    stmt = (
+        select(
+            child,
+            func.count(),
+            func.sum(case((_has_cadre(Region.code), 1), else_=0)),
+        )
+        .where(Region.level == "village", village_within(Region.code, area))
+        .group_by(child)
+    )
+    return {code: (int(total), int(covered or 0)) for code, total, covered in session.execute(stmt)}
+
+
+def empty_villages(session: Session, area: str) -> list[RegionInfo]:
+    """Kelurahan/desa of the area without a single registered cadre, in code order."""
+    stmt = (
+        select(Region)
+        .where(
+            Region.level == "village",
+            village_within(Region.code, area),
+            ~_has_cadre(Region.code),
+        )
+        .order_by(Region.code)
+    )
+    return [RegionInfo.of(row) for row in session.scalars(stmt)]

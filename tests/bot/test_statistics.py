@@ -1,0 +1,294 @@
+"""End-to-end: /statistik through the real bot and the fake Telegram server.
+
+A small hand-built forum in Kota Bontang with a frozen clock, so every figure is exact: seven
+cadres in five kelurahan, registered and last seen on both sides of each period boundary.
+"""
+
+from __future__ import annotations
+
+import struct
+from datetime import datetime
+
+import pytest
+
+from storage import stats
+from tests.auxil.flows import seed_cadre, seed_coordinator, set_cadre_history
+from tests.conftest import ADMIN_ID
+
+# 12:00 WITA on Friday 20 November 2026. "This month" starts 2026-10-31 16:00 UTC,
+# "last 3 months" 2026-08-31 16:00 UTC, "this year" 2025-12-31 16:00 UTC; a cadre is active
+# when last seen at or after 2026-10-21 04:00 UTC.
+NOW = datetime(2026, 11, 20, 4, 0)
+
+API_API, GUNTUNG, LOK_TUAN = "64.74.01.1006", "64.74.01.1004", "64.74.01.1003"
+SATIMPO, KANAAN = "64.74.02.1004", "64.74.03.1003"
+
+# (telegram id, kelurahan, institution, registered_at, last_seen_at, unreachable_since)
+FORUM = [
+    (501, API_API, "pkk", datetime(2026, 11, 5), datetime(2026, 11, 19), None),
+    (502, API_API, "posyandu", datetime(2026, 10, 15), datetime(2026, 11, 1), None),
+    (503, GUNTUNG, "pkk", datetime(2026, 3, 10), datetime(2026, 9, 1), datetime(2026, 9, 2)),
+    (504, LOK_TUAN, "lpm", datetime(2025, 6, 1), datetime(2026, 10, 31, 16, 30), None),
+    # 23:59 WITA on 31 October: last month. 00:00 WITA on 1 November: this month.
+    (505, SATIMPO, "pkk", datetime(2026, 10, 31, 15, 59), datetime(2026, 10, 21, 3, 59), None),
+    (506, SATIMPO, "karang_taruna", datetime(2026, 10, 31, 16), datetime(2026, 10, 21, 4), None),
+    (507, KANAAN, "lainnya", datetime(2024, 1, 1), datetime(2025, 1, 1), datetime(2025, 2, 1)),
+]
+
+KOTA_MONTH = """📊 Statistik Kota Bontang
+Periode: Bulan ini (1 Nov 2026 – 20 Nov 2026)
+
+👥 Kader
+Terdaftar: 7 (+2 baru pada periode ini)
+Aktif 30 hari terakhir: 4 (57,1%)
+Tidak terjangkau (memblokir bot): 2
+
+🗺️ Cakupan: 5 dari 15 kelurahan/desa sudah punya kader (33,3%)
+Belum ada kader: Kel. Bontang Kuala, Kel. Bontang Baru, Kel. Gunung Elai, Kel. Tanjung Laut, \
+Kel. Berbas Tengah, Kel. Berbas Pantai, Kel. Bontang Lestari, Kel. Tanjung Laut Indah, \
+dan 2 lainnya
+
+🏛️ Per lembaga
+PKK 3 · Karang Taruna 1 · Lainnya 1 · LPM 1 · Posyandu 1
+
+📍 Per kecamatan
+Bontang Utara: 4 kader, 3 aktif, 3/6 kel./desa
+Bontang Selatan: 2 kader, 1 aktif, 1/6 kel./desa
+Bontang Barat: 1 kader, 0 aktif, 1/3 kel./desa"""
+
+UTARA_MONTH = """📊 Statistik Kec. Bontang Utara
+Periode: Bulan ini (1 Nov 2026 – 20 Nov 2026)
+
+👥 Kader
+Terdaftar: 4 (+1 baru pada periode ini)
+Aktif 30 hari terakhir: 3 (75%)
+Tidak terjangkau (memblokir bot): 1
+
+🗺️ Cakupan: 3 dari 6 kelurahan/desa sudah punya kader (50%)
+Belum ada kader: Kel. Bontang Kuala, Kel. Bontang Baru, Kel. Gunung Elai
+
+🏛️ Per lembaga
+PKK 2 · LPM 1 · Posyandu 1
+
+📍 Per kelurahan/desa
+Api-Api: 2 kader, 2 aktif
+Guntung: 1 kader, 0 aktif
+Lok Tuan: 1 kader, 1 aktif
+Bontang Baru: 0 kader, 0 aktif
+Bontang Kuala: 0 kader, 0 aktif
+Gunung Elai: 0 kader, 0 aktif"""
+
+
+def seed_forum(runner) -> None:
+    """The hand-built forum of this module (also used by the export tests)."""
+    for telegram_id, village, institution, registered, seen, unreachable in FORUM:
+        seed_cadre(
+            runner,
+            telegram_id,
+            village,
+            name=f"Kader {telegram_id}",
+            institution=institution,
+            phone=f"+62812000{telegram_id}",
+        )
+        set_cadre_history(
+            runner,
+            telegram_id,
+            registered_at=registered,
+            last_seen_at=seen,
+            unreachable_since=unreachable,
+        )
+
+
+@pytest.fixture
+def forum(bot, monkeypatch):
+    monkeypatch.setattr(stats, "utcnow", lambda: NOW)
+    seed_forum(bot)
+    return bot
+
+
+def view(user):
+    """(figures text, chart message) of the statistics view on screen."""
+    alive = [m for m in user.messages if not m.deleted]
+    chart = alive[-1]
+    assert chart.kind == "photo", user.chat.dump()
+    return alive[-2].text, chart
+
+
+def png_size(data: bytes) -> tuple[int, int]:
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    assert data[12:16] == b"IHDR"
+    return struct.unpack(">II", data[16:24])
+
+
+async def test_official_sees_exact_figures_and_a_chart(forum, server):
+    official = server.new_user(user_id=ADMIN_ID, first_name="Pak Dinas")
+    await official.send_text("/statistik")
+    text, chart = view(official)
+    assert text == KOTA_MONTH
+    assert chart.text == "📈 Grafik Kota Bontang — Bulan ini"
+    width, height = png_size(chart.file_bytes)
+    assert width == 640 and height > 400
+    assert chart.buttons == [
+        ["✅ Bulan ini", "3 bulan terakhir"],
+        ["Tahun ini", "Semua waktu"],
+        ["Bontang Barat (1)", "Bontang Selatan (2)"],
+        ["Bontang Utara (4)"],
+        ["📋 Tanpa kader (10)", "📥 Unduh Excel"],
+    ]
+    assert chart.button_data[2] == ["st:v:64.74.03:m", "st:v:64.74.02:m"]
+    assert "upload_photo" in official.chat.chat_actions
+
+
+async def test_periods_change_new_registrations_only(forum, server):
+    official = server.new_user(user_id=ADMIN_ID)
+    await official.send_text("/statistik")
+    await official.press("3 bulan terakhir")
+    text, chart = view(official)
+    assert "Periode: 3 bulan terakhir (1 Sep 2026 – 20 Nov 2026)" in text
+    assert "Terdaftar: 7 (+4 baru pada periode ini)" in text
+    assert "Aktif 30 hari terakhir: 4 (57,1%)" in text
+    assert chart.buttons[0] == ["Bulan ini", "✅ 3 bulan terakhir"]
+    assert chart.text == "📈 Grafik Kota Bontang — 3 bulan terakhir"
+    await official.press("Tahun ini")
+    text, _ = view(official)
+    assert "Periode: Tahun ini (1 Jan 2026 – 20 Nov 2026)" in text
+    assert "Terdaftar: 7 (+5 baru pada periode ini)" in text
+    await official.press("Semua waktu")
+    text, chart = view(official)
+    assert "Periode: Semua waktu (sampai 20 Nov 2026)" in text
+    assert "\nTerdaftar: 7\n" in text
+    # The drill-down keeps the chosen period.
+    assert chart.button_data[3] == ["st:v:64.74.01:a"]
+    # Navigation replaces the view: only the latest figures and chart remain.
+    alive = [m for m in official.messages if not m.deleted]
+    assert len(alive) == 2
+
+
+async def test_drill_down_to_kelurahan_and_back(forum, server):
+    official = server.new_user(user_id=ADMIN_ID)
+    await official.send_text("/statistik")
+    await official.press("Bontang Utara (4)")
+    text, chart = view(official)
+    assert text == UTARA_MONTH
+    assert chart.text == "📈 Grafik Kec. Bontang Utara — Bulan ini"
+    assert chart.buttons[2:] == [
+        ["Api-Api (2)", "Bontang Baru (0)"],
+        ["Bontang Kuala (0)", "Guntung (1)"],
+        ["Gunung Elai (0)", "Lok Tuan (1)"],
+        ["📋 Tanpa kader (3)", "📥 Unduh Excel"],
+        ["⬆️ Kota Bontang"],
+    ]
+    await official.press("Api-Api (2)")
+    text, chart = view(official)
+    assert text.startswith("📊 Statistik Kel. Api-Api\n")
+    assert "Terdaftar: 2 (+1 baru pada periode ini)" in text
+    assert "Aktif 30 hari terakhir: 2 (100%)" in text
+    assert "Cakupan: 1 dari 1 kelurahan/desa sudah punya kader (100%)" in text
+    assert "Semua kelurahan/desa sudah punya kader." in text
+    assert "PKK 1 · Posyandu 1" in text
+    assert "Per kelurahan/desa" not in text
+    assert chart.buttons[2:] == [["📥 Unduh Excel"], ["⬆️ Kec. Bontang Utara"]]
+    png_size(chart.file_bytes)
+    await official.press("⬆️ Kec. Bontang Utara")
+    assert view(official)[0] == UTARA_MONTH
+    await official.press("⬆️ Kota Bontang")
+    assert view(official)[0] == KOTA_MONTH
+    assert len([m for m in official.messages if not m.deleted]) == 2
+
+
+async def test_list_of_kelurahan_without_cadres(forum, server):
+    official = server.new_user(user_id=ADMIN_ID)
+    await official.send_text("/statistik")
+    await official.press("📋 Tanpa kader (10)")
+    assert official.last_message.text == (
+        "📋 Kelurahan/desa tanpa kader di Kota Bontang (10)\n"
+        "Kec. Bontang Utara: Kel. Bontang Kuala, Kel. Bontang Baru, Kel. Gunung Elai\n"
+        "Kec. Bontang Selatan: Kel. Tanjung Laut, Kel. Berbas Tengah, Kel. Berbas Pantai, "
+        "Kel. Bontang Lestari, Kel. Tanjung Laut Indah\n"
+        "Kec. Bontang Barat: Kel. Belimbing, Kel. Gunung Telihan"
+    )
+
+
+async def test_coordinator_sees_only_their_scope_even_with_forged_buttons(forum, server):
+    coordinator = server.new_user(first_name="Bu Koordinator")
+    seed_coordinator(forum, coordinator.id, "64.74.02")
+    await coordinator.send_text("/statistik")
+    text, chart = view(coordinator)
+    assert text.startswith("📊 Statistik Kec. Bontang Selatan\n")
+    assert "Terdaftar: 2 (+1 baru pada periode ini)" in text
+    assert "Aktif 30 hari terakhir: 1 (50%)" in text
+    assert "Cakupan: 1 dari 6 kelurahan/desa" in text
+    assert "Satimpo: 2 kader, 1 aktif" in text
+    assert not any("⬆️" in label for label in chart.flat_buttons)
+    sent = len(coordinator.messages)
+    for forged in ("st:v:64.74.01:m", "st:v:64.74:a", "st:e:64.74", "st:v:64.71.01:m"):
+        await coordinator.press_data(forged, chart)
+        answer = coordinator.callback_answers[-1]
+        assert answer["text"] == "Anda tidak berwenang melihat data wilayah ini.", forged
+        assert answer["show_alert"] is True
+    for malformed in ("st:v:64.74.02:z", "st:v:64.74.02'--:m", "st:x:64.74.02"):
+        await coordinator.press_data(malformed, chart)
+        assert coordinator.callback_answers[-1]["text"] == "Tombol ini sudah tidak berlaku."
+    assert len(coordinator.messages) == sent
+    # Inside the scope the drill-down works as for officials.
+    await coordinator.press("Satimpo (2)")
+    assert view(coordinator)[0].startswith("📊 Statistik Kel. Satimpo\n")
+    await coordinator.press("⬆️ Kec. Bontang Selatan")
+    assert view(coordinator)[0].startswith("📊 Statistik Kec. Bontang Selatan\n")
+
+
+async def test_coordinator_of_two_areas_chooses_between_them(forum, server):
+    coordinator = server.new_user()
+    seed_coordinator(forum, coordinator.id, "64.74.03")
+    seed_coordinator(forum, coordinator.id, API_API)
+    await coordinator.send_text("/statistik")
+    chooser = coordinator.last_message
+    assert chooser.text == "📊 Statistik\nPilih wilayah yang ingin Anda lihat:"
+    assert chooser.buttons == [["Kel. Api-Api"], ["Kec. Bontang Barat"]]
+    await coordinator.press("Kel. Api-Api")
+    text, chart = view(coordinator)
+    assert text.startswith("📊 Statistik Kel. Api-Api\n")
+    assert chooser.deleted
+    await coordinator.press("⬅️ Wilayah saya")
+    assert coordinator.last_message.text.startswith("📊 Statistik\nPilih wilayah")
+    assert chart.deleted
+    await coordinator.press("Kec. Bontang Barat")
+    assert "Kanaan: 1 kader, 0 aktif, 1/1 kel./desa" not in view(coordinator)[0]
+    assert "Kanaan: 1 kader, 0 aktif" in view(coordinator)[0]
+
+
+async def test_cadres_and_guests_are_refused_politely(forum, server):
+    cadre = server.new_user(user_id=501)
+    await cadre.send_text("/statistik")
+    assert cadre.last_message.text == (
+        "Maaf, statistik hanya dapat dibuka oleh koordinator wilayah dan pejabat dinas."
+    )
+    await cadre.press_data("st:v:64.74:m", cadre.last_message)
+    assert cadre.callback_answers[-1]["show_alert"] is True
+    guest = server.new_user()
+    await guest.send_text("/statistik")
+    assert "hanya dapat dibuka oleh koordinator" in guest.last_message.text
+    assert all(m.kind != "photo" for m in cadre.messages + guest.messages)
+
+
+async def test_english_view_and_empty_area(bot, server, monkeypatch):
+    monkeypatch.setattr(stats, "utcnow", lambda: NOW)
+    official = server.new_user(user_id=ADMIN_ID, language_code="en")
+    await official.send_text("/statistik")
+    text, chart = view(official)
+    assert text.startswith("📊 Statistics for Kota Bontang\nPeriod: This month (1 Nov 2026 – ")
+    assert "Registered: 0 (+0 new in this period)" in text
+    assert "Active in the last 30 days: 0 (–)" in text
+    assert "Coverage: 0 of 15 kelurahan/villages have a cadre (0%)" in text
+    assert chart.text == "📈 Chart: Kota Bontang — This month"
+    assert png_size(chart.file_bytes)[0] == 640
+
+
+async def test_view_survives_a_restart(forum, server):
+    official = server.new_user(user_id=ADMIN_ID)
+    await official.send_text("/statistik")
+    first_text = [m for m in official.messages if not m.deleted][-2]
+    await forum.restart()
+    await official.press("Bontang Barat (1)")
+    assert view(official)[0].startswith("📊 Statistik Kec. Bontang Barat\n")
+    assert first_text.deleted
