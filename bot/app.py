@@ -9,7 +9,17 @@ from telegram import Update
 from telegram.constants import ParseMode
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults, TypeHandler
 
-from bot import activity, home, language, profile, registration, roles, statistics
+from bot import (
+    activity,
+    home,
+    language,
+    profile,
+    registration,
+    report_list,
+    reports,
+    review,
+    roles,
+)
 from bot.config import Settings
 from bot.context import BotContext, ForkomApplication, PerUserUpdateProcessor
 from bot.errors import on_error
@@ -83,17 +93,22 @@ def build_application(settings: Settings, database: Database | None = None) -> F
     if settings.base_url:
         builder = builder.base_url(settings.base_url).base_file_url(settings.base_file_url or "")
     app: ForkomApplication = builder.build()  # type: ignore[assignment]
+    # Keeps the count of reports waiting for review next to /tinjau in menus.
+    app.services["review_counter"] = review.ReviewCounter(app)
 
     # Before anything else: who is this, which language, are they reachable again.
     app.add_handler(TypeHandler(Update, activity.track_user), group=-100)
 
     # Conversations first, so their states see the user's input before plain commands do.
     app.add_handler(registration.conversation(settings.conversation_timeout))
+    app.add_handler(review.comment_conversation(settings.conversation_timeout))
+    app.add_handler(reports.conversation(settings.conversation_timeout))
     app.add_handlers(roles.handlers())
     app.add_handlers(profile.handlers())
     app.add_handlers(language.handlers())
     app.add_handlers(home.handlers())
-    app.add_handlers(statistics.handlers())
+    app.add_handlers(review.handlers())
+    app.add_handlers(report_list.handlers())
 
     # Feature handlers go above this line. Last in group 0: buttons nobody claimed.
     app.add_handlers(home.fallback_handlers())

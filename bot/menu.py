@@ -7,6 +7,7 @@ menu are all derived from one list.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from telegram import BotCommand, BotCommandScopeChat, BotCommandScopeDefault
@@ -15,7 +16,14 @@ from telegram.error import TelegramError
 from bot.auth import Identity, Role
 from bot.i18n import LANGUAGES, t
 
-__all__ = ["COMMANDS", "CommandSpec", "commands_for", "main_menu_text", "refresh_commands"]
+__all__ = [
+    "COMMANDS",
+    "COUNTERS",
+    "CommandSpec",
+    "commands_for",
+    "main_menu_text",
+    "refresh_commands",
+]
 
 log = logging.getLogger(__name__)
 GUEST, CADRE, COORD, OFFICIAL = Role.GUEST, Role.CADRE, Role.COORDINATOR, Role.OFFICIAL
@@ -44,12 +52,26 @@ COMMANDS: list[CommandSpec] = [
     _spec("undang", OFFICIAL),
     _spec("koordinator", OFFICIAL),
     _spec("bahasa", GUEST, CADRE, COORD, OFFICIAL),
-    _spec("statistik", COORD, OFFICIAL),
-    _spec("ekspor", COORD, OFFICIAL),
+    _spec("lapor", CADRE),
+    _spec("laporanku", CADRE),
+    _spec("tinjau", COORD, OFFICIAL),
+    _spec("daftar_laporan", COORD, OFFICIAL),
     _spec("hapus_data", CADRE),
     _spec("bantuan", GUEST, CADRE, COORD, OFFICIAL),
     _spec("batal", GUEST, CADRE, COORD, OFFICIAL),
 ]
+
+
+#: Live counts shown after a command's description ("Tinjau laporan (3)"), by command. A
+#: running feature service registers its counter at start and removes it at stop (bot.review).
+COUNTERS: dict[str, Callable[[Identity], int]] = {}
+
+
+def _description(spec: CommandSpec, identity: Identity, lang: str) -> str:
+    text = t(spec.key, lang)
+    counter = COUNTERS.get(spec.command)
+    count = counter(identity) if counter is not None else 0
+    return f"{text} ({count})" if count else text
 
 
 def commands_for(roles: frozenset[Role]) -> list[CommandSpec]:
@@ -66,7 +88,7 @@ def main_menu_text(identity: Identity, lang: str) -> str:
     for spec in commands_for(identity.roles):
         if spec.command in {"start", "menu", "batal"}:
             continue
-        lines.append(f"/{spec.command} — {t(spec.key, lang)}")
+        lines.append(f"/{spec.command} — {_description(spec, identity, lang)}")
     return "\n".join(lines)
 
 
@@ -84,7 +106,9 @@ async def set_default_commands(bot) -> None:  # type: ignore[no-untyped-def]
 
 async def refresh_commands(bot, identity: Identity, lang: str) -> None:  # type: ignore[no-untyped-def]
     """Give this user's private chat the command menu of their roles (best effort)."""
-    commands = [BotCommand(s.command, t(s.key, lang)) for s in commands_for(identity.roles)]
+    commands = [
+        BotCommand(s.command, _description(s, identity, lang)) for s in commands_for(identity.roles)
+    ]
     try:
         await bot.set_my_commands(commands, scope=BotCommandScopeChat(identity.user_id))
     except TelegramError as exc:  # a menu is a convenience; never fail the action for it
