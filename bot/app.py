@@ -19,6 +19,7 @@ from bot import (
     reports,
     review,
     roles,
+    statistics,
 )
 from bot.config import Settings
 from bot.context import BotContext, ForkomApplication, PerUserUpdateProcessor
@@ -109,6 +110,7 @@ def build_application(settings: Settings, database: Database | None = None) -> F
     app.add_handlers(home.handlers())
     app.add_handlers(review.handlers())
     app.add_handlers(report_list.handlers())
+    app.add_handlers(statistics.handlers())
 
     # Feature handlers go above this line. Last in group 0: buttons nobody claimed.
     app.add_handlers(home.fallback_handlers())

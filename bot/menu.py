@@ -56,6 +56,8 @@ COMMANDS: list[CommandSpec] = [
     _spec("laporanku", CADRE),
     _spec("tinjau", COORD, OFFICIAL),
     _spec("daftar_laporan", COORD, OFFICIAL),
+    _spec("statistik", COORD, OFFICIAL),
+    _spec("ekspor", COORD, OFFICIAL),
     _spec("hapus_data", CADRE),
     _spec("bantuan", GUEST, CADRE, COORD, OFFICIAL),
     _spec("batal", GUEST, CADRE, COORD, OFFICIAL),
