@@ -169,30 +169,62 @@ def figures_text(stats: AreaStatistics, lang: str) -> str:
         lines.append(t("stats.empty_none", lang))
 
     if stats.by_institution:
-        items = " · ".join(
-            t("stats.institution_item", lang, name=t(f"institution.{code}", lang), count=n(c, lang))
-            for code, c in stats.by_institution
+        items = _items(
+            [(t(f"institution.{code}", lang), c) for code, c in stats.by_institution], lang
         )
         lines += ["", t("stats.institutions_header", lang), items]
+    if stats.reports is not None:
+        lines += ["", *_report_lines(stats, lang)]
 
     if stats.children and stats.child_level:
         lines += ["", t(f"stats.children_header.{stats.child_level}", lang)]
         key = "stats.child_row_village" if stats.child_level == "village" else "stats.child_row"
         for child in sorted(stats.children, key=lambda c: (-c.counts.cadres, c.region.name)):
             counts = child.counts
-            lines.append(
-                t(
-                    key,
-                    lang,
-                    name=child.region.name,
-                    cadres=n(counts.cadres, lang),
-                    active=n(counts.active, lang),
-                    covered=n(counts.covered, lang),
-                    villages=n(counts.villages, lang),
-                )
+            row = t(
+                key,
+                lang,
+                name=child.region.name,
+                cadres=n(counts.cadres, lang),
+                active=n(counts.active, lang),
+                covered=n(counts.covered, lang),
+                villages=n(counts.villages, lang),
             )
+            if child.reports is not None:
+                row += t("stats.child_reports", lang, count=n(child.reports, lang))
+            lines.append(row)
     text = "\n".join(lines)
     return text if len(text) <= TEXT_LIMIT else text[: TEXT_LIMIT - 1].rsplit("\n", 1)[0]
+
+
+def _items(pairs: list[tuple[str, int]], lang: str) -> str:
+    """ "PKK 3 · Posyandu 1": labels are catalog texts, so they are HTML already."""
+    return " · ".join(
+        t("stats.item", lang, escape=False, name=name, count=_number(count, lang))
+        for name, count in pairs
+    )
+
+
+def _report_lines(stats: AreaStatistics, lang: str) -> list[str]:
+    reports = stats.reports
+    assert reports is not None
+    n = _number
+    lines = [
+        t(
+            "stats.reports_header",
+            lang,
+            count=n(reports.total, lang),
+            channelled=n(reports.channelled, lang),
+        )
+    ]
+    if reports.total:
+        categories = [(t(f"reports.category.{c}", lang), k) for c, k in reports.by_category]
+        statuses = [(t(f"stats.report_status.{s}", lang), k) for s, k in reports.by_status]
+        lines.append(
+            t("stats.reports_by_category", lang, escape=False, items=_items(categories, lang))
+        )
+        lines.append(t("stats.reports_by_status", lang, escape=False, items=_items(statuses, lang)))
+    return lines
 
 
 def chart_png(stats: AreaStatistics, lang: str) -> bytes:
@@ -225,6 +257,16 @@ def chart_png(stats: AreaStatistics, lang: str) -> bytes:
                 labels=[t(f"institution.{code}", lang) for code, _ in stats.by_institution],
                 values=[count for _, count in stats.by_institution],
                 value_labels=[_number(count, lang) for _, count in stats.by_institution],
+            )
+        )
+    if stats.reports is not None and stats.reports.by_category:
+        by_category = stats.reports.by_category
+        panels.append(
+            BarPanel(
+                title=t("stats.chart.reports_by_category", lang),
+                labels=[t(f"reports.category.{code}", lang) for code, _ in by_category],
+                values=[count for _, count in by_category],
+                value_labels=[_number(count, lang) for _, count in by_category],
             )
         )
     title = t(

@@ -29,6 +29,7 @@ from sqlmodel import Session
 
 from storage.models import AppUser, Cadre, Region, utcnow
 from storage.regions import LEVELS, RegionInfo, children, get_region
+from storage.reports import Report, ReportStatus
 
 __all__ = [
     "ACTIVE_DAYS",
@@ -36,6 +37,7 @@ __all__ = [
     "CadreCounts",
     "ChildFigures",
     "Period",
+    "ReportFigures",
     "Window",
     "area_statistics",
     "available_sections",
@@ -142,7 +144,9 @@ def period_window(period: Period, tz: ZoneInfo, now: datetime | None = None) -> 
 # ---------------------------------------------------------------- sections
 
 # Section name → (storage module of the feature, tables it needs).
-_SECTION_TABLES: dict[str, tuple[str, tuple[str, ...]]] = {}
+_SECTION_TABLES: dict[str, tuple[str, tuple[str, ...]]] = {
+    "reports": ("storage.reports", ("report",)),
+}
 _sections_cache: WeakKeyDictionary[Engine, frozenset[str]] = WeakKeyDictionary()
 
 
@@ -199,6 +203,16 @@ class ChildFigures:
 
 
 @dataclass(frozen=True)
+class ReportFigures:
+    """Innovation reports submitted in the period (status as it is now)."""
+
+    total: int
+    channelled: int
+    by_category: tuple[tuple[str, int], ...]
+    by_status: tuple[tuple[str, int], ...]
+
+
+@dataclass(frozen=True)
 class AreaStatistics:
     """Everything `/statistik` shows for one area and period."""
 
@@ -208,6 +222,7 @@ class AreaStatistics:
     by_institution: tuple[tuple[str, int], ...]
     children: tuple[ChildFigures, ...]
     empty_villages: tuple[RegionInfo, ...]
+    reports: ReportFigures | None = None
 
     @property
     def child_level(self) -> str | None:
@@ -232,8 +247,12 @@ def area_statistics(
     child_level = LEVELS[LEVELS.index(area.level) + 1] if area.level != LEVELS[-1] else area.level
     width = CODE_LENGTH[child_level]
 
+    wanted = available_sections(session) if sections is None else frozenset(sections)
     per_child, by_institution = _cadre_groups(session, area.code, width, window)
     coverage = _coverage_by_child(session, area.code, width)
+    reports, reports_by_child = (
+        _report_groups(session, area.code, width, window) if "reports" in wanted else (None, {})
+    )
 
     kids = children(session, area.code) if area.level != LEVELS[-1] else [area]
     rows = []
@@ -243,7 +262,9 @@ def area_statistics(
         counts = CadreCounts(
             counts.cadres, counts.active, counts.unreachable, counts.joined, villages, covered
         )
-        rows.append(ChildFigures(kid, counts))
+        rows.append(
+            ChildFigures(kid, counts, reports_by_child.get(kid.code, 0) if reports else None)
+        )
     totals = sum((row.counts for row in rows), CadreCounts())
     if area.level == LEVELS[-1]:
         rows = []
@@ -255,6 +276,7 @@ def area_statistics(
         by_institution=by_institution,
         children=tuple(rows),
         empty_villages=tuple(empty_villages(session, area.code)),
+        reports=reports,
     )
 
 
@@ -323,3 +345,47 @@ def empty_villages(session: Session, area: str) -> list[RegionInfo]:
         .order_by(Region.code)
     )
     return [RegionInfo.of(row) for row in session.scalars(stmt)]
+
+
+# Channelled: featured to the whole forum through the delivery engine, or posted to the channel.
+_channelled = or_(Report.featured_at.is_not(None), Report.channel_posted_at.is_not(None))  # type: ignore[union-attr]
+
+
+def _report_groups(
+    session: Session, area: str, width: int, window: Window
+) -> tuple[ReportFigures, dict[str, int]]:
+    """Reports submitted in the period, grouped by sub-region, category and status."""
+    child = func.substr(Report.village_code, 1, width).label("child")
+    stmt = (
+        select(
+            child,
+            Report.category,
+            Report.status,
+            func.count(),
+            func.sum(case((_channelled, 1), else_=0)),
+        )
+        .where(village_within(Report.village_code, area), window.contains(Report.submitted_at))
+        .group_by(child, Report.category, Report.status)
+    )
+    by_child: dict[str, int] = {}
+    by_category: dict[str, int] = {}
+    by_status: dict[str, int] = {}
+    channelled = 0
+    for code, category, status, count, channelled_count in session.execute(stmt):
+        by_child[code] = by_child.get(code, 0) + count
+        by_category[category] = by_category.get(category, 0) + count
+        by_status[status] = by_status.get(status, 0) + count
+        channelled += int(channelled_count or 0)
+    known = [s.value for s in ReportStatus]
+    figures = ReportFigures(
+        total=sum(by_child.values()),
+        channelled=channelled,
+        by_category=tuple(sorted(by_category.items(), key=lambda item: (-item[1], item[0]))),
+        by_status=tuple(
+            sorted(
+                by_status.items(),
+                key=lambda item: known.index(item[0]) if item[0] in known else len(known),
+            )
+        ),
+    )
+    return figures, by_child

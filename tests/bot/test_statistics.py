@@ -11,8 +11,10 @@ from datetime import datetime
 
 import pytest
 
-from storage import stats
+from storage import reports, stats
+from storage.reports import Decision
 from tests.auxil.flows import seed_cadre, seed_coordinator, set_cadre_history
+from tests.auxil.reports import seed_report
 from tests.conftest import ADMIN_ID
 
 # 12:00 WITA on Friday 20 November 2026. "This month" starts 2026-10-31 16:00 UTC,
@@ -51,10 +53,14 @@ dan 2 lainnya
 🏛️ Per lembaga
 PKK 3 · Karang Taruna 1 · Lainnya 1 · LPM 1 · Posyandu 1
 
+📝 Laporan inovasi: 2 masuk, ⭐ 1 disalurkan
+Per kategori: Kesehatan 1 · Pertanian & peternakan 1
+Per status: Menunggu tinjauan 1 · Disetujui 1
+
 📍 Per kecamatan
-Bontang Utara: 4 kader, 3 aktif, 3/6 kel./desa
-Bontang Selatan: 2 kader, 1 aktif, 1/6 kel./desa
-Bontang Barat: 1 kader, 0 aktif, 1/3 kel./desa"""
+Bontang Utara: 4 kader, 3 aktif, 3/6 kel./desa, 2 laporan
+Bontang Selatan: 2 kader, 1 aktif, 1/6 kel./desa, 0 laporan
+Bontang Barat: 1 kader, 0 aktif, 1/3 kel./desa, 0 laporan"""
 
 UTARA_MONTH = """📊 Statistik Kec. Bontang Utara
 Periode: Bulan ini (1 Nov 2026 – 20 Nov 2026)
@@ -70,13 +76,27 @@ Belum ada kader: Kel. Bontang Kuala, Kel. Bontang Baru, Kel. Gunung Elai
 🏛️ Per lembaga
 PKK 2 · LPM 1 · Posyandu 1
 
+📝 Laporan inovasi: 2 masuk, ⭐ 1 disalurkan
+Per kategori: Kesehatan 1 · Pertanian & peternakan 1
+Per status: Menunggu tinjauan 1 · Disetujui 1
+
 📍 Per kelurahan/desa
-Api-Api: 2 kader, 2 aktif
-Guntung: 1 kader, 0 aktif
-Lok Tuan: 1 kader, 1 aktif
-Bontang Baru: 0 kader, 0 aktif
-Bontang Kuala: 0 kader, 0 aktif
-Gunung Elai: 0 kader, 0 aktif"""
+Api-Api: 2 kader, 2 aktif, 2 laporan
+Guntung: 1 kader, 0 aktif, 0 laporan
+Lok Tuan: 1 kader, 1 aktif, 0 laporan
+Bontang Baru: 0 kader, 0 aktif, 0 laporan
+Bontang Kuala: 0 kader, 0 aktif, 0 laporan
+Gunung Elai: 0 kader, 0 aktif, 0 laporan"""
+
+
+# (reporter, kelurahan, category, submitted_at, decision, channelled)
+REPORTS = [
+    (501, API_API, "pertanian", datetime(2026, 11, 10), Decision.APPROVE, True),
+    (502, API_API, "kesehatan", datetime(2026, 11, 2), None, False),
+    (503, GUNTUNG, "pertanian", datetime(2026, 9, 15), Decision.REJECT, False),
+    (505, SATIMPO, "umkm", datetime(2026, 10, 31, 15, 59), Decision.REVISE, False),
+    (507, KANAAN, "lingkungan", datetime(2025, 5, 5), Decision.APPROVE, False),
+]
 
 
 def seed_forum(runner) -> None:
@@ -97,6 +117,21 @@ def seed_forum(runner) -> None:
             last_seen_at=seen,
             unreachable_since=unreachable,
         )
+    for number, (reporter, village, category, submitted, decision, channelled) in enumerate(
+        REPORTS, start=1
+    ):
+        report = seed_report(
+            runner,
+            reporter,
+            village,
+            title=f"Inovasi {number}",
+            category=category,
+            decision=decision,
+            submitted_at=submitted,
+        )
+        if channelled:
+            with runner.session() as session:
+                assert reports.mark_featured(session, report.id, ADMIN_ID)
 
 
 @pytest.fixture
@@ -147,16 +182,25 @@ async def test_periods_change_new_registrations_only(forum, server):
     assert "Periode: 3 bulan terakhir (1 Sep 2026 – 20 Nov 2026)" in text
     assert "Terdaftar: 7 (+4 baru pada periode ini)" in text
     assert "Aktif 30 hari terakhir: 4 (57,1%)" in text
+    assert "📝 Laporan inovasi: 4 masuk, ⭐ 1 disalurkan\n" in text
+    assert (
+        "Per kategori: Pertanian & peternakan 2 · Kesehatan 1 · Ekonomi kreatif/UMKM 1\n"
+        "Per status: Menunggu tinjauan 1 · Perlu perbaikan 1 · Disetujui 1 · Ditolak 1\n"
+    ) in text
+    assert "Bontang Selatan: 2 kader, 1 aktif, 1/6 kel./desa, 1 laporan" in text
     assert chart.buttons[0] == ["Bulan ini", "✅ 3 bulan terakhir"]
     assert chart.text == "📈 Grafik Kota Bontang — 3 bulan terakhir"
     await official.press("Tahun ini")
     text, _ = view(official)
     assert "Periode: Tahun ini (1 Jan 2026 – 20 Nov 2026)" in text
     assert "Terdaftar: 7 (+5 baru pada periode ini)" in text
+    assert "📝 Laporan inovasi: 4 masuk" in text
     await official.press("Semua waktu")
     text, chart = view(official)
     assert "Periode: Semua waktu (sampai 20 Nov 2026)" in text
     assert "\nTerdaftar: 7\n" in text
+    assert "📝 Laporan inovasi: 5 masuk, ⭐ 1 disalurkan\n" in text
+    assert "Bontang Barat: 1 kader, 0 aktif, 1/3 kel./desa, 1 laporan" in text
     # The drill-down keeps the chosen period.
     assert chart.button_data[3] == ["st:v:64.74.01:a"]
     # Navigation replaces the view: only the latest figures and chart remain.
@@ -278,6 +322,7 @@ async def test_english_view_and_empty_area(bot, server, monkeypatch):
     text, chart = view(official)
     assert text.startswith("📊 Statistics for Kota Bontang\nPeriod: This month (1 Nov 2026 – ")
     assert "Registered: 0 (+0 new in this period)" in text
+    assert "Innovation reports: 0 submitted, ⭐ 0 channelled\n\n📍 By district" in text
     assert "Active in the last 30 days: 0 (–)" in text
     assert "Coverage: 0 of 15 kelurahan/villages have a cadre (0%)" in text
     assert chart.text == "📈 Chart: Kota Bontang — This month"
