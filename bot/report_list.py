@@ -266,19 +266,18 @@ async def on_list_button(update: Update, context: BotContext) -> None:
     if not identity.is_privileged:
         await _refuse(update, context)
         return
+    # rl:v:<filter>:<page> · rl:f:<filter>:<c|s|p> · rl:a:<filter>:<node>:<page>
+    # · rl:o:<report id>:<filter>:<page>
     parts = query.data.split(":")
+    shapes = {"v": 4, "f": 4, "a": 5, "o": 5}
     action = parts[1] if len(parts) > 1 else ""
-    if action == "o" and len(parts) == 5:
-        report_id, raw_filter, page = parts[2], parts[3], parts[4]
-    elif action in {"v", "f"} and len(parts) == 4:
-        report_id, raw_filter, page = "0", parts[2], parts[3]
-    elif action == "a" and len(parts) == 5:
-        report_id, raw_filter, page = "0", parts[2], parts[4]
-    else:
+    if shapes.get(action) != len(parts):
         await query.answer(t("common.stale_button", lang))
         return
+    raw_filter = parts[3] if action == "o" else parts[2]
     flt = ListFilter.decode(raw_filter)
-    if flt is None or not report_id.isdigit() or (action != "f" and not page.isdigit()):
+    numbers = {"v": (3,), "f": (), "a": (4,), "o": (2, 4)}[action]
+    if flt is None or not all(parts[i].isdigit() for i in numbers):
         await query.answer(t("common.stale_button", lang))
         return
     if not _area_allowed(identity, flt.area):
@@ -286,19 +285,19 @@ async def on_list_button(update: Update, context: BotContext) -> None:
         return
     if action == "v":
         await query.answer()
-        await _show_list(update, context, identity, flt, int(page))
+        await _show_list(update, context, identity, flt, int(parts[3]))
     elif action == "f":
         await query.answer()
-        await _show_chooser(update, context, flt, page)
+        await _show_chooser(update, context, flt, parts[3])
     elif action == "a":
         node = parts[3]
         if node != ALL and not identity.may_act_on(node):
             await _refuse(update, context)
             return
         await query.answer()
-        await _show_area_chooser(update, context, identity, flt, node, int(page))
+        await _show_area_chooser(update, context, identity, flt, node, int(parts[4]))
     else:
-        await _show_detail(update, context, identity, int(report_id), flt, int(page))
+        await _show_detail(update, context, identity, int(parts[2]), flt, int(parts[4]))
 
 
 async def _show_chooser(update: Update, context: BotContext, flt: ListFilter, which: str) -> None:

@@ -15,18 +15,15 @@ from __future__ import annotations
 
 import functools
 import logging
-import mimetypes
 import re
 import warnings
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from enum import IntEnum
-from pathlib import Path
 from typing import Any
 
 from telegram import KeyboardButton, ReplyKeyboardMarkup, ReplyKeyboardRemove, Update
-from telegram.error import BadRequest, TelegramError
+from telegram.error import BadRequest
 from telegram.ext import (
     CallbackQueryHandler,
     CommandHandler,
@@ -40,16 +37,16 @@ from telegram.warnings import PTBUserWarning
 from bot.auth import identify
 from bot.context import BotContext
 from bot.i18n import t
+from bot.report_media import LIMITS, MB, store_media
 from bot.review import notify_reviewers, reviewer_role
 from bot.ui import Button, keyboard, show
 from storage import people
 from storage import reports as store
-from storage.db import Database
 from storage.models import utcnow
 from storage.regions import region_path_name
 from storage.reports import CATEGORIES, MediaInfo, MediaItem, ReportInfo, ReportStatus
 
-__all__ = ["MediaLimits", "Step", "clean_description", "clean_title", "conversation", "store_media"]
+__all__ = ["Step", "clean_description", "clean_title", "conversation"]
 
 log = logging.getLogger(__name__)
 DRAFT = "report"
@@ -57,19 +54,6 @@ END = ConversationHandler.END
 FIELDS = ("title", "category", "description", "photos", "location", "document")
 TITLE_LIMITS = (5, 120)
 DESCRIPTION_LIMITS = (20, 2000)
-MB = 1024 * 1024
-
-
-@dataclass(frozen=True)
-class MediaLimits:
-    """How much a report may carry. Bots can download at most 20 MB per file from Telegram."""
-
-    max_photos: int = 5
-    photo_bytes: int = 10 * MB
-    document_bytes: int = 20 * MB
-
-
-LIMITS = MediaLimits()
 
 
 class Step(IntEnum):
@@ -648,71 +632,6 @@ async def _submit(update: Update, context: BotContext, draft: Draft) -> int:
     await store_media(context.bot, context.db, context.settings.media_dir, report, dropped)
     await notify_reviewers(context, report, resubmitted=resubmitted)
     return END
-
-
-# ---------------------------------------------------------------- media files
-
-
-def _extension(media: MediaInfo) -> str:
-    if media.kind == "photo":
-        return ".jpg"
-    guessed = mimetypes.guess_extension(media.mime_type or "") or ""
-    return guessed if re.fullmatch(r"\.[a-z0-9]{1,8}", guessed) else ".bin"
-
-
-def media_path(report_id: int, media: MediaInfo) -> Path:
-    """Where a report's file lives under MEDIA_DIR: named by report and sequence only."""
-    return Path("reports") / str(report_id) / f"{report_id}-{media.seq:02d}{_extension(media)}"
-
-
-async def store_media(
-    bot: Any,
-    database: Database,
-    media_dir: Path,
-    report: ReportInfo,
-    dropped: Sequence[MediaInfo] = (),
-) -> int:
-    """Copy the report's files from Telegram to `media_dir`; returns how many were stored.
-
-    A file that cannot be fetched now keeps only its file id (logged); it is retried the next
-    time this runs for the report. Files of media dropped at a resubmission are deleted.
-    """
-    stored = 0
-    for media in report.media:
-        relative = media_path(report.id, media)
-        target = media_dir / relative
-        if _is_stored(media_dir, media):
-            continue
-        limit = LIMITS.photo_bytes if media.kind == "photo" else LIMITS.document_bytes
-        try:
-            telegram_file = await bot.get_file(media.file_id)
-            if telegram_file.file_size and telegram_file.file_size > limit:
-                log.warning("report %s file %s is over the limit", report.id, media.seq)
-                continue
-            target.parent.mkdir(parents=True, exist_ok=True)
-            await telegram_file.download_to_drive(target)
-        except (TelegramError, OSError) as exc:
-            log.warning("could not store file %s of report %s: %s", media.seq, report.id, exc)
-            continue
-        with database.session() as session:
-            store.set_media_path(session, media.id, relative.as_posix())
-        stored += 1
-    _delete_files(media_dir, dropped)
-    return stored
-
-
-def _is_stored(media_dir: Path, media: MediaInfo) -> bool:
-    return bool(media.local_path) and (media_dir / str(media.local_path)).exists()
-
-
-def _delete_files(media_dir: Path, dropped: Sequence[MediaInfo]) -> None:
-    """Remove our copies of media no longer part of a report (never outside `media_dir`)."""
-    root = media_dir.resolve()
-    for media in dropped:
-        if media.local_path:
-            path = (media_dir / media.local_path).resolve()
-            if path.is_relative_to(root):
-                path.unlink(missing_ok=True)
 
 
 # ---------------------------------------------------------------- wrong input, cancel, timeout

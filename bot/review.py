@@ -31,6 +31,7 @@ from bot.auth import Identity, identify
 from bot.context import BotContext, ForkomApplication
 from bot.i18n import LANGUAGES, language_for, t
 from bot.menu import refresh_commands
+from bot.report_media import store_media
 from bot.ui import Button, keyboard, show
 from storage import people
 from storage import reports as store
@@ -436,6 +437,8 @@ async def _approve(
     await show(update, f"{text}\n\n{t('reports.review.done.approved', lang)}", keyboard(rows))
     await _notify_cadre(context, identity, decided, Decision.APPROVE)
     await refresh_reviewer_menus(context, decided)
+    # An approved report is kept for good: fetch any file that could not be copied before.
+    await store_media(context.bot, context.db, context.settings.media_dir, decided)
 
 
 # ---------------------------------------------------------------- featuring

@@ -6,7 +6,8 @@ from datetime import timedelta
 
 from sqlmodel import func, select
 
-from bot.reports import LIMITS, clean_description, clean_title
+from bot.report_media import LIMITS
+from bot.reports import clean_description, clean_title
 from storage import people
 from storage.models import AuditLog, ConversationRow, Draft
 from storage.reports import Report, ReportMedia

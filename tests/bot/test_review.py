@@ -292,3 +292,16 @@ async def test_comment_survives_a_restart_and_a_blocked_cadre_is_no_error(bot, s
     assert get(bot, 1).status is ReportStatus.REVISION
     with bot.session() as session:
         assert session.get(AppUser, user.id).unreachable_since is not None
+
+
+async def test_a_file_that_could_not_be_copied_is_fetched_again_at_approval(bot, server, settings):
+    user = cadre(bot, server)
+    reviewer = coordinator(bot, server)
+    server.fail_next("getFile", 502, "Bad Gateway")
+    await report_via_chat(user, album=2)
+    assert [m.local_path for m in get(bot, 1).media] == [None, "reports/1/1-02.jpg"]
+    await reviewer.send_text("/tinjau")
+    await reviewer.press("Setujui")
+    paths = [m.local_path for m in get(bot, 1).media]
+    assert paths == ["reports/1/1-01.jpg", "reports/1/1-02.jpg"]
+    assert all((settings.media_dir / p).stat().st_size > 0 for p in paths)

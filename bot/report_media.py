@@ -1,0 +1,102 @@
+"""Report media: size limits, and our own copies of photos and documents under MEDIA_DIR.
+
+Telegram keeps files only as long as it likes; a report must outlive that, so every photo and
+document is also downloaded and stored as `reports/<report id>/<report id>-<seq>.<ext>` — never
+under a name the user chose. A file that cannot be fetched keeps its file id and is fetched
+again the next time `store_media` runs for the report (at approval, or a resubmission).
+"""
+
+from __future__ import annotations
+
+import logging
+import mimetypes
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from telegram.error import TelegramError
+
+from storage import reports as store
+from storage.db import Database
+from storage.reports import MediaInfo, ReportInfo
+
+__all__ = ["LIMITS", "MB", "MediaLimits", "media_path", "store_media"]
+
+log = logging.getLogger(__name__)
+MB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class MediaLimits:
+    """How much a report may carry. Bots can download at most 20 MB per file from Telegram."""
+
+    max_photos: int = 5
+    photo_bytes: int = 10 * MB
+    document_bytes: int = 20 * MB
+
+
+LIMITS = MediaLimits()
+
+
+def _extension(media: MediaInfo) -> str:
+    if media.kind == "photo":
+        return ".jpg"
+    guessed = mimetypes.guess_extension(media.mime_type or "") or ""
+    return guessed if re.fullmatch(r"\.[a-z0-9]{1,8}", guessed) else ".bin"
+
+
+def media_path(report_id: int, media: MediaInfo) -> Path:
+    """Where a report's file lives under MEDIA_DIR: named by report and sequence only."""
+    return Path("reports") / str(report_id) / f"{report_id}-{media.seq:02d}{_extension(media)}"
+
+
+async def store_media(
+    bot: Any,
+    database: Database,
+    media_dir: Path,
+    report: ReportInfo,
+    dropped: Sequence[MediaInfo] = (),
+) -> int:
+    """Copy the report's files from Telegram to `media_dir`; returns how many were stored.
+
+    A file that cannot be fetched now keeps only its file id (logged); it is retried the next
+    time this runs for the report. Files of media dropped at a resubmission are deleted.
+    """
+    stored = 0
+    for media in report.media:
+        relative = media_path(report.id, media)
+        target = media_dir / relative
+        if _is_stored(media_dir, media):
+            continue
+        limit = LIMITS.photo_bytes if media.kind == "photo" else LIMITS.document_bytes
+        try:
+            telegram_file = await bot.get_file(media.file_id)
+            if telegram_file.file_size and telegram_file.file_size > limit:
+                log.warning("report %s file %s is over the limit", report.id, media.seq)
+                continue
+            target.parent.mkdir(parents=True, exist_ok=True)
+            await telegram_file.download_to_drive(target)
+        except (TelegramError, OSError) as exc:
+            log.warning("could not store file %s of report %s: %s", media.seq, report.id, exc)
+            continue
+        with database.session() as session:
+            store.set_media_path(session, media.id, relative.as_posix())
+        stored += 1
+    _delete_files(media_dir, dropped)
+    return stored
+
+
+def _is_stored(media_dir: Path, media: MediaInfo) -> bool:
+    return bool(media.local_path) and (media_dir / str(media.local_path)).exists()
+
+
+def _delete_files(media_dir: Path, dropped: Sequence[MediaInfo]) -> None:
+    """Remove our copies of media no longer part of a report (never outside `media_dir`)."""
+    root = media_dir.resolve()
+    for media in dropped:
+        if media.local_path:
+            path = (media_dir / media.local_path).resolve()
+            if path.is_relative_to(root):
+                path.unlink(missing_ok=True)
