@@ -11,6 +11,7 @@ from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults
 
 from bot import (
     activity,
+    export,
     home,
     language,
     profile,
@@ -111,6 +112,7 @@ def build_application(settings: Settings, database: Database | None = None) -> F
     app.add_handlers(review.handlers())
     app.add_handlers(report_list.handlers())
     app.add_handlers(statistics.handlers())
+    app.add_handlers(export.handlers())
 
     # Feature handlers go above this line. Last in group 0: buttons nobody claimed.
     app.add_handlers(home.fallback_handlers())

@@ -45,6 +45,7 @@ __all__ = [
     "code_within",
     "empty_villages",
     "period_window",
+    "report_channelled",
     "village_within",
 ]
 
@@ -348,7 +349,7 @@ def empty_villages(session: Session, area: str) -> list[RegionInfo]:
 
 
 # Channelled: featured to the whole forum through the delivery engine, or posted to the channel.
-_channelled = or_(Report.featured_at.is_not(None), Report.channel_posted_at.is_not(None))  # type: ignore[union-attr]
+report_channelled = or_(Report.featured_at.is_not(None), Report.channel_posted_at.is_not(None))  # type: ignore[union-attr]
 
 
 def _report_groups(
@@ -362,7 +363,7 @@ def _report_groups(
             Report.category,
             Report.status,
             func.count(),
-            func.sum(case((_channelled, 1), else_=0)),
+            func.sum(case((report_channelled, 1), else_=0)),
         )
         .where(village_within(Report.village_code, area), window.contains(Report.submitted_at))
         .group_by(child, Report.category, Report.status)

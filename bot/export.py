@@ -1,0 +1,261 @@
+"""`/ekspor` and the "📥 Unduh Excel" button of a statistics view: the area's data as XLSX.
+
+Officials get the whole forum area (or the viewed area) with phone numbers; coordinators get
+their scopes without them. The workbook is built in a worker thread (`asyncio.to_thread`) so
+other users are answered meanwhile, one export at a time so memory stays bounded, while a
+status message and the "sending a file…" indicator show that it is on its way. Every export is
+written to the audit log.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import tempfile
+import time
+import unicodedata
+from datetime import UTC
+from pathlib import Path
+
+from babel.numbers import format_decimal
+from telegram import Message, Update
+from telegram.constants import ChatAction
+from telegram.error import BadRequest
+from telegram.ext import CallbackQueryHandler, CommandHandler
+
+from bot.auth import Identity, identify
+from bot.context import BotContext
+from bot.i18n import t
+from bot.registration import INSTITUTIONS
+from bot.statistics import may_read_area, parse_area_code
+from storage.export import (
+    ExportLabels,
+    ExportProgress,
+    ExportRequest,
+    ExportResult,
+    SheetLabels,
+    build_workbook,
+)
+from storage.models import utcnow
+from storage.regions import display_name, get_region
+from storage.reports import CATEGORIES, ReportStatus
+from storage.roles import audit
+
+__all__ = ["export_labels", "handlers"]
+
+PROGRESS_SECONDS = 4.0  # a chat action shows for 5 s: renew it before it fades
+MAX_UPLOAD_BYTES = 49 * 1024 * 1024  # bots may send documents up to 50 MB
+SLOTS_KEY = "export_slots"
+
+
+def export_labels(lang: str) -> ExportLabels:
+    """Every text of the workbook, from the catalog."""
+    return ExportLabels(
+        summary=SheetLabels(
+            t("export.sheet.summary", lang),
+            (
+                t("export.col.area", lang),
+                t("export.col.cadres", lang),
+                t("export.col.active", lang),
+                t("export.col.unreachable", lang),
+                t("export.col.villages", lang),
+                t("export.col.covered", lang),
+                t("export.col.coverage", lang),
+                t("export.col.reports", lang),
+            ),
+        ),
+        cadres=SheetLabels(
+            t("export.sheet.cadres", lang),
+            (
+                t("export.col.name", lang),
+                t("export.col.phone", lang),
+                t("export.col.institution", lang),
+                t("export.col.village", lang),
+                t("export.col.district", lang),
+                t("export.col.regency", lang),
+                t("export.col.code", lang),
+                t("export.col.registered", lang),
+                t("export.col.last_seen", lang),
+                t("export.col.unreachable_since", lang),
+                t("export.col.receives", lang),
+            ),
+        ),
+        reports=SheetLabels(
+            t("export.sheet.reports", lang),
+            (
+                t("export.col.number", lang),
+                t("export.col.submitted", lang),
+                t("export.col.title", lang),
+                t("export.col.category", lang),
+                t("export.col.status", lang),
+                t("export.col.channelled", lang),
+                t("export.col.village", lang),
+                t("export.col.district", lang),
+                t("export.col.regency", lang),
+                t("export.col.institution", lang),
+                t("export.col.reporter", lang),
+            ),
+        ),
+        summary_title=t("export.summary.title", lang),
+        summary_area=t("export.summary.area", lang),
+        summary_created=t("export.summary.created", lang),
+        summary_phones=t("export.summary.phones", lang),
+        phones_included=t("export.summary.phones_included", lang),
+        phones_excluded=t("export.summary.phones_excluded", lang),
+        summary_total=t("export.summary.total", lang),
+        institutions_title=t("export.summary.by_institution", lang),
+        institution_header=(t("export.col.institution", lang), t("export.col.cadres", lang)),
+        categories_title=t("export.summary.by_category", lang),
+        category_header=(t("export.col.category", lang), t("export.col.reports", lang)),
+        institutions={code: t(f"institution.{code}", lang) for code in INSTITUTIONS},
+        categories={code: t(f"reports.category.{code}", lang) for code in CATEGORIES},
+        report_statuses={s.value: t(f"stats.report_status.{s.value}", lang) for s in ReportStatus},
+        yes=t("export.yes", lang),
+        no=t("export.no", lang),
+        erased=t("export.erased", lang),
+    )
+
+
+def _slug(text: str) -> str:
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")[:40] or "wilayah"
+
+
+def _slots(context: BotContext) -> asyncio.Semaphore:
+    """One export at a time per bot: two province-wide workbooks at once would double memory."""
+    return context.app.services.setdefault(SLOTS_KEY, asyncio.Semaphore(1))
+
+
+async def _edit(message: Message, text: str) -> None:
+    try:
+        await message.edit_text(text)
+    except BadRequest:  # unchanged or deleted by the user: the file still comes
+        pass
+
+
+async def _export(
+    update: Update, context: BotContext, identity: Identity, scopes: tuple[str, ...]
+) -> None:
+    chat = update.effective_chat
+    assert chat is not None
+    lang = context.lang
+    with context.db.session() as session:
+        regions = [r for r in (get_region(session, s) for s in scopes) if r is not None]
+    area = ", ".join(display_name(r) for r in regions)
+    slots = _slots(context)
+    status = await chat.send_message(
+        t("export.waiting" if slots.locked() else "export.preparing", lang, area=area)
+    )
+    async with slots:
+        started = time.monotonic()
+        request = ExportRequest(
+            scopes=tuple(r.code for r in regions),
+            include_phones=identity.is_official,
+            timezone=context.settings.timezone,
+            now=utcnow(),
+        )
+        day = request.now.replace(tzinfo=UTC).astimezone(request.timezone).date()
+        filename = t("export.filename", lang, area=_slug(area), date=day.isoformat())
+        progress = ExportProgress()
+        with tempfile.TemporaryDirectory(prefix="forkom-export-") as folder:
+            path = Path(folder) / "export.xlsx"
+            build = asyncio.ensure_future(
+                asyncio.to_thread(
+                    build_workbook, context.db, request, export_labels(lang), path, progress
+                )
+            )
+            await _wait_showing_progress(context, chat.id, status, build, progress, lang)
+            result: ExportResult = build.result()
+            size = path.stat().st_size
+            if size > MAX_UPLOAD_BYTES:
+                megabytes = format_decimal(round(size / 1024 / 1024, 1), locale=lang)
+                await _edit(status, t("export.too_big", lang, area=area, size=megabytes))
+                return
+            counts = "\n".join(
+                t("export.caption_rows", lang, sheet=sheet, rows=format_decimal(n, locale=lang))
+                for sheet, n in result.rows.items()
+            )
+            with path.open("rb") as handle:
+                await chat.send_document(
+                    handle,
+                    filename=filename,
+                    caption=t("export.caption", lang, area=area, date=day.strftime("%d/%m/%Y"))
+                    + "\n"
+                    + counts,
+                )
+    with context.db.session() as session:
+        audit(
+            session,
+            identity.user_id,
+            "export.xlsx",
+            ",".join(request.scopes),
+            rows=result.rows,
+            phones=request.include_phones,
+        )
+    seconds = format_decimal(round(time.monotonic() - started, 1), locale=lang)
+    await _edit(status, t("export.done", lang, area=area, seconds=seconds))
+
+
+async def _wait_showing_progress(
+    context: BotContext,
+    chat_id: int,
+    status: Message,
+    build: asyncio.Future[ExportResult],
+    progress: ExportProgress,
+    lang: str,
+) -> None:
+    """Renew the "sending a file…" indicator and the status text until the workbook is ready."""
+    shown = ""
+    while True:
+        await context.bot.send_chat_action(chat_id, ChatAction.UPLOAD_DOCUMENT)
+        done, _ = await asyncio.wait({build}, timeout=PROGRESS_SECONDS)
+        if done:
+            return
+        if progress.sheet:
+            text = t(
+                "export.progress",
+                lang,
+                sheet=progress.sheet,
+                rows=format_decimal(progress.rows, locale=lang),
+            )
+            if text != shown:
+                await _edit(status, text)
+                shown = text
+
+
+async def export_command(update: Update, context: BotContext) -> None:
+    user = update.effective_user
+    chat = update.effective_chat
+    assert user is not None and chat is not None
+    identity = identify(context.db, context.settings, user.id)
+    if not identity.is_privileged:
+        await chat.send_message(t("export.not_allowed", context.lang))
+        return
+    await _export(update, context, identity, identity.scopes)
+
+
+async def export_button(update: Update, context: BotContext) -> None:
+    """`ex:<code>`: the area of a statistics view, checked again against the user's scopes."""
+    query = update.callback_query
+    user = update.effective_user
+    assert query is not None and query.data is not None and user is not None
+    identity = identify(context.db, context.settings, user.id)
+    if not identity.is_privileged:
+        await query.answer(t("export.not_allowed", context.lang), show_alert=True)
+        return
+    code = parse_area_code(query.data.removeprefix("ex:"))
+    if code is None:
+        await query.answer(t("common.stale_button", context.lang))
+        return
+    if not may_read_area(identity, code):
+        await query.answer(t("stats.not_your_area", context.lang), show_alert=True)
+        return
+    await query.answer()
+    await _export(update, context, identity, (code,))
+
+
+def handlers() -> list:  # type: ignore[type-arg]
+    return [
+        CommandHandler("ekspor", export_command),
+        CallbackQueryHandler(export_button, pattern=r"^ex:"),
+    ]

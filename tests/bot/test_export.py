@@ -1,0 +1,284 @@
+"""End-to-end: /ekspor and the statistics view's Excel button, through the fake server.
+
+The workbook the bot sends is opened with openpyxl and checked cell by cell against the
+hand-built forum of the statistics tests.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import time
+from datetime import datetime
+
+import pytest
+from openpyxl import load_workbook
+from sqlmodel import select
+
+from bot import export
+from storage import export as export_storage
+from storage import stats
+from storage.models import AuditLog
+from tests.auxil.flows import seed_coordinator
+from tests.bot.test_statistics import NOW, seed_forum, view
+from tests.conftest import ADMIN_ID
+
+CADRE_HEADERS = [
+    "Nama",
+    "No. HP",
+    "Lembaga",
+    "Kelurahan/Desa",
+    "Kecamatan",
+    "Kabupaten/Kota",
+    "Kode wilayah",
+    "Terdaftar",
+    "Terakhir aktif",
+    "Tidak terjangkau sejak",
+    "Terima siaran",
+]
+
+
+@pytest.fixture
+def forum(bot, monkeypatch):
+    monkeypatch.setattr(stats, "utcnow", lambda: NOW)
+    monkeypatch.setattr(export, "utcnow", lambda: NOW)
+    seed_forum(bot)
+    return bot
+
+
+def workbook_of(message):
+    assert message.kind == "document"
+    return load_workbook(io.BytesIO(message.file_bytes))
+
+
+def rows(sheet):
+    return [list(row) for row in sheet.iter_rows(values_only=True)]
+
+
+def audit_rows(runner):
+    with runner.session() as session:
+        return session.exec(select(AuditLog).where(AuditLog.action == "export.xlsx")).all()
+
+
+async def test_official_exports_the_forum_area_with_phone_numbers(forum, server):
+    official = server.new_user(user_id=ADMIN_ID)
+    await official.send_text("/ekspor")
+    status, document = official.messages[-2:]
+    assert status.text.startswith("✅ File Excel untuk Kota Bontang sudah dikirim (")
+    assert status.edits == 1
+    assert document.file_name == "forkom-kota-bontang-2026-11-20.xlsx"
+    assert document.text == "📥 Data Kota Bontang per 20/11/2026\nKader: 7 baris\nLaporan: 5 baris"
+    assert "upload_document" in official.chat.chat_actions
+
+    book = workbook_of(document)
+    assert book.sheetnames == ["Ringkasan", "Kader", "Laporan"]
+    cadres = book["Kader"]
+    assert cadres.freeze_panes == "A2"
+    assert cadres.auto_filter.ref == "A1:K8"
+    assert cadres.column_dimensions["A"].width == 28
+    assert cadres["A1"].font.b
+    table = rows(cadres)
+    assert table[0] == CADRE_HEADERS
+    assert len(table) == 8
+    # Ordered by kelurahan code: Lok Tuan, Guntung, Api-Api (2), Satimpo (2), Kanaan.
+    assert [r[0] for r in table[1:]] == [
+        "Kader 504",
+        "Kader 503",
+        "Kader 501",
+        "Kader 502",
+        "Kader 505",
+        "Kader 506",
+        "Kader 507",
+    ]
+    assert table[2] == [
+        "Kader 503",
+        "+62812000503",
+        "PKK",
+        "Guntung",
+        "Bontang Utara",
+        "Kota Bontang",
+        "64.74.01.1004",
+        datetime(2026, 3, 10, 8, 0),  # stored UTC, shown in WITA
+        datetime(2026, 9, 1, 8, 0),
+        datetime(2026, 9, 2, 8, 0),
+        "Ya",
+    ]
+    assert table[1][9] is None
+    assert cadres["H2"].number_format == "dd/mm/yyyy hh:mm"
+
+    reports = rows(book["Laporan"])
+    assert reports[0] == [
+        "No.",
+        "Tanggal masuk",
+        "Judul",
+        "Kategori",
+        "Status",
+        "Disalurkan",
+        "Kelurahan/Desa",
+        "Kecamatan",
+        "Kabupaten/Kota",
+        "Lembaga",
+        "Pelapor",
+    ]
+    assert [r[2:6] for r in reports[1:]] == [
+        ["Inovasi 1", "Pertanian & peternakan", "Disetujui", "Ya"],
+        ["Inovasi 2", "Kesehatan", "Menunggu tinjauan", "Tidak"],
+        ["Inovasi 3", "Pertanian & peternakan", "Ditolak", "Tidak"],
+        ["Inovasi 4", "Ekonomi kreatif/UMKM", "Perlu perbaikan", "Tidak"],
+        ["Inovasi 5", "Lingkungan", "Disetujui", "Tidak"],
+    ]
+    assert reports[4][1] == datetime(2026, 10, 31, 23, 59)
+    assert reports[5][6:] == ["Kanaan", "Bontang Barat", "Kota Bontang", "PKK", "Kader 507"]
+    assert book["Laporan"].freeze_panes == "A2"
+    assert book["Laporan"].auto_filter.ref == "A1:K6"
+
+    summary = rows(book["Ringkasan"])
+    assert summary[0][0] == "Ringkasan data Forkom KPM"
+    assert summary[1][:2] == ["Wilayah", "Kota Bontang"]
+    assert summary[2][:2] == ["Dibuat (WITA)", datetime(2026, 11, 20, 12, 0)]
+    assert summary[3][:2] == ["Nomor HP", "Disertakan (pejabat dinas)"]
+    assert summary[5] == [
+        "Wilayah",
+        "Kader terdaftar",
+        "Aktif 30 hari",
+        "Tidak terjangkau",
+        "Kel./desa",
+        "Kel./desa dengan kader",
+        "Cakupan",
+        "Laporan",
+    ]
+    assert summary[6:10] == [
+        ["Bontang Barat", 1, 0, 1, 3, 1, pytest.approx(1 / 3), 1],
+        ["Bontang Selatan", 2, 1, 0, 6, 1, pytest.approx(1 / 6), 1],
+        ["Bontang Utara", 4, 3, 1, 6, 3, 0.5, 3],
+        ["Total Kota Bontang", 7, 4, 2, 15, 5, pytest.approx(1 / 3), 5],
+    ]
+    institutions = summary[summary.index(["Lembaga", "Kader terdaftar", *[None] * 6]) + 1 :]
+    assert institutions[:5] == [
+        ["PKK", 3, *[None] * 6],
+        ["Karang Taruna", 1, *[None] * 6],
+        ["Lainnya", 1, *[None] * 6],
+        ["LPM", 1, *[None] * 6],
+        ["Posyandu", 1, *[None] * 6],
+    ]
+    assert ["Pertanian & peternakan", 2, *[None] * 6] in summary
+
+    (entry,) = audit_rows(forum)
+    assert entry.actor_id == ADMIN_ID and entry.target == "64.74"
+    assert entry.details == {"rows": {"Kader": 7, "Laporan": 5}, "phones": True}
+
+
+async def test_coordinator_export_is_scoped_and_has_no_phone_numbers(forum, server):
+    coordinator = server.new_user()
+    seed_coordinator(forum, coordinator.id, "64.74.02")
+    await coordinator.send_text("/ekspor")
+    document = coordinator.messages[-1]
+    assert document.file_name == "forkom-kec-bontang-selatan-2026-11-20.xlsx"
+    book = workbook_of(document)
+    cadres = rows(book["Kader"])
+    assert cadres[0] == [h for h in CADRE_HEADERS if h != "No. HP"]
+    assert [r[0] for r in cadres[1:]] == ["Kader 505", "Kader 506"]
+    assert book["Kader"].auto_filter.ref == "A1:J3"
+    every_cell = [str(v) for sheet in book for row in rows(sheet) for v in row if v is not None]
+    assert not any(v.startswith("+62") for v in every_cell)
+    assert [r[2] for r in rows(book["Laporan"])[1:]] == ["Inovasi 4"]
+    summary = rows(book["Ringkasan"])
+    assert summary[3][:2] == ["Nomor HP", "Tidak disertakan (hanya untuk pejabat dinas)"]
+    assert [r[0] for r in summary[6:13]] == [
+        "Berbas Pantai",
+        "Berbas Tengah",
+        "Bontang Lestari",
+        "Satimpo",
+        "Tanjung Laut",
+        "Tanjung Laut Indah",
+        "Total Kec. Bontang Selatan",
+    ]
+    assert summary[9][:8] == ["Satimpo", 2, 1, 0, 1, 1, 1, 1]
+    assert summary[12][:8] == ["Total Kec. Bontang Selatan", 2, 1, 0, 6, 1, pytest.approx(1 / 6), 1]
+    (entry,) = audit_rows(forum)
+    assert entry.details["phones"] is False and entry.target == "64.74.02"
+
+
+async def test_excel_button_of_a_view_exports_that_area(forum, server):
+    official = server.new_user(user_id=ADMIN_ID)
+    await official.send_text("/statistik")
+    await official.press("Bontang Utara (4)")
+    _, chart = view(official)
+    await official.press("📥 Unduh Excel", chart)
+    document = official.messages[-1]
+    assert document.file_name == "forkom-kec-bontang-utara-2026-11-20.xlsx"
+    book = workbook_of(document)
+    assert len(rows(book["Kader"])) == 5
+    assert rows(book["Kader"])[1][1] == "+62812000504"
+
+
+async def test_forged_export_buttons_and_cadres_are_refused(forum, server):
+    coordinator = server.new_user()
+    seed_coordinator(forum, coordinator.id, "64.74.02")
+    await coordinator.send_text("/statistik")
+    _, chart = view(coordinator)
+    for forged in ("ex:64.74.01", "ex:64.74", "ex:64.71"):
+        await coordinator.press_data(forged, chart)
+        answer = coordinator.callback_answers[-1]
+        assert answer["text"] == "Anda tidak berwenang melihat data wilayah ini.", forged
+    await coordinator.press_data("ex:../../etc", chart)
+    assert coordinator.callback_answers[-1]["text"] == "Tombol ini sudah tidak berlaku."
+    assert all(m.kind != "document" for m in coordinator.messages)
+
+    cadre = server.new_user(user_id=501)
+    await cadre.send_text("/ekspor")
+    assert cadre.last_message.text == (
+        "Maaf, unduhan data hanya untuk koordinator wilayah dan pejabat dinas."
+    )
+    await cadre.press_data("ex:64.74.01", cadre.last_message)
+    assert cadre.callback_answers[-1]["show_alert"] is True
+    assert all(m.kind != "document" for m in cadre.messages)
+    assert audit_rows(forum) == []
+
+
+async def test_export_runs_off_the_event_loop_one_at_a_time(forum, server, monkeypatch):
+    """While a slow export is built, other users are answered and a second export waits."""
+    real_build = export_storage.build_workbook
+
+    def slow_build(database, request, labels, path, progress):
+        result = real_build(database, request, labels, path, progress)
+        time.sleep(0.6)  # blocks the worker thread only
+        return result
+
+    monkeypatch.setattr(export, "build_workbook", slow_build)
+    monkeypatch.setattr(export, "PROGRESS_SECONDS", 0.1)
+    official = server.new_user(user_id=ADMIN_ID)
+    coordinator = server.new_user()
+    seed_coordinator(forum, coordinator.id, "64.74.03")
+    bystander = server.new_user(first_name="Tamu")
+
+    first = asyncio.create_task(official.send_text("/ekspor"))
+    await official.wait_for(lambda: official.messages and official.messages[0].text)
+    second = asyncio.create_task(coordinator.send_text("/ekspor"))
+    started = time.monotonic()
+    await bystander.send_text("/bantuan")
+    assert time.monotonic() - started < 0.5
+    assert bystander.last_message is not None and not first.done()
+    await asyncio.gather(first, second)
+
+    status = official.messages[0]
+    assert status.edits >= 2  # progress, then done
+    assert official.messages[-1].kind == "document"
+    first_words = [
+        c.params["text"]
+        for c in server.calls_for("sendMessage")
+        if c.params["chat_id"] == coordinator.id
+    ]
+    assert first_words[0].startswith("⏳ Ekspor lain sedang dibuat.")
+    assert coordinator.messages[-1].kind == "document"
+    assert official.chat.chat_actions.count("upload_document") >= 2
+
+
+async def test_english_labels(forum, server):
+    official = server.new_user(user_id=ADMIN_ID, language_code="en")
+    await official.send_text("/ekspor")
+    book = workbook_of(official.messages[-1])
+    assert book.sheetnames == ["Summary", "Cadres", "Reports"]
+    assert rows(book["Cadres"])[0][:3] == ["Name", "Phone", "Institution"]
+    assert rows(book["Cadres"])[3][2] == "PKK"
+    assert rows(book["Reports"])[1][4] == "Approved"

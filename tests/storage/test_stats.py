@@ -1,0 +1,116 @@
+"""Statistics queries without Telegram: periods in forum time, code ranges, index use."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import select, text
+from sqlalchemy.dialects import postgresql, sqlite
+
+from storage import people
+from storage.db import Database
+from storage.models import Cadre
+from storage.stats import Period, area_statistics, available_sections, period_window, village_within
+
+WITA = ZoneInfo("Asia/Makassar")
+
+
+@pytest.mark.parametrize(
+    ("now", "period", "first_day", "start_utc"),
+    [
+        # 00:30 WITA on 1 November is already November.
+        (
+            datetime(2026, 10, 31, 16, 30),
+            Period.MONTH,
+            date(2026, 11, 1),
+            datetime(2026, 10, 31, 16),
+        ),
+        (
+            datetime(2026, 10, 31, 15, 59),
+            Period.MONTH,
+            date(2026, 10, 1),
+            datetime(2026, 9, 30, 16),
+        ),
+        # "Last 3 months" is this month and the two before, across a year boundary.
+        (datetime(2026, 1, 15, 4), Period.QUARTER, date(2025, 11, 1), datetime(2025, 10, 31, 16)),
+        (datetime(2026, 11, 20, 4), Period.QUARTER, date(2026, 9, 1), datetime(2026, 8, 31, 16)),
+        (datetime(2026, 11, 20, 4), Period.YEAR, date(2026, 1, 1), datetime(2025, 12, 31, 16)),
+        (datetime(2026, 11, 20, 4), Period.ALL, None, None),
+    ],
+)
+def test_period_windows_are_calendar_periods_in_forum_time(now, period, first_day, start_utc):
+    window = period_window(period, WITA, now)
+    assert (window.first_day, window.start_utc) == (first_day, start_utc)
+    assert window.last_day == now.replace(tzinfo=ZoneInfo("UTC")).astimezone(WITA).date()
+
+
+def test_code_ranges_compare_bytes_on_postgresql():
+    condition = village_within(Cadre.village_code, "64.74")
+    pg = str(condition.compile(dialect=postgresql.dialect()))
+    lite = str(condition.compile(dialect=sqlite.dialect()))
+    assert pg.count('cadre.village_code COLLATE "C"') == 2
+    assert "COLLATE" not in lite
+    one = str(village_within(Cadre.village_code, "64.74.01.1006").compile(dialect=sqlite.dialect()))
+    assert one == "cadre.village_code = ?"
+
+
+@pytest.fixture
+def database(database_url):
+    db = Database(database_url)
+    yield db
+    db.dispose()
+
+
+def _cadre(database, telegram_id, village, institution="pkk"):
+    with database.session() as session:
+        people.touch_user(session, telegram_id, "id")
+        people.save_cadre(
+            session,
+            telegram_id,
+            full_name=f"Kader {telegram_id}",
+            phone="+6281200000000",
+            village_code=village,
+            institution=institution,
+            institution_other=None,
+        )
+
+
+def test_province_and_village_ranges(database):
+    # Kota Samarinda (64.72), two in Kota Bontang (64.74), one in Kabupaten Paser (64.01).
+    _cadre(database, 1, "64.72.01.1001")
+    _cadre(database, 2, "64.74.01.1006", "lpm")
+    _cadre(database, 3, "64.74.01.1006")
+    _cadre(database, 4, "64.01.01.2009")
+    with database.session() as session:
+        province = area_statistics(session, "64", Period.ALL, WITA)
+        village = area_statistics(session, "64.74.01.1006", Period.ALL, WITA)
+        kota = area_statistics(session, "64.74", Period.ALL, WITA)
+        assert area_statistics(session, "64.99", Period.ALL, WITA) is None
+        assert available_sections(session) >= {"reports"}
+    assert province.totals.cadres == 4
+    assert len(province.children) == 10
+    by_regency = {c.region.code: c.counts.cadres for c in province.children}
+    assert by_regency["64.72"] == 1 and by_regency["64.74"] == 2 and by_regency["64.01"] == 1
+    assert province.totals.villages == 1038 and province.totals.covered == 3
+    assert village.totals.cadres == 2 and village.children == ()
+    assert village.by_institution == (("lpm", 1), ("pkk", 1))
+    assert kota.totals.cadres == 2 and kota.totals.covered == 1 and kota.totals.villages == 15
+    assert len(kota.empty_villages) == 14
+
+
+def test_area_queries_use_the_statistics_index(database):
+    """The byte-order range is an index range scan on both databases (migration 0005)."""
+    with database.session() as session:
+        stmt = select(Cadre.institution).where(village_within(Cadre.village_code, "64.74"))
+        sql = str(stmt.compile(session.get_bind(), compile_kwargs={"literal_binds": True}))
+        if database.is_sqlite:
+            plan = session.execute(text(f"EXPLAIN QUERY PLAN {sql}")).all()
+            detail = " ".join(str(row[-1]) for row in plan)
+            assert "ix_cadre_stats" in detail and "village_code>" in detail, detail
+        else:
+            session.execute(text("SET LOCAL enable_seqscan = off"))
+            plan = session.execute(text(f"EXPLAIN {sql}")).all()
+            detail = " ".join(row[0] for row in plan)
+            assert "ix_cadre_stats" in detail, detail
