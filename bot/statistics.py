@@ -48,10 +48,10 @@ TEXT_LIMIT = 4000
 
 @dataclass(frozen=True)
 class View:
-    """A rendered statistics view, ready to send."""
+    """A statistics view ready to send; its chart is drawn while the text is on its way."""
 
+    stats: AreaStatistics
     text: str
-    chart: bytes
     caption: str
     markup: InlineKeyboardMarkup
 
@@ -325,7 +325,7 @@ def view_markup(
 def compose_view(
     database: Database, settings: Settings, identity: Identity, code: str, period: Period, lang: str
 ) -> View | None:
-    """Query, format and draw one view (blocking: run it in a worker thread)."""
+    """Query and format one view (blocking: run it in a worker thread)."""
     with database.session() as session:
         stats = area_statistics(session, code, period, settings.timezone)
         parent_code_ = parent_code(code)
@@ -339,8 +339,8 @@ def compose_view(
         period=_period_label(period, lang),
     )
     return View(
+        stats=stats,
         text=figures_text(stats, lang),
-        chart=chart_png(stats, lang),
         caption=caption,
         markup=view_markup(stats, identity, parent, lang),
     )
@@ -369,16 +369,18 @@ async def _send_view(
 ) -> None:
     chat = update.effective_chat
     assert chat is not None
-    await chat.send_chat_action(ChatAction.UPLOAD_PHOTO)
-    view = await asyncio.to_thread(
-        compose_view, context.db, context.settings, identity, code, period, context.lang
+    lang = context.lang
+    _, view = await asyncio.gather(
+        chat.send_chat_action(ChatAction.UPLOAD_PHOTO),
+        asyncio.to_thread(compose_view, context.db, context.settings, identity, code, period, lang),
     )
-    if view is None:
-        await _refuse(update, context, "stats.unknown_area")
+    if view is None:  # a well-formed code inside the scope that is no region
+        await chat.send_message(t("stats.unknown_area", lang))
         return
+    drawing = asyncio.ensure_future(asyncio.to_thread(chart_png, view.stats, lang))
     text_message = await chat.send_message(view.text)
     chart_message = await chat.send_photo(
-        view.chart, caption=view.caption, reply_markup=view.markup
+        await drawing, caption=view.caption, reply_markup=view.markup
     )
     _remember_view(context, chart_message.message_id, text_message.message_id)
     await _remove_previous(update, context)
@@ -423,8 +425,10 @@ async def _send_empty_list(update: Update, context: BotContext, code: str) -> No
         districts = {
             c: get_region(session, c) for c in {r.parent_code for r in empty} if c is not None
         }
+    chat = update.effective_chat
+    assert chat is not None
     if area is None:
-        await _refuse(update, context, "stats.unknown_area")
+        await chat.send_message(t("stats.unknown_area", lang))
         return
     lines = [t("stats.empty_title", lang, area=display_name(area), count=_number(len(empty), lang))]
     if not empty:
@@ -439,8 +443,6 @@ async def _send_empty_list(update: Update, context: BotContext, code: str) -> No
                 names=", ".join(display_name(v) for v in villages),
             )
         )
-    chat = update.effective_chat
-    assert chat is not None
     for chunk in _chunks(lines):
         await chat.send_message(chunk)
 

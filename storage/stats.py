@@ -284,13 +284,16 @@ def area_statistics(
 def _cadre_groups(
     session: Session, area: str, width: int, window: Window
 ) -> tuple[dict[str, CadreCounts], tuple[tuple[str, int], ...]]:
-    """One pass over the area's cadres, grouped by sub-region and institution."""
+    """One pass over the area's cadres, grouped by sub-region and institution.
+
+    The inner query groups by kelurahan/desa, the order of the covering index, so it streams
+    without a sort; the outer one rolls the (at most a few thousand) groups up to sub-regions.
+    """
     active_since = window.now_utc - timedelta(days=ACTIVE_DAYS)
-    child = func.substr(Cadre.village_code, 1, width).label("child")
-    stmt = (
+    per_village = (
         select(
-            child,
-            Cadre.institution,
+            Cadre.village_code.label("village"),
+            Cadre.institution.label("institution"),
             func.count().label("cadres"),
             func.sum(case((AppUser.last_seen_at >= active_since, 1), else_=0)).label("active"),
             func.sum(case((AppUser.unreachable_since.is_not(None), 1), else_=0)).label(  # type: ignore[union-attr]
@@ -301,8 +304,18 @@ def _cadre_groups(
         .select_from(Cadre)
         .outerjoin(AppUser, AppUser.telegram_id == Cadre.telegram_id)  # type: ignore[arg-type]
         .where(village_within(Cadre.village_code, area))
-        .group_by(child, Cadre.institution)
+        .group_by(Cadre.village_code, Cadre.institution)
+        .subquery()
     )
+    child = func.substr(per_village.c.village, 1, width).label("child")
+    stmt = select(
+        child,
+        per_village.c.institution,
+        func.sum(per_village.c.cadres),
+        func.sum(per_village.c.active),
+        func.sum(per_village.c.unreachable),
+        func.sum(per_village.c.joined),
+    ).group_by(child, per_village.c.institution)
     per_child: dict[str, CadreCounts] = {}
     per_institution: dict[str, int] = {}
     for code, institution, cadres, active, unreachable, joined in session.execute(stmt):
@@ -355,24 +368,37 @@ report_channelled = or_(Report.featured_at.is_not(None), Report.channel_posted_a
 def _report_groups(
     session: Session, area: str, width: int, window: Window
 ) -> tuple[ReportFigures, dict[str, int]]:
-    """Reports submitted in the period, grouped by sub-region, category and status."""
-    child = func.substr(Report.village_code, 1, width).label("child")
-    stmt = (
+    """Reports submitted in the period, grouped by sub-region, category and status.
+
+    Grouped by kelurahan/desa first, in the order of the covering index (no sort), then rolled
+    up to sub-regions.
+    """
+    per_village = (
         select(
-            child,
-            Report.category,
-            Report.status,
-            func.count(),
-            func.sum(case((report_channelled, 1), else_=0)),
+            Report.village_code.label("village"),
+            Report.category.label("category"),
+            Report.status.label("status"),
+            func.count().label("reports"),
+            func.sum(case((report_channelled, 1), else_=0)).label("channelled"),
         )
         .where(village_within(Report.village_code, area), window.contains(Report.submitted_at))
-        .group_by(child, Report.category, Report.status)
+        .group_by(Report.village_code, Report.category, Report.status)
+        .subquery()
     )
+    child = func.substr(per_village.c.village, 1, width).label("child")
+    stmt = select(
+        child,
+        per_village.c.category,
+        per_village.c.status,
+        func.sum(per_village.c.reports),
+        func.sum(per_village.c.channelled),
+    ).group_by(child, per_village.c.category, per_village.c.status)
     by_child: dict[str, int] = {}
     by_category: dict[str, int] = {}
     by_status: dict[str, int] = {}
     channelled = 0
     for code, category, status, count, channelled_count in session.execute(stmt):
+        count = int(count)
         by_child[code] = by_child.get(code, 0) + count
         by_category[category] = by_category.get(category, 0) + count
         by_status[status] = by_status.get(status, 0) + count

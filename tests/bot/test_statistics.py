@@ -240,6 +240,17 @@ async def test_drill_down_to_kelurahan_and_back(forum, server):
     assert len([m for m in official.messages if not m.deleted]) == 2
 
 
+async def test_unknown_region_inside_the_scope(forum, server):
+    official = server.new_user(user_id=ADMIN_ID)
+    await official.send_text("/statistik")
+    _, chart = view(official)
+    await official.press_data("st:v:64.74.09:m", chart)
+    assert official.last_message.text == "Wilayah ini tidak ditemukan."
+    assert not chart.deleted
+    await official.press_data("st:e:64.74.09", chart)
+    assert official.texts[-1] == "Wilayah ini tidak ditemukan."
+
+
 async def test_list_of_kelurahan_without_cadres(forum, server):
     official = server.new_user(user_id=ADMIN_ID)
     await official.send_text("/statistik")

@@ -1,9 +1,10 @@
 """Statistics: a covering index for reports per area and period.
 
-`/statistik` counts an area's reports submitted in the period by sub-region, category and
-status (and whether they were channelled); with every column it reads in one index, keyed on
-the kelurahan code (byte order on PostgreSQL, like migration 0005), that is an index-only
-range scan.
+`/statistik` counts an area's reports submitted in the period by kelurahan/desa, category and
+status (and whether they were channelled). Keyed on the kelurahan code (byte order on
+PostgreSQL, like migration 0005), then category and status, the index holds every column the
+query reads in the order it groups by: an index-only range scan with no sort; the period is
+checked on the index entries.
 
 Revision ID: 0005r
 Revises: 0003
@@ -28,7 +29,7 @@ def upgrade() -> None:
     op.create_index(
         "ix_report_stats",
         "report",
-        [village, "submitted_at", "category", "status", "featured_at", "channel_posted_at"],
+        [village, "category", "status", "submitted_at", "featured_at", "channel_posted_at"],
     )
 
 

@@ -1,0 +1,446 @@
+"""How fast are /statistik, its drill-down and the Excel export on a province-sized forum?
+
+Fills a fresh database with a synthetic forum for the whole province (FORUM_AREA=64): cadres
+spread unevenly over the 1,038 kelurahan/desa (some have none), their activity, and three
+reports per cadre — plus trainings and broadcasts with their sign-ups and deliveries once
+those tables exist — with bulk inserts (executemany on SQLite, COPY on PostgreSQL). Then it
+runs the real bot (`python -m bot`) against the fake Telegram server and an official asks:
+
+* `/statistik` (and the province view for other periods): from the update being queued to the
+  view's last message (the chart with its buttons) arriving at the fake server;
+* drill-downs (kabupaten/kota → kecamatan → up), measured the same way;
+* the full export of the province, built in a separate process for its time and peak RSS.
+
+    python bench/stats.py --cadres 100000              # SQLite and PostgreSQL
+    python bench/stats.py --cadres 20000 --db sqlite   # a quick check
+
+Prints one line per database:
+db=… cadres=… statistik_p95_ms=… drilldown_p95_ms=… export_s=… export_peak_mb=… (and details)
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("PTB_TIMEDELTA", "1")
+
+from sqlalchemy import inspect, text  # noqa: E402
+
+from storage import regions  # noqa: E402
+from storage.db import Database, upgrade  # noqa: E402
+from storage.models import utcnow  # noqa: E402
+
+TOKEN = "123456:BENCH-TOKEN"
+OFFICIAL = 9001
+FIRST_NAMES = "Siti Nur Dewi Sri Rina Budi Agus Ahmad Muhammad Yusuf Rahmat Wati Ani Fitri".split()
+LAST_NAMES = (
+    "Aminah Hidayat Saputra Rahman Lestari Wijaya Kurniawan Susanti Pratama Hasanah".split()
+)
+INSTITUTIONS = {
+    "pkk": 30,
+    "posyandu": 25,
+    "lpm": 10,
+    "karang_taruna": 10,
+    "rt_rw": 10,
+    "kpmd": 8,
+    "bumdes": 5,
+    "lainnya": 2,
+}
+CATEGORIES = ("umkm", "pertanian", "kesehatan", "pendidikan", "lingkungan", "ttg", "sosbud")
+STATUSES = {"approved": 70, "rejected": 15, "pending": 10, "revision": 5}
+
+
+def _pct(values: Sequence[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def _weighted(choices: dict[str, int], count: int, rng: random.Random) -> list[str]:
+    return rng.choices(list(choices), weights=list(choices.values()), k=count)
+
+
+# ---------------------------------------------------------------- synthetic forum
+
+
+class Loader:
+    """Bulk rows into one table: executemany on SQLite, COPY on PostgreSQL."""
+
+    def __init__(self, database: Database) -> None:
+        self.database = database
+
+    def load(self, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
+        count = 0
+        raw = self.database.engine.raw_connection()
+        try:
+            cursor = raw.cursor()
+            if self.database.is_sqlite:
+                marks = ", ".join("?" for _ in columns)
+                sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})"
+                batch: list[Sequence[Any]] = []
+                for row in rows:
+                    batch.append([_sqlite_value(v) for v in row])
+                    if len(batch) == 20000:
+                        cursor.executemany(sql, batch)
+                        count += len(batch)
+                        batch.clear()
+                cursor.executemany(sql, batch)
+                count += len(batch)
+            else:
+                with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+                    for row in rows:
+                        copy.write_row(row)
+                        count += 1
+            raw.commit()
+        finally:
+            raw.close()
+        return count
+
+
+def _sqlite_value(value: Any) -> Any:
+    # SQLAlchemy stores DateTime on SQLite as this text; comparisons are textual there.
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M:%S.%f")
+    return value
+
+
+def fill(database: Database, cadres: int, seed: int = 6) -> dict[str, int]:
+    """Write the synthetic forum; returns row counts per table."""
+    rng = random.Random(seed)
+    now = utcnow()
+    with database.session() as session:
+        villages = list(
+            session.execute(text("SELECT code FROM region WHERE level = 'village'")).scalars()
+        )
+        tables = set(inspect(database.engine).get_table_names())
+    weights = [0.0 if rng.random() < 0.04 else rng.lognormvariate(0, 0.8) for _ in villages]
+    homes = rng.choices(villages, weights=weights, k=cadres)
+    institutions = _weighted(INSTITUTIONS, cadres, rng)
+    ids = [10_000_000 + i for i in range(cadres)]
+    registered = [now - timedelta(days=rng.uniform(0, 1095)) for _ in ids]
+    loader = Loader(database)
+    counts: dict[str, int] = {}
+
+    def users() -> Iterable[Sequence[Any]]:
+        for telegram_id, joined in zip(ids, registered, strict=True):
+            recent = rng.random() < 0.45
+            seen = now - timedelta(days=rng.uniform(0, 30) if recent else rng.uniform(30, 700))
+            unreachable = seen + timedelta(days=1) if rng.random() < 0.04 else None
+            yield (telegram_id, "id", "id", unreachable, max(seen, joined), joined)
+
+    counts["app_user"] = loader.load(
+        "app_user",
+        (
+            "telegram_id",
+            "language",
+            "telegram_language",
+            "unreachable_since",
+            "last_seen_at",
+            "created_at",
+        ),
+        users(),
+    )
+
+    def cadre_rows() -> Iterable[Sequence[Any]]:
+        for i, telegram_id in enumerate(ids):
+            name = f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}"
+            joined = registered[i]
+            yield (
+                telegram_id,
+                name,
+                f"+62812{i:08d}",
+                homes[i],
+                institutions[i],
+                "Kelompok Tani" if institutions[i] == "lainnya" else None,
+                rng.random() < 0.95,
+                joined,
+                joined,
+                joined,
+            )
+
+    counts["cadre"] = loader.load(
+        "cadre",
+        (
+            "telegram_id",
+            "full_name",
+            "phone",
+            "village_code",
+            "institution",
+            "institution_other",
+            "receive_broadcasts",
+            "consent_at",
+            "registered_at",
+            "updated_at",
+        ),
+        cadre_rows(),
+    )
+
+    if "report" in tables:
+
+        def report_rows() -> Iterable[Sequence[Any]]:
+            statuses = _weighted(STATUSES, cadres * 3, rng)
+            for n, status in enumerate(statuses):
+                who = rng.randrange(cadres)
+                category = rng.choice(CATEGORIES)
+                submitted = now - timedelta(days=rng.uniform(0, 1095))
+                featured = (
+                    submitted + timedelta(days=3)
+                    if status == "approved" and rng.random() < 0.04
+                    else None
+                )
+                posted = (
+                    submitted + timedelta(days=3)
+                    if status == "approved" and rng.random() < 0.02
+                    else None
+                )
+                yield (
+                    ids[who],
+                    homes[who],
+                    institutions[who],
+                    f"Inovasi {category} nomor {n}",
+                    category,
+                    "Kelompok warga mengolah hasil kebun dan sampah rumah tangga.",
+                    status,
+                    1,
+                    submitted,
+                    submitted,
+                    featured,
+                    posted,
+                )
+
+        counts["report"] = loader.load(
+            "report",
+            (
+                "reporter_id",
+                "village_code",
+                "institution",
+                "title",
+                "category",
+                "description",
+                "status",
+                "version",
+                "submitted_at",
+                "updated_at",
+                "featured_at",
+                "channel_posted_at",
+            ),
+            report_rows(),
+        )
+    return counts
+
+
+def analyse(database: Database) -> None:
+    """Fresh planner statistics (and, on PostgreSQL, the visibility map for index-only scans)."""
+    if database.is_sqlite:
+        with database.engine.begin() as conn:
+            conn.exec_driver_sql("ANALYZE")
+        return
+    with database.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.exec_driver_sql("VACUUM ANALYZE")
+
+
+# ---------------------------------------------------------------- measuring through the bot
+
+
+async def _view_after(user: Any, action: Any) -> tuple[float, Any]:
+    """Seconds from queueing the update to the view's chart (last message) arriving."""
+    before = len(user.messages)
+    began = time.perf_counter()
+    await action()
+    chart = await user.wait_for(
+        lambda: next((m for m in user.messages[before:] if m.kind == "photo" and m.buttons), None),
+        timeout=60,
+    )
+    return time.perf_counter() - began, chart
+
+
+def _children(chart: Any) -> list[str]:
+    """Callback data of the sub-region buttons of a view (rows after the two period rows)."""
+    return [
+        data
+        for row in chart.button_data[2:]
+        for data in row
+        if data and data.startswith("st:v:") and data.count(".") > chart_level(chart)
+    ]
+
+
+def chart_level(chart: Any) -> int:
+    current = chart.button_data[0][0]  # st:v:<area>:<period>
+    return current.split(":")[2].count(".")
+
+
+async def measure_bot(url: str, samples: int, folder: Path) -> dict[str, float]:
+    from tests.auxil.process import bot_env, start_bot, stop_bot
+    from tests.fakebot import FakeTelegramServer
+
+    rng = random.Random(7)
+    async with FakeTelegramServer(token=TOKEN, bot_username="forkom_bench_bot") as server:
+        env = bot_env(
+            TOKEN, server.base_url, url, FORUM_AREA="64", ADMIN_IDS=str(OFFICIAL), QUIET_HOURS="off"
+        )
+        process = start_bot(env, folder, folder / "bot.log")
+        try:
+            await server.wait_until_polling(timeout=120)
+            official = server.new_user(user_id=OFFICIAL, first_name="Pak Dinas")
+            await _view_after(official, lambda: official.send_text("/statistik"))  # warm-up
+            views: list[float] = []
+            drills: list[float] = []
+            for i in range(samples):
+                seconds, chart = await _view_after(
+                    official, lambda: official.send_text("/statistik")
+                )
+                views.append(seconds)
+                period = ("st:v:64:a", "st:v:64:y", "st:v:64:q")[i % 3]
+                seconds, chart = await _view_after(
+                    official, lambda c=chart, p=period: official.press_data(p, c)
+                )
+                views.append(seconds)
+                for _ in range(2):  # kabupaten/kota, then kecamatan
+                    target = rng.choice(_children(chart))
+                    seconds, chart = await _view_after(
+                        official, lambda c=chart, d=target: official.press_data(d, c)
+                    )
+                    drills.append(seconds)
+                up = next(
+                    d
+                    for row in chart.button_data
+                    for d in row
+                    if d and d.startswith("st:v:") and d.split(":")[2].count(".") == 1
+                )
+                seconds, chart = await _view_after(
+                    official, lambda c=chart, d=up: official.press_data(d, c)
+                )
+                drills.append(seconds)
+        finally:
+            stop_bot(process)
+    return {
+        "statistik_p95_ms": _pct(views, 0.95) * 1000,
+        "statistik_p50_ms": _pct(views, 0.5) * 1000,
+        "drilldown_p95_ms": _pct(drills, 0.95) * 1000,
+        "drilldown_p50_ms": _pct(drills, 0.5) * 1000,
+    }
+
+
+# ---------------------------------------------------------------- the export, in its own process
+
+
+def export_child(url: str, area: str) -> None:
+    """Build the official's export of `area`; print time, peak RSS and size as JSON."""
+    from zoneinfo import ZoneInfo
+
+    from bot.export import export_labels
+    from storage.export import ExportRequest, build_workbook
+
+    database = Database(url)
+    baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "export.xlsx"
+        began = time.perf_counter()
+        request = ExportRequest((area,), include_phones=True, timezone=ZoneInfo("Asia/Makassar"))
+        result = build_workbook(database, request, export_labels("id"), path)
+        seconds = time.perf_counter() - began
+        size = path.stat().st_size
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(
+        json.dumps(
+            {
+                "seconds": seconds,
+                "peak_mb": peak,
+                "baseline_mb": baseline,
+                "bytes": size,
+                "rows": sum(result.rows.values()),
+            }
+        )
+    )
+
+
+def measure_export(url: str) -> dict[str, float]:
+    output = subprocess.run(
+        [sys.executable, __file__, "--export-child", url],
+        check=True,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    ).stdout
+    return json.loads(output.strip().splitlines()[-1])
+
+
+# ---------------------------------------------------------------- main
+
+
+def _fresh_database(db: str, folder: Path) -> str:
+    if db == "sqlite":
+        url = f"sqlite:///{folder / 'stats-bench.db'}"
+        upgrade(url)
+        database = Database(url)
+        with database.session() as session:
+            regions.load_regions(session)
+        database.dispose()
+        return url
+    from tests.auxil import databases
+
+    return databases.make_postgres_database("bench_stats")
+
+
+def run(db: str, cadres: int, samples: int) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        url = _fresh_database(db, folder)
+        try:
+            database = Database(url)
+            began = time.perf_counter()
+            counts = fill(database, cadres)
+            analyse(database)
+            database.dispose()
+            fill_s = time.perf_counter() - began
+            bot = asyncio.run(measure_bot(url, samples, folder))
+            export = measure_export(url)
+        finally:
+            if db != "sqlite":
+                from tests.auxil import databases
+
+                databases.drop_postgres_database(url)
+    print(
+        f"db={db} cadres={cadres} statistik_p95_ms={bot['statistik_p95_ms']:.0f} "
+        f"drilldown_p95_ms={bot['drilldown_p95_ms']:.0f} export_s={export['seconds']:.1f} "
+        f"export_peak_mb={export['peak_mb']:.0f} "
+        f"statistik_p50_ms={bot['statistik_p50_ms']:.0f} drilldown_p50_ms={bot['drilldown_p50_ms']:.0f} "
+        f"export_rows={export['rows']} export_file_mb={export['bytes'] / 1e6:.1f} "
+        f"export_baseline_mb={export['baseline_mb']:.0f} fill_s={fill_s:.0f} "
+        f"rows={'/'.join(f'{k}:{v}' for k, v in counts.items())}",
+        flush=True,
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cadres", type=int, default=100_000)
+    parser.add_argument("--db", choices=["sqlite", "postgresql", "both"], default="both")
+    parser.add_argument(
+        "--samples", type=int, default=20, help="rounds of /statistik + drill-downs"
+    )
+    parser.add_argument("--export-child", metavar="URL", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.export_child:
+        export_child(args.export_child, "64")
+        return
+    for db in ("sqlite", "postgresql") if args.db == "both" else (args.db,):
+        run(db, args.cadres, args.samples)
+
+
+if __name__ == "__main__":
+    main()
