@@ -24,6 +24,7 @@ from bot import (
 )
 from bot.config import Settings
 from bot.context import BotContext, ForkomApplication, PerUserUpdateProcessor
+from bot.delivery import DeliveryEngine
 from bot.errors import on_error
 from bot.menu import refresh_commands, set_default_commands
 from bot.persistence import DatabasePersistence
@@ -95,6 +96,8 @@ def build_application(settings: Settings, database: Database | None = None) -> F
     if settings.base_url:
         builder = builder.base_url(settings.base_url).base_file_url(settings.base_file_url or "")
     app: ForkomApplication = builder.build()  # type: ignore[assignment]
+    # The one sender of every mass message (announcements, trainings, reminders…).
+    app.services["delivery"] = DeliveryEngine(app)
     # Keeps the count of reports waiting for review next to /tinjau in menus.
     app.services["review_counter"] = review.ReviewCounter(app)
 
