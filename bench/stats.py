@@ -240,6 +240,96 @@ def fill(database: Database, cadres: int, seed: int = 6) -> dict[str, int]:
             ),
             report_rows(),
         )
+    if {"broadcast", "broadcast_recipient"} <= tables:
+        counts.update(_fill_broadcasts(loader, database, ids, homes, cadres, now, rng))
+    return counts
+
+
+def _fill_broadcasts(
+    loader: Loader,
+    database: Database,
+    ids: Sequence[int],
+    homes: Sequence[str],
+    cadres: int,
+    now: datetime,
+    rng: random.Random,
+) -> dict[str, int]:
+    """Announcements to a kabupaten/kota each: 1 per 100 cadres, 20 deliveries per cadre."""
+    broadcasts = max(1, cadres // 100)
+    per_broadcast = 20 * cadres // broadcasts
+    by_regency: dict[str, list[int]] = {}
+    for telegram_id, home in zip(ids, homes, strict=True):
+        by_regency.setdefault(home[:5], []).append(telegram_id)
+    regencies = sorted(by_regency)
+    plan = []
+    for number in range(1, broadcasts + 1):
+        regency = rng.choice(regencies)
+        audience = by_regency[regency]
+        created = now - timedelta(days=rng.uniform(1, 1095))
+        plan.append(
+            (number, regency, rng.sample(audience, min(per_broadcast, len(audience))), created)
+        )
+
+    def broadcast_rows() -> Iterable[Sequence[Any]]:
+        for number, regency, recipients, created in plan:
+            yield (
+                number,
+                "announcement",
+                OFFICIAL,
+                json.dumps({"text": f"Pengumuman {number}"}),
+                json.dumps({"title": f"Pengumuman {number}", "audience": [regency]}),
+                False,
+                "done",
+                len(recipients),
+                created,
+                created,
+                created + timedelta(minutes=len(recipients) / 25 / 60),
+            )
+
+    def recipient_rows() -> Iterable[Sequence[Any]]:
+        for number, _, recipients, created in plan:
+            for chat_id in recipients:
+                roll = rng.random()
+                state = "sent" if roll < 0.94 else "failed" if roll < 0.99 else "cancelled"
+                yield (
+                    number,
+                    chat_id,
+                    state,
+                    1,
+                    1,
+                    created,
+                    "blocked" if state == "failed" else None,
+                )
+
+    counts = {
+        "broadcast": loader.load(
+            "broadcast",
+            (
+                "id",
+                "kind",
+                "sender_id",
+                "payload",
+                "meta",
+                "urgent",
+                "status",
+                "total",
+                "created_at",
+                "started_at",
+                "finished_at",
+            ),
+            broadcast_rows(),
+        )
+    }
+    counts["broadcast_recipient"] = loader.load(
+        "broadcast_recipient",
+        ("broadcast_id", "chat_id", "state", "attempts", "parts_done", "updated_at", "error"),
+        recipient_rows(),
+    )
+    if not database.is_sqlite:  # explicit ids: move the sequence past them
+        with database.engine.begin() as conn:
+            conn.exec_driver_sql(
+                "SELECT setval(pg_get_serial_sequence('broadcast', 'id'), max(id)) FROM broadcast"
+            )
     return counts
 
 

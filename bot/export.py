@@ -46,6 +46,9 @@ __all__ = ["export_labels", "handlers"]
 PROGRESS_SECONDS = 4.0  # a chat action shows for 5 s: renew it before it fades
 MAX_UPLOAD_BYTES = 49 * 1024 * 1024  # bots may send documents up to 50 MB
 SLOTS_KEY = "export_slots"
+# Kinds and states of the outbox (storage.outbox) that have a label; others show their code.
+BROADCAST_KINDS = ("announcement", "training", "reminder", "report_feature")
+BROADCAST_STATUSES = ("queued", "sending", "done", "cancelled")
 
 
 def export_labels(lang: str) -> ExportLabels:
@@ -96,6 +99,21 @@ def export_labels(lang: str) -> ExportLabels:
                 t("export.col.reporter", lang),
             ),
         ),
+        broadcasts=SheetLabels(
+            t("export.sheet.broadcasts", lang),
+            (
+                t("export.col.number", lang),
+                t("export.col.created", lang),
+                t("export.col.kind", lang),
+                t("export.col.title", lang),
+                t("export.col.status", lang),
+                t("export.col.recipients", lang),
+                t("export.col.delivered", lang),
+                t("export.col.failed", lang),
+                t("export.col.other", lang),
+                t("export.col.delivery_rate", lang),
+            ),
+        ),
         summary_title=t("export.summary.title", lang),
         summary_area=t("export.summary.area", lang),
         summary_created=t("export.summary.created", lang),
@@ -110,6 +128,10 @@ def export_labels(lang: str) -> ExportLabels:
         institutions={code: t(f"institution.{code}", lang) for code in INSTITUTIONS},
         categories={code: t(f"reports.category.{code}", lang) for code in CATEGORIES},
         report_statuses={s.value: t(f"stats.report_status.{s.value}", lang) for s in ReportStatus},
+        broadcast_kinds={kind: t(f"export.kind.{kind}", lang) for kind in BROADCAST_KINDS},
+        broadcast_statuses={
+            status: t(f"export.broadcast_status.{status}", lang) for status in BROADCAST_STATUSES
+        },
         yes=t("export.yes", lang),
         no=t("export.no", lang),
         erased=t("export.erased", lang),

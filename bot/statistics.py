@@ -15,6 +15,7 @@ import html
 import logging
 import re
 from dataclasses import dataclass
+from datetime import date
 from itertools import groupby
 
 from babel.dates import format_date
@@ -94,8 +95,8 @@ def _percent(part: int, whole: int, lang: str) -> str:
     return format_percent(part / whole, "#,##0.#%", locale=lang)
 
 
-def _day(value: object, lang: str) -> str:
-    return format_date(value, "d MMM y", locale=lang)  # type: ignore[arg-type]
+def _day(value: date, lang: str) -> str:
+    return format_date(value, "d MMM y", locale=lang)
 
 
 def _period_label(period: Period, lang: str) -> str:
@@ -175,6 +176,8 @@ def figures_text(stats: AreaStatistics, lang: str) -> str:
         lines += ["", t("stats.institutions_header", lang), items]
     if stats.reports is not None:
         lines += ["", *_report_lines(stats, lang)]
+    if stats.broadcasts is not None:
+        lines += ["", *_broadcast_lines(stats, lang)]
 
     if stats.children and stats.child_level:
         lines += ["", t(f"stats.children_header.{stats.child_level}", lang)]
@@ -224,6 +227,32 @@ def _report_lines(stats: AreaStatistics, lang: str) -> list[str]:
             t("stats.reports_by_category", lang, escape=False, items=_items(categories, lang))
         )
         lines.append(t("stats.reports_by_status", lang, escape=False, items=_items(statuses, lang)))
+    return lines
+
+
+def _broadcast_lines(stats: AreaStatistics, lang: str) -> list[str]:
+    figures = stats.broadcasts
+    assert figures is not None
+    n = _number
+    lines = [
+        t(
+            "stats.broadcasts",
+            lang,
+            count=n(figures.broadcasts, lang),
+            recipients=n(figures.recipients, lang),
+        )
+    ]
+    if figures.recipients:
+        lines.append(
+            t(
+                "stats.broadcasts_delivery",
+                lang,
+                delivered=n(figures.delivered, lang),
+                rate=_percent(figures.delivered, figures.delivered + figures.failed, lang),
+                failed=n(figures.failed, lang),
+                other=n(figures.other, lang),
+            )
+        )
     return lines
 
 

@@ -37,6 +37,7 @@ from sqlmodel import Session
 
 from storage.db import Database
 from storage.models import AppUser, Cadre, Region, utcnow
+from storage.outbox import Broadcast
 from storage.regions import display_name
 from storage.reports import Report
 from storage.stats import (
@@ -45,6 +46,8 @@ from storage.stats import (
     Period,
     area_statistics,
     available_sections,
+    deliveries_by_broadcast,
+    period_window,
     report_channelled,
     village_within,
 )
@@ -54,6 +57,7 @@ __all__ = [
     "ExportProgress",
     "ExportRequest",
     "ExportResult",
+    "Percent",
     "SheetLabels",
     "StreamingSheet",
     "build_workbook",
@@ -161,14 +165,15 @@ class StreamingSheet(WriteOnlyWorksheet):
             if isinstance(value, str):
                 text = html.escape(_ILLEGAL_XML.sub("", value[:MAX_CELL_TEXT]), quote=False)
                 style = f' s="{self._styles.header}"' if header else ""
-                cells.append(
-                    f'<c r="{ref}"{style} t="inlineStr"><is><t xml:space="preserve">{text}</t></is></c>'
-                )
+                keep = ' xml:space="preserve"' if text[0].isspace() or text[-1].isspace() else ""
+                cells.append(f'<c r="{ref}"{style} t="inlineStr"><is><t{keep}>{text}</t></is></c>')
             elif isinstance(value, bool):
                 cells.append(f'<c r="{ref}" t="b"><v>{int(value)}</v></c>')
             elif isinstance(value, datetime):
                 serial = (value - EXCEL_EPOCH).total_seconds() / 86400
                 cells.append(f'<c r="{ref}" s="{self._styles.date}"><v>{serial!r}</v></c>')
+            elif isinstance(value, Percent):
+                cells.append(f'<c r="{ref}" s="{self._styles.percent}"><v>{float(value)!r}</v></c>')
             else:
                 cells.append(f'<c r="{ref}"><v>{value!r}</v></c>')
         return f'<row r="{index}">{"".join(cells)}</row>'
@@ -185,18 +190,25 @@ class StreamingSheet(WriteOnlyWorksheet):
         self.auto_filter.ref = f"A1:{self._letters[-1]}{self.rows_written + 1}"
 
 
+class Percent(float):
+    """A share (0.5 = 50 %) written with a percent format."""
+
+
 @dataclass(frozen=True)
 class _Styles:
-    """Workbook style ids of the header and date cells, for rows written as raw XML."""
+    """Workbook style ids of header, date and percent cells, for rows written as raw XML."""
 
     header: int
     date: int
+    percent: int
 
     @classmethod
     def register(cls, workbook: Workbook) -> _Styles:
         probe = WriteOnlyWorksheet(parent=workbook, title="probe")  # never added to the book
         return cls(
-            header=_header_cell(probe, "").style_id, date=_date_cell(probe, EXCEL_EPOCH).style_id
+            header=_header_cell(probe, "").style_id,
+            date=_date_cell(probe, EXCEL_EPOCH).style_id,
+            percent=_percent_cell(probe, 0.0).style_id,
         )
 
 
@@ -244,6 +256,7 @@ class ExportLabels:
     summary: SheetLabels  # headers of the per-area table
     cadres: SheetLabels
     reports: SheetLabels
+    broadcasts: SheetLabels
     summary_title: str
     summary_area: str
     summary_created: str
@@ -258,6 +271,8 @@ class ExportLabels:
     institutions: Mapping[str, str]
     categories: Mapping[str, str]
     report_statuses: Mapping[str, str]
+    broadcast_kinds: Mapping[str, str]
+    broadcast_statuses: Mapping[str, str]
     yes: str
     no: str
     erased: str
@@ -322,6 +337,7 @@ RowSource = Callable[[Session, "ExportRequest", "ExportLabels", "_Regions"], Ite
 PHONE_COLUMN = 1  # of the cadre sheet; only officials get it
 CADRE_WIDTHS = (28, 16, 20, 22, 20, 22, 15, 17, 17, 17, 10)
 REPORT_WIDTHS = (8, 17, 44, 24, 18, 11, 22, 20, 22, 16, 28)
+BROADCAST_WIDTHS = (8, 17, 18, 40, 16, 14, 12, 10, 14, 12)
 
 
 @dataclass(frozen=True)
@@ -356,6 +372,8 @@ def build_workbook(
         specs = [_SheetSpec(labels.cadres, _cadre_rows, CADRE_WIDTHS, PHONE_COLUMN)]
         if "reports" in sections:
             specs.append(_SheetSpec(labels.reports, _report_rows, REPORT_WIDTHS))
+        if "broadcasts" in sections:
+            specs.append(_SheetSpec(labels.broadcasts, _broadcast_rows, BROADCAST_WIDTHS))
         for spec in specs:
             headers, widths = list(spec.labels.headers), list(spec.widths)
             if spec.phone_column is not None and not request.include_phones:
@@ -464,6 +482,39 @@ def _report_rows(
             labels.institutions.get(institution, institution) if institution else None,
             name or labels.erased,
         ]
+
+
+def _broadcast_rows(
+    session: Session, request: ExportRequest, labels: ExportLabels, regions: _Regions
+) -> Iterator[list[Any]]:
+    """One row per broadcast that reached cadres of the scopes, with delivery to them."""
+    window = period_window(Period.ALL, request.timezone, request.now)
+    outcomes = deliveries_by_broadcast(session, request.scopes, window)
+    ids = sorted(outcomes)
+    tz = request.timezone
+    for start in range(0, len(ids), 500):
+        rows = session.execute(
+            select(
+                Broadcast.id, Broadcast.created_at, Broadcast.kind, Broadcast.meta, Broadcast.status
+            )
+            .where(Broadcast.id.in_(ids[start : start + 500]))  # type: ignore[union-attr]
+            .order_by(Broadcast.id)
+        )
+        for number, created, kind, meta, status in rows:
+            delivered, failed, other = outcomes[number]
+            concluded = delivered + failed
+            yield [
+                number,
+                _local(created, tz),
+                labels.broadcast_kinds.get(kind, kind),
+                str((meta or {}).get("title") or ""),
+                labels.broadcast_statuses.get(status, status),
+                delivered + failed + other,
+                delivered,
+                failed,
+                other,
+                Percent(delivered / concluded) if concluded else None,
+            ]
 
 
 def _summary_sheet(

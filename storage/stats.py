@@ -13,7 +13,7 @@ PostgreSQL whatever the database collation (see `bytewise`).
 from __future__ import annotations
 
 import importlib.util
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
@@ -21,19 +21,37 @@ from typing import Any
 from weakref import WeakKeyDictionary
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine, String, and_, case, exists, func, inspect, literal, or_, select
+from sqlalchemy import (
+    Column,
+    DateTime,
+    Engine,
+    Integer,
+    String,
+    and_,
+    case,
+    exists,
+    func,
+    insert,
+    inspect,
+    literal,
+    or_,
+    select,
+)
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql import ColumnElement
 from sqlalchemy.sql.visitors import InternalTraversal
-from sqlmodel import Session
+from sqlmodel import Field, Session, SQLModel
 
 from storage.models import AppUser, Cadre, Region, utcnow
+from storage.outbox import Broadcast, BroadcastRecipient
 from storage.regions import LEVELS, RegionInfo, children, get_region
 from storage.reports import Report, ReportStatus
 
 __all__ = [
     "ACTIVE_DAYS",
     "AreaStatistics",
+    "BroadcastFigures",
     "CadreCounts",
     "ChildFigures",
     "Period",
@@ -43,9 +61,11 @@ __all__ = [
     "available_sections",
     "bytewise",
     "code_within",
+    "deliveries_by_broadcast",
     "empty_villages",
     "period_window",
     "report_channelled",
+    "summarise_deliveries",
     "village_within",
 ]
 
@@ -147,6 +167,7 @@ def period_window(period: Period, tz: ZoneInfo, now: datetime | None = None) -> 
 # Section name → (storage module of the feature, tables it needs).
 _SECTION_TABLES: dict[str, tuple[str, tuple[str, ...]]] = {
     "reports": ("storage.reports", ("report",)),
+    "broadcasts": ("storage.outbox", ("broadcast", "broadcast_recipient", "stats_delivery")),
 }
 _sections_cache: WeakKeyDictionary[Engine, frozenset[str]] = WeakKeyDictionary()
 
@@ -214,6 +235,21 @@ class ReportFigures:
 
 
 @dataclass(frozen=True)
+class BroadcastFigures:
+    """Broadcasts made in the period that reached cadres of the area, and how delivery went
+    to those cadres (`other`: still waiting, or cancelled before being sent)."""
+
+    broadcasts: int
+    delivered: int
+    failed: int
+    other: int
+
+    @property
+    def recipients(self) -> int:
+        return self.delivered + self.failed + self.other
+
+
+@dataclass(frozen=True)
 class AreaStatistics:
     """Everything `/statistik` shows for one area and period."""
 
@@ -224,6 +260,7 @@ class AreaStatistics:
     children: tuple[ChildFigures, ...]
     empty_villages: tuple[RegionInfo, ...]
     reports: ReportFigures | None = None
+    broadcasts: BroadcastFigures | None = None
 
     @property
     def child_level(self) -> str | None:
@@ -278,6 +315,9 @@ def area_statistics(
         children=tuple(rows),
         empty_villages=tuple(empty_villages(session, area.code)),
         reports=reports,
+        broadcasts=_broadcast_figures(session, area.code, window)
+        if "broadcasts" in wanted
+        else None,
     )
 
 
@@ -416,3 +456,146 @@ def _report_groups(
         ),
     )
     return figures, by_child
+
+
+# ---------------------------------------------------------------- broadcasts
+
+# A broadcast's outcomes stop changing once it is finished and its in-flight sends have
+# settled (a send racing a cancel may still land as "sent"): only then is it summarised.
+FINISHED_BROADCASTS = ("done", "cancelled")
+SETTLE_TIME = timedelta(minutes=10)
+
+
+class DeliverySummary(SQLModel, table=True):
+    """Outcomes of one finished broadcast per kelurahan/desa of its recipients (migration 0005b).
+
+    Two million delivery rows would take a second to scan for a province view; their per-
+    kelurahan sums are a few per broadcast and never change, so they are folded once.
+    """
+
+    __tablename__ = "stats_delivery"
+
+    broadcast_id: int = Field(sa_column=Column(Integer, primary_key=True, autoincrement=False))
+    village_code: str = Field(sa_column=Column(String(16), primary_key=True))
+    sent: int = Field(sa_column=Column(Integer, nullable=False))
+    failed: int = Field(sa_column=Column(Integer, nullable=False))
+    other: int = Field(sa_column=Column(Integer, nullable=False))
+
+
+class SummarisedBroadcast(SQLModel, table=True):
+    """Broadcasts already folded into `stats_delivery` (also those that reached no cadre)."""
+
+    __tablename__ = "stats_delivery_done"
+
+    broadcast_id: int = Field(sa_column=Column(Integer, primary_key=True, autoincrement=False))
+    summarised_at: datetime = Field(sa_column=Column(DateTime, nullable=False))
+
+
+_R = BroadcastRecipient.__table__  # type: ignore[attr-defined]
+_B = Broadcast.__table__  # type: ignore[attr-defined]
+_SUMMARY_BATCH = 100
+
+
+def _outcome_sums(state: Any) -> tuple[Any, Any, Any]:
+    return (
+        func.sum(case((state == "sent", 1), else_=0)),
+        func.sum(case((state == "failed", 1), else_=0)),
+        func.sum(case((state.not_in(("sent", "failed")), 1), else_=0)),
+    )
+
+
+def summarise_deliveries(session: Session, now: datetime | None = None) -> int:
+    """Fold every settled broadcast not yet summarised into `stats_delivery`; returns how many.
+
+    Two requests may race for the same broadcasts: the primary key on the done-marker makes
+    the second one's batch fail inside its savepoint, and it simply moves on.
+    """
+    now = now or utcnow()
+    todo = session.scalars(
+        select(_B.c.id)
+        .where(
+            _B.c.status.in_(FINISHED_BROADCASTS),
+            _B.c.finished_at <= now - SETTLE_TIME,
+            _B.c.id.not_in(select(SummarisedBroadcast.broadcast_id)),  # type: ignore[arg-type]
+        )
+        .order_by(_B.c.id)
+    ).all()
+    done = 0
+    for start in range(0, len(todo), _SUMMARY_BATCH):
+        batch = list(todo[start : start + _SUMMARY_BATCH])
+        per_village = (
+            select(_R.c.broadcast_id, Cadre.village_code, *_outcome_sums(_R.c.state))
+            .select_from(_R)
+            .join(Cadre, Cadre.telegram_id == _R.c.chat_id)  # type: ignore[arg-type]
+            .where(_R.c.broadcast_id.in_(batch))
+            .group_by(_R.c.broadcast_id, Cadre.village_code)
+        )
+        try:
+            with session.begin_nested():
+                session.execute(
+                    insert(SummarisedBroadcast),
+                    [{"broadcast_id": b, "summarised_at": now} for b in batch],
+                )
+                session.execute(
+                    insert(DeliverySummary).from_select(
+                        ["broadcast_id", "village_code", "sent", "failed", "other"], per_village
+                    )
+                )
+        except IntegrityError:
+            continue
+        done += len(batch)
+    return done
+
+
+def deliveries_by_broadcast(
+    session: Session, scopes: Sequence[str], window: Window
+) -> dict[int, tuple[int, int, int]]:
+    """(delivered, failed, other) to the cadres of `scopes`, per broadcast made in the window.
+
+    Summarised broadcasts come from `stats_delivery`; running or just finished ones are
+    counted from their recipients (there are few of those).
+    """
+    summarise_deliveries(session, window.now_utc)
+    summary = DeliverySummary.__table__  # type: ignore[attr-defined]
+    folded = (
+        select(
+            summary.c.broadcast_id,
+            func.sum(summary.c.sent),
+            func.sum(summary.c.failed),
+            func.sum(summary.c.other),
+        )
+        .select_from(summary)
+        .join(_B, _B.c.id == summary.c.broadcast_id)
+        .where(
+            or_(*(village_within(summary.c.village_code, scope) for scope in scopes)),
+            window.contains(_B.c.created_at),
+        )
+        .group_by(summary.c.broadcast_id)
+    )
+    live = (
+        select(_R.c.broadcast_id, *_outcome_sums(_R.c.state))
+        .select_from(_R)
+        .join(_B, _B.c.id == _R.c.broadcast_id)
+        .join(Cadre, Cadre.telegram_id == _R.c.chat_id)  # type: ignore[arg-type]
+        .where(
+            _B.c.id.not_in(select(SummarisedBroadcast.broadcast_id)),  # type: ignore[arg-type]
+            or_(*(village_within(Cadre.village_code, scope) for scope in scopes)),
+            window.contains(_B.c.created_at),
+        )
+        .group_by(_R.c.broadcast_id)
+    )
+    found: dict[int, tuple[int, int, int]] = {}
+    for stmt in (folded, live):
+        for broadcast_id, delivered, failed, other in session.execute(stmt):
+            found[broadcast_id] = (int(delivered or 0), int(failed or 0), int(other or 0))
+    return found
+
+
+def _broadcast_figures(session: Session, area: str, window: Window) -> BroadcastFigures:
+    outcomes = deliveries_by_broadcast(session, [area], window).values()
+    return BroadcastFigures(
+        broadcasts=len(outcomes),
+        delivered=sum(o[0] for o in outcomes),
+        failed=sum(o[1] for o in outcomes),
+        other=sum(o[2] for o in outcomes),
+    )

@@ -67,11 +67,13 @@ async def test_official_exports_the_forum_area_with_phone_numbers(forum, server)
     assert status.text.startswith("✅ File Excel untuk Kota Bontang sudah dikirim (")
     assert status.edits == 1
     assert document.file_name == "forkom-kota-bontang-2026-11-20.xlsx"
-    assert document.text == "📥 Data Kota Bontang per 20/11/2026\nKader: 7 baris\nLaporan: 5 baris"
+    assert document.text == (
+        "📥 Data Kota Bontang per 20/11/2026\nKader: 7 baris\nLaporan: 5 baris\nSiaran: 5 baris"
+    )
     assert "upload_document" in official.chat.chat_actions
 
     book = workbook_of(document)
-    assert book.sheetnames == ["Ringkasan", "Kader", "Laporan"]
+    assert book.sheetnames == ["Ringkasan", "Kader", "Laporan", "Siaran"]
     cadres = book["Kader"]
     assert cadres.freeze_panes == "A2"
     assert cadres.auto_filter.ref == "A1:K8"
@@ -165,7 +167,41 @@ async def test_official_exports_the_forum_area_with_phone_numbers(forum, server)
 
     (entry,) = audit_rows(forum)
     assert entry.actor_id == ADMIN_ID and entry.target == "64.74"
-    assert entry.details == {"rows": {"Kader": 7, "Laporan": 5}, "phones": True}
+    assert entry.details == {"rows": {"Kader": 7, "Laporan": 5, "Siaran": 5}, "phones": True}
+
+    broadcasts = rows(book["Siaran"])
+    assert broadcasts[0] == [
+        "No.",
+        "Dibuat",
+        "Jenis",
+        "Judul",
+        "Status",
+        "Penerima di wilayah",
+        "Terkirim",
+        "Gagal",
+        "Menunggu/dibatalkan",
+        "Tingkat terkirim",
+    ]
+    assert broadcasts[1:] == [
+        [1, datetime(2025, 3, 1, 8), "Pengumuman", "Pengumuman 1", "Selesai", 1, 1, 0, 0, 1],
+        [2, datetime(2026, 9, 20, 8), "Pengumuman", "Pengumuman 2", "Dibatalkan", 3, 1, 1, 1, 0.5],
+        [3, datetime(2026, 11, 3, 8), "Pengumuman", "Pengumuman 3", "Selesai", 4, 3, 1, 0, 0.75],
+        [
+            4,
+            datetime(2026, 11, 19, 8),
+            "Pengumuman",
+            "Pengumuman 4",
+            "Menunggu jadwal",
+            2,
+            0,
+            0,
+            2,
+            None,
+        ],
+        [5, datetime(2026, 11, 20, 11), "Pengumuman", "Pengumuman 5", "Selesai", 1, 1, 0, 0, 1],
+    ]
+    assert book["Siaran"]["J2"].number_format == "0.0%"
+    assert book["Siaran"].freeze_panes == "A2"
 
 
 async def test_coordinator_export_is_scoped_and_has_no_phone_numbers(forum, server):
@@ -182,6 +218,11 @@ async def test_coordinator_export_is_scoped_and_has_no_phone_numbers(forum, serv
     every_cell = [str(v) for sheet in book for row in rows(sheet) for v in row if v is not None]
     assert not any(v.startswith("+62") for v in every_cell)
     assert [r[2] for r in rows(book["Laporan"])[1:]] == ["Inovasi 4"]
+    assert [r[:1] + r[5:] for r in rows(book["Siaran"])[1:]] == [
+        [2, 1, 0, 0, 1, None],
+        [3, 1, 1, 0, 0, 1],
+        [5, 1, 1, 0, 0, 1],
+    ]
     summary = rows(book["Ringkasan"])
     assert summary[3][:2] == ["Nomor HP", "Tidak disertakan (hanya untuk pejabat dinas)"]
     assert [r[0] for r in summary[6:13]] == [
@@ -278,7 +319,8 @@ async def test_english_labels(forum, server):
     official = server.new_user(user_id=ADMIN_ID, language_code="en")
     await official.send_text("/ekspor")
     book = workbook_of(official.messages[-1])
-    assert book.sheetnames == ["Summary", "Cadres", "Reports"]
+    assert book.sheetnames == ["Summary", "Cadres", "Reports", "Broadcasts"]
     assert rows(book["Cadres"])[0][:3] == ["Name", "Phone", "Institution"]
     assert rows(book["Cadres"])[3][2] == "PKK"
     assert rows(book["Reports"])[1][4] == "Approved"
+    assert rows(book["Broadcasts"])[2][2:5] == ["Announcement", "Pengumuman 2", "Cancelled"]

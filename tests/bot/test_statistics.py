@@ -7,11 +7,15 @@ cadres in five kelurahan, registered and last seen on both sides of each period 
 from __future__ import annotations
 
 import struct
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pytest
+from sqlalchemy import update
+from sqlmodel import select
 
-from storage import reports, stats
+from storage import outbox, reports, stats
+from storage.models import utcnow
+from storage.outbox import Broadcast, BroadcastRecipient
 from storage.reports import Decision
 from tests.auxil.flows import seed_cadre, seed_coordinator, set_cadre_history
 from tests.auxil.reports import seed_report
@@ -57,6 +61,9 @@ PKK 3 · Karang Taruna 1 · Lainnya 1 · LPM 1 · Posyandu 1
 Per kategori: Kesehatan 1 · Pertanian & peternakan 1
 Per status: Menunggu tinjauan 1 · Disetujui 1
 
+📣 Siaran: 3 siaran, 7 pesan ke kader wilayah ini
+Terkirim 4 (80%) · gagal 1 · menunggu/dibatalkan 2
+
 📍 Per kecamatan
 Bontang Utara: 4 kader, 3 aktif, 3/6 kel./desa, 2 laporan
 Bontang Selatan: 2 kader, 1 aktif, 1/6 kel./desa, 0 laporan
@@ -80,6 +87,9 @@ PKK 2 · LPM 1 · Posyandu 1
 Per kategori: Kesehatan 1 · Pertanian & peternakan 1
 Per status: Menunggu tinjauan 1 · Disetujui 1
 
+📣 Siaran: 2 siaran, 5 pesan ke kader wilayah ini
+Terkirim 2 (66,7%) · gagal 1 · menunggu/dibatalkan 2
+
 📍 Per kelurahan/desa
 Api-Api: 2 kader, 2 aktif, 2 laporan
 Guntung: 1 kader, 0 aktif, 0 laporan
@@ -97,6 +107,56 @@ REPORTS = [
     (505, SATIMPO, "umkm", datetime(2026, 10, 31, 15, 59), Decision.REVISE, False),
     (507, KANAAN, "lingkungan", datetime(2025, 5, 5), Decision.APPROVE, False),
 ]
+
+
+# (created_at, status, finished_at, {recipient: state}); -100… is a group, not a cadre. The
+# last two are not summarised: one waits for tomorrow, one finished a minute ago.
+BROADCASTS = [
+    (datetime(2025, 3, 1), "done", datetime(2025, 3, 1, 1), {507: "sent"}),
+    (
+        datetime(2026, 9, 20),
+        "cancelled",
+        datetime(2026, 9, 20, 1),
+        {504: "sent", 506: "cancelled", 507: "failed"},
+    ),
+    (
+        datetime(2026, 11, 3),
+        "done",
+        datetime(2026, 11, 3, 1),
+        {501: "sent", 502: "sent", 503: "failed", 505: "sent", -1001234: "sent"},
+    ),
+    (datetime(2026, 11, 19), "queued", None, {501: "pending", 504: "pending"}),
+    (datetime(2026, 11, 20, 3), "done", datetime(2026, 11, 20, 3, 59), {506: "sent"}),
+]
+
+
+def seed_broadcasts(runner) -> None:
+    """Broadcasts written straight to the outbox with their outcomes (the engine never sees
+    them pending: the one still queued waits for tomorrow, by the real clock)."""
+    with runner.session() as session:
+        for number, (created, status, finished, outcomes) in enumerate(BROADCASTS, start=1):
+            broadcast_id, _ = outbox.create_broadcast(
+                session,
+                kind="announcement",
+                payload={"text": f"Pengumuman {number}"},
+                recipients=list(outcomes),
+                meta={"title": f"Pengumuman {number}"},
+                not_before=utcnow() + timedelta(days=1),
+            )
+            session.execute(
+                update(Broadcast)
+                .where(Broadcast.id == broadcast_id)
+                .values(status=status, created_at=created, finished_at=finished)
+            )
+            for chat_id, state in outcomes.items():
+                session.execute(
+                    update(BroadcastRecipient)
+                    .where(
+                        BroadcastRecipient.broadcast_id == broadcast_id,
+                        BroadcastRecipient.chat_id == chat_id,
+                    )
+                    .values(state=state)
+                )
 
 
 def seed_forum(runner) -> None:
@@ -132,6 +192,7 @@ def seed_forum(runner) -> None:
         if channelled:
             with runner.session() as session:
                 assert reports.mark_featured(session, report.id, ADMIN_ID)
+    seed_broadcasts(runner)
 
 
 @pytest.fixture
@@ -188,6 +249,10 @@ async def test_periods_change_new_registrations_only(forum, server):
         "Per status: Menunggu tinjauan 1 · Perlu perbaikan 1 · Disetujui 1 · Ditolak 1\n"
     ) in text
     assert "Bontang Selatan: 2 kader, 1 aktif, 1/6 kel./desa, 1 laporan" in text
+    assert (
+        "📣 Siaran: 4 siaran, 10 pesan ke kader wilayah ini\n"
+        "Terkirim 5 (71,4%) · gagal 2 · menunggu/dibatalkan 3\n"
+    ) in text
     assert chart.buttons[0] == ["Bulan ini", "✅ 3 bulan terakhir"]
     assert chart.text == "📈 Grafik Kota Bontang — 3 bulan terakhir"
     await official.press("Tahun ini")
@@ -195,11 +260,13 @@ async def test_periods_change_new_registrations_only(forum, server):
     assert "Periode: Tahun ini (1 Jan 2026 – 20 Nov 2026)" in text
     assert "Terdaftar: 7 (+5 baru pada periode ini)" in text
     assert "📝 Laporan inovasi: 4 masuk" in text
+    assert "📣 Siaran: 4 siaran, 10 pesan" in text
     await official.press("Semua waktu")
     text, chart = view(official)
     assert "Periode: Semua waktu (sampai 20 Nov 2026)" in text
     assert "\nTerdaftar: 7\n" in text
     assert "📝 Laporan inovasi: 5 masuk, ⭐ 1 disalurkan\n" in text
+    assert "📣 Siaran: 5 siaran, 11 pesan ke kader wilayah ini\nTerkirim 6 (75%)" in text
     assert "Bontang Barat: 1 kader, 0 aktif, 1/3 kel./desa, 1 laporan" in text
     # The drill-down keeps the chosen period.
     assert chart.button_data[3] == ["st:v:64.74.01:a"]
@@ -333,7 +400,10 @@ async def test_english_view_and_empty_area(bot, server, monkeypatch):
     text, chart = view(official)
     assert text.startswith("📊 Statistics for Kota Bontang\nPeriod: This month (1 Nov 2026 – ")
     assert "Registered: 0 (+0 new in this period)" in text
-    assert "Innovation reports: 0 submitted, ⭐ 0 channelled\n\n📍 By district" in text
+    assert (
+        "Innovation reports: 0 submitted, ⭐ 0 channelled\n\n"
+        "📣 Broadcasts: 0, 0 messages to cadres of this area\n\n📍 By district"
+    ) in text
     assert "Active in the last 30 days: 0 (–)" in text
     assert "Coverage: 0 of 15 kelurahan/villages have a cadre (0%)" in text
     assert chart.text == "📈 Chart: Kota Bontang — This month"
@@ -348,3 +418,26 @@ async def test_view_survives_a_restart(forum, server):
     await official.press("Bontang Barat (1)")
     assert view(official)[0].startswith("📊 Statistik Kec. Bontang Barat\n")
     assert first_text.deleted
+
+
+async def test_finished_broadcasts_are_summarised_once(forum, server):
+    official = server.new_user(user_id=ADMIN_ID)
+    await official.send_text("/statistik")
+    await official.press("Semua waktu")
+    with forum.session() as session:
+        done = session.exec(select(stats.SummarisedBroadcast.broadcast_id)).all()
+        rows = session.exec(
+            select(stats.DeliverySummary).order_by(
+                stats.DeliverySummary.broadcast_id, stats.DeliverySummary.village_code
+            )
+        ).all()
+    assert sorted(done) == [1, 2, 3]
+    assert [(r.broadcast_id, r.village_code, r.sent, r.failed, r.other) for r in rows] == [
+        (1, KANAAN, 1, 0, 0),
+        (2, LOK_TUAN, 1, 0, 0),
+        (2, SATIMPO, 0, 0, 1),
+        (2, KANAAN, 0, 1, 0),
+        (3, GUNTUNG, 0, 1, 0),
+        (3, API_API, 2, 0, 0),
+        (3, SATIMPO, 1, 0, 0),
+    ]

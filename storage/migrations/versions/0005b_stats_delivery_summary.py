@@ -1,0 +1,63 @@
+"""Statistics: per-kelurahan delivery sums of finished broadcasts, and their index.
+
+A province view would otherwise count two million delivery rows on every `/statistik`. Once a
+broadcast is finished and settled its outcomes never change, so `storage.stats` folds them
+once into `stats_delivery` (a few rows per broadcast) and marks it in `stats_delivery_done`.
+The area index is keyed on the kelurahan code in byte order on PostgreSQL (see 0005).
+
+Revision ID: 0005b
+Revises: 0002
+Create Date: 2026-11-24
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0005b"
+down_revision = "0002"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "stats_delivery",
+        sa.Column(
+            "broadcast_id",
+            sa.Integer,
+            sa.ForeignKey("broadcast.id", ondelete="CASCADE"),
+            primary_key=True,
+            autoincrement=False,
+        ),
+        sa.Column("village_code", sa.String(16), primary_key=True),
+        sa.Column("sent", sa.Integer, nullable=False),
+        sa.Column("failed", sa.Integer, nullable=False),
+        sa.Column("other", sa.Integer, nullable=False),
+    )
+    village: str | sa.TextClause = "village_code"
+    if op.get_bind().dialect.name == "postgresql":
+        village = sa.text('village_code COLLATE "C"')
+    op.create_index(
+        "ix_stats_delivery_area",
+        "stats_delivery",
+        [village, "broadcast_id", "sent", "failed", "other"],
+    )
+    op.create_table(
+        "stats_delivery_done",
+        sa.Column(
+            "broadcast_id",
+            sa.Integer,
+            sa.ForeignKey("broadcast.id", ondelete="CASCADE"),
+            primary_key=True,
+            autoincrement=False,
+        ),
+        sa.Column("summarised_at", sa.DateTime, nullable=False),
+    )
+
+
+def downgrade() -> None:
+    op.drop_table("stats_delivery_done")
+    op.drop_index("ix_stats_delivery_area", table_name="stats_delivery")
+    op.drop_table("stats_delivery")
