@@ -23,7 +23,7 @@ from enum import IntEnum
 from typing import Any
 
 from telegram import KeyboardButton, ReplyKeyboardMarkup, ReplyKeyboardRemove, Update
-from telegram.error import BadRequest
+from telegram.error import BadRequest, TelegramError
 from telegram.ext import (
     CallbackQueryHandler,
     CommandHandler,
@@ -194,7 +194,10 @@ async def prompt(
         text = t("reports.ask_photos", lang, max=LIMITS.max_photos)
         if count:
             text += "\n" + t("reports.photos_so_far", lang, count=count, max=LIMITS.max_photos)
-        await chat.send_message(prefix + text, reply_markup=keyboard(_photo_buttons(draft, lang)))
+        sent = await chat.send_message(
+            prefix + text, reply_markup=keyboard(_photo_buttons(draft, lang))
+        )
+        draft["photos_prompt"] = sent.message_id  # its buttons go once photos arrive
     elif state is Step.LOCATION:
         markup = ReplyKeyboardMarkup(
             [[KeyboardButton(t("reports.send_location_button", lang), request_location=True)]],
@@ -286,8 +289,9 @@ async def lapor(update: Update, context: BotContext) -> int:
     if loaded is not None:
         draft = loaded[0]
         state = Step(draft.get("step", Step.TITLE))
+        state = await prompt(update, context, draft, state, note=t("reports.resume", lang))
         _save(context, user.id, draft)  # resuming makes the form fresh again
-        return await prompt(update, context, draft, state, note=t("reports.resume", lang))
+        return state
     draft: Draft = {"step": int(Step.TITLE), "photos": []}
     _save(context, user.id, draft)
     await _chat(update).send_message(t("reports.intro", lang, max=LIMITS.max_photos))
@@ -351,8 +355,9 @@ async def fix_report(update: Update, context: BotContext) -> int:
         return END
     await query.answer()
     draft = loaded[0] if loaded is not None else draft_from_report(report)
+    state = await prompt(update, context, draft, Step(draft.get("step", Step.CONFIRM)))
     _save(context, user.id, draft)
-    return await prompt(update, context, draft, Step(draft.get("step", Step.CONFIRM)))
+    return state
 
 
 # ---------------------------------------------------------------- steps
@@ -413,6 +418,12 @@ async def on_photo(update: Update, context: BotContext, draft: Draft) -> int:
     album = draft.get("album") if group else None
     if not album or album.get("group") != group:
         album = {"group": group, "message_id": None, "full": 0, "too_big": 0}
+    prompt_id = draft.pop("photos_prompt", None)
+    if isinstance(prompt_id, int):  # "No photos, continue" would now be misleading
+        try:
+            await context.bot.edit_message_reply_markup(_chat(update).id, prompt_id)
+        except TelegramError:
+            pass
     largest = message.photo[-1]
     if largest.file_size and largest.file_size > LIMITS.photo_bytes:
         album["too_big"] += 1

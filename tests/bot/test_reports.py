@@ -43,6 +43,7 @@ async def test_full_report_with_an_album_of_three_photos_and_a_location(bot, ser
     assert len(answers) == 1, [m.text for m in answers]  # an album is answered once
     assert "3 dari maks. 5" in answers[0].text
     assert answers[0].flat_buttons == ["✅ Selesai (3 foto)", "🗑 Hapus semua foto"]
+    assert user.messages[before - 1].flat_buttons == []  # "Tanpa foto" would mislead now
     await user.press("Selesai")
     assert "lokasi" in user.texts[-2]
     assert user.reply_keyboard == [["📍 Kirim lokasi saat ini"]]
