@@ -29,6 +29,7 @@ from telegram.ext import (
 from bot import menu
 from bot.auth import Identity, identify
 from bot.context import BotContext, ForkomApplication
+from bot.delivery import Payload, submit
 from bot.i18n import LANGUAGES, language_for, t
 from bot.menu import refresh_commands
 from bot.report_media import store_media
@@ -37,6 +38,7 @@ from storage import people
 from storage import reports as store
 from storage.db import Database
 from storage.models import utcnow
+from storage.outbox import audience_ids
 from storage.regions import display_name, get_region, in_scope, region_path_name
 from storage.reports import Decision, ReportInfo, ReportStatus
 
@@ -55,7 +57,7 @@ log = logging.getLogger(__name__)
 END = ConversationHandler.END
 COMMENT_DRAFT = "review_comment"
 COMMENT_MIN, COMMENT_MAX = 3, 1000
-CAPTION_LIMIT = 1024
+CAPTION_LIMIT, TEXT_LIMIT = 1024, 4096
 
 
 class CommentStep(IntEnum):
@@ -470,9 +472,6 @@ async def _feature_broadcast(
     update: Update, context: BotContext, identity: Identity, report: ReportInfo
 ) -> None:
     """Send the report to every reachable cadre of the forum area (through the outbox)."""
-    from bot.delivery import Payload, submit
-    from storage.outbox import audience_ids
-
     query = update.callback_query
     assert query is not None and update.effective_chat is not None
     lang = context.lang
@@ -486,7 +485,8 @@ async def _feature_broadcast(
         with context.db.session() as session:
             recipients = audience_ids(session, [settings.forum_area])
             texts = {
-                code: feature_text(session, report, code, settings, CAPTION_LIMIT)
+                # The engine splits a long text over the photo's caption and a message.
+                code: feature_text(session, report, code, settings, TEXT_LIMIT)
                 for code in LANGUAGES
             }
         photo = report.photos[0].file_id if report.photos else None
@@ -498,6 +498,7 @@ async def _feature_broadcast(
             sender_id=identity.user_id,
             ref=f"report:{report.id}",
             progress_chat_id=update.effective_chat.id,
+            meta={"title": report.title},
         )
     except Exception:
         with context.db.session() as session:
