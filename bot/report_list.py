@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from datetime import timedelta
 
 from telegram import Update
-from telegram.ext import CallbackQueryHandler, CommandHandler
+from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
 from bot.auth import Identity, identify
 from bot.context import BotContext
@@ -420,8 +420,8 @@ async def _show_detail(
 
 def handlers() -> list:  # type: ignore[type-arg]
     return [
-        CommandHandler("laporanku", my_reports),
+        CommandHandler("laporanku", my_reports, filters.ChatType.PRIVATE),
         CallbackQueryHandler(my_reports_page, pattern=r"^rl:m:"),
-        CommandHandler("daftar_laporan", list_command),
+        CommandHandler("daftar_laporan", list_command, filters.ChatType.PRIVATE),
         CallbackQueryHandler(on_list_button, pattern=r"^rl:[vfao]:"),
     ]

@@ -688,8 +688,10 @@ async def on_timeout(update: object, context: BotContext) -> None:
 
 
 def conversation(conversation_timeout: timedelta) -> ConversationHandler:  # type: ignore[type-arg]
-    text = filters.TEXT & ~filters.COMMAND
-    anything = ~filters.COMMAND
+    # Only new messages in the private chat count: an edited earlier answer is not the next one.
+    new = filters.UpdateType.MESSAGE & filters.ChatType.PRIVATE
+    text = new & filters.TEXT & ~filters.COMMAND
+    anything = new & ~filters.COMMAND
 
     def wrong(state: Step, why: str) -> list:  # type: ignore[type-arg]
         """Anything else at this step (and stale buttons of this form) asks again."""
@@ -707,7 +709,7 @@ def conversation(conversation_timeout: timedelta) -> ConversationHandler:  # typ
             allow_reentry=False,
             conversation_timeout=conversation_timeout,
             entry_points=[
-                CommandHandler("lapor", lapor),
+                CommandHandler("lapor", lapor, filters.ChatType.PRIVATE),
                 CallbackQueryHandler(fix_report, pattern=r"^rp:fix:"),
             ],
             states={
@@ -724,17 +726,17 @@ def conversation(conversation_timeout: timedelta) -> ConversationHandler:  # typ
                     *wrong(Step.DESCRIPTION, "need_text_description"),
                 ],
                 Step.PHOTOS: [
-                    MessageHandler(filters.PHOTO, on_photo),
+                    MessageHandler(new & filters.PHOTO, on_photo),
                     CallbackQueryHandler(on_photos_button, pattern=r"^rp:ph:(done|clear)$"),
                     *wrong(Step.PHOTOS, "need_photo"),
                 ],
                 Step.LOCATION: [
-                    MessageHandler(filters.LOCATION, on_location),
+                    MessageHandler(new & filters.LOCATION, on_location),
                     CallbackQueryHandler(on_location_skip, pattern=r"^rp:loc:skip$"),
                     *wrong(Step.LOCATION, "need_location"),
                 ],
                 Step.DOCUMENT: [
-                    MessageHandler(filters.Document.ALL, on_document),
+                    MessageHandler(new & filters.Document.ALL, on_document),
                     CallbackQueryHandler(on_document_skip, pattern=r"^rp:doc:skip$"),
                     *wrong(Step.DOCUMENT, "need_document"),
                 ],

@@ -719,6 +719,7 @@ def comment_conversation(conversation_timeout: timedelta) -> ConversationHandler
 
     from telegram.warnings import PTBUserWarning
 
+    new = filters.UpdateType.MESSAGE & filters.ChatType.PRIVATE
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", category=PTBUserWarning, message=".*per_message.*")
         return ConversationHandler(
@@ -729,9 +730,9 @@ def comment_conversation(conversation_timeout: timedelta) -> ConversationHandler
             entry_points=[CallbackQueryHandler(start_comment, pattern=r"^rv:(fix|no):\d+$")],
             states={
                 CommentStep.COMMENT: [
-                    MessageHandler(filters.TEXT & ~filters.COMMAND, on_comment),
+                    MessageHandler(new & filters.TEXT & ~filters.COMMAND, on_comment),
                     CallbackQueryHandler(button_while_commenting, pattern=r"^rv:"),
-                    MessageHandler(~filters.COMMAND, comment_reprompt),
+                    MessageHandler(new & ~filters.COMMAND, comment_reprompt),
                 ],
                 ConversationHandler.TIMEOUT: [TypeHandler(Update, comment_timeout)],
             },
@@ -744,7 +745,8 @@ def comment_conversation(conversation_timeout: timedelta) -> ConversationHandler
 
 def handlers() -> list:  # type: ignore[type-arg]
     return [
-        CommandHandler("tinjau", tinjau_command),
+        # Private chats only: cards show cadres' names.
+        CommandHandler("tinjau", tinjau_command, filters.ChatType.PRIVATE),
         CallbackQueryHandler(on_review_button, pattern=r"^rv:"),
     ]
 

@@ -306,3 +306,15 @@ async def test_a_file_that_could_not_be_copied_is_fetched_again_at_approval(bot,
     paths = [m.local_path for m in get(bot, 1).media]
     assert paths == ["reports/1/1-01.jpg", "reports/1/1-02.jpg"]
     assert all((settings.media_dir / p).stat().st_size > 0 for p in paths)
+
+
+async def test_report_commands_work_only_in_private_chats(bot, server):
+    user = cadre(bot, server)
+    reviewer = coordinator(bot, server)
+    seed_report(bot, user.id, KANAAN, title="Keripik pisang")
+    group = server.new_group("Kader Bontang Barat")
+    await reviewer.send_text("/tinjau", chat=group)
+    await reviewer.send_text("/daftar_laporan", chat=group)
+    await user.send_text("/lapor", chat=group)
+    await user.send_text("/laporanku", chat=group)
+    assert group.messages == []  # no card with a cadre's name in a group
