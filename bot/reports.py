@@ -14,7 +14,6 @@ revision is reopened here ("Perbaiki laporan") and resubmitted to review.
 from __future__ import annotations
 
 import functools
-import logging
 import re
 import warnings
 from collections.abc import Awaitable, Callable
@@ -48,7 +47,6 @@ from storage.reports import CATEGORIES, MediaInfo, MediaItem, ReportInfo, Report
 
 __all__ = ["Step", "clean_description", "clean_title", "conversation"]
 
-log = logging.getLogger(__name__)
 DRAFT = "report"
 END = ConversationHandler.END
 FIELDS = ("title", "category", "description", "photos", "location", "document")

@@ -11,7 +11,7 @@ the delivery engine, and/or posted to the channel `FEATURE_CHANNEL_ID`.
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from enum import IntEnum
 from typing import Any
 
@@ -28,6 +28,7 @@ from telegram.ext import (
 
 from bot import menu
 from bot.auth import Identity, identify
+from bot.config import Settings
 from bot.context import BotContext, ForkomApplication
 from bot.delivery import Payload, submit
 from bot.i18n import LANGUAGES, language_for, t
@@ -74,7 +75,8 @@ def language_of(database: Database, user_id: int) -> str:
     return language_for(chosen, telegram)
 
 
-def local_time(moment: datetime, tz: Any) -> str:
+def local_time(moment: datetime, tz: tzinfo) -> str:
+    """A stored (naive UTC) time as the forum reads it: 24/11/2026 09.30 WITA."""
     return moment.replace(tzinfo=UTC).astimezone(tz).strftime("%d/%m/%Y %H.%M %Z")
 
 
@@ -97,10 +99,8 @@ def reviewer_role(
     return t("reports.role.officials", lang)
 
 
-def report_card(
-    session: Any, report: ReportInfo, lang: str, settings: Any, *, for_reviewer: bool = True
-) -> str:
-    """The report as text: what reviewers and the list show (HTML, values escaped)."""
+def report_card(session: Any, report: ReportInfo, lang: str, settings: Settings) -> str:
+    """The report as reviewers see it, in /tinjau and the list (HTML, values escaped)."""
     lines = [
         t(
             "reports.card",
@@ -113,18 +113,17 @@ def report_card(
             submitted=local_time(report.submitted_at, settings.timezone),
         )
     ]
-    if for_reviewer:
-        if report.reporter_id is None:
-            lines.append(t("reports.card_reporter_deleted", lang))
-        else:
-            lines.append(
-                t(
-                    "reports.card_reporter",
-                    lang,
-                    name=report.reporter_name or "",
-                    institution=t(f"institution.{report.institution or 'lainnya'}", lang),
-                )
+    if report.reporter_id is None:
+        lines.append(t("reports.card_reporter_deleted", lang))
+    else:
+        lines.append(
+            t(
+                "reports.card_reporter",
+                lang,
+                name=report.reporter_name or "",
+                institution=t(f"institution.{report.institution or 'lainnya'}", lang),
             )
+        )
     if report.photos:
         lines.append(t("reports.card_photos", lang, count=len(report.photos)))
     if report.latitude is not None and report.longitude is not None:
@@ -137,7 +136,7 @@ def report_card(
             )
         )
     if report.document is not None:
-        lines.append(t("reports.card_document", lang, name=report.document.file_name or "dokumen"))
+        lines.append(t("reports.card_document", lang, name=report.document.file_name or "—"))
     text = "\n".join(lines) + "\n\n" + t("reports.card_description", lang, text=report.description)
     if report.last_comment and report.status is not ReportStatus.APPROVED:
         text += "\n\n" + t("reports.card_comment", lang, comment=report.last_comment)
@@ -176,7 +175,7 @@ def decision_buttons(report_id: int, lang: str) -> list[list[Button]]:
     ]
 
 
-def feature_buttons(report: ReportInfo, lang: str, settings: Any) -> list[list[Button]]:
+def feature_buttons(report: ReportInfo, lang: str, settings: Settings) -> list[list[Button]]:
     """What can still be done with an approved report (each channel once)."""
     if report.status is not ReportStatus.APPROVED:
         return []
@@ -446,7 +445,9 @@ async def _approve(
 # ---------------------------------------------------------------- featuring
 
 
-def feature_text(session: Any, report: ReportInfo, lang: str, settings: Any, limit: int) -> str:
+def feature_text(
+    session: Any, report: ReportInfo, lang: str, settings: Settings, limit: int
+) -> str:
     """The public text of a featured report: no reporter name, only institution and area."""
     region = region_path_name(session, report.village_code, below=settings.forum_area)
 
