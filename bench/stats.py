@@ -260,7 +260,9 @@ def _fill_broadcasts(
     by_regency: dict[str, list[int]] = {}
     for telegram_id, home in zip(ids, homes, strict=True):
         by_regency.setdefault(home[:5], []).append(telegram_id)
-    regencies = sorted(by_regency)
+    # Regencies big enough for a full audience, so the deliveries add up to 20 per cadre.
+    regencies = sorted(r for r, people in by_regency.items() if len(people) >= per_broadcast)
+    regencies = regencies or sorted(by_regency)
     plan = []
     for number in range(1, broadcasts + 1):
         regency = rng.choice(regencies)

@@ -572,20 +572,26 @@ def deliveries_by_broadcast(
         )
         .group_by(summary.c.broadcast_id)
     )
+    # Few broadcasts are unsummarised (running, just finished): find them first, so that only
+    # their recipients are read, not every delivery of the area's cadres.
+    unsummarised = session.scalars(
+        select(_B.c.id).where(
+            _B.c.id.not_in(select(SummarisedBroadcast.broadcast_id)),  # type: ignore[arg-type]
+            window.contains(_B.c.created_at),
+        )
+    ).all()
     live = (
         select(_R.c.broadcast_id, *_outcome_sums(_R.c.state))
         .select_from(_R)
-        .join(_B, _B.c.id == _R.c.broadcast_id)
         .join(Cadre, Cadre.telegram_id == _R.c.chat_id)  # type: ignore[arg-type]
         .where(
-            _B.c.id.not_in(select(SummarisedBroadcast.broadcast_id)),  # type: ignore[arg-type]
+            _R.c.broadcast_id.in_(unsummarised),
             or_(*(village_within(Cadre.village_code, scope) for scope in scopes)),
-            window.contains(_B.c.created_at),
         )
         .group_by(_R.c.broadcast_id)
     )
     found: dict[int, tuple[int, int, int]] = {}
-    for stmt in (folded, live):
+    for stmt in (folded, live) if unsummarised else (folded,):
         for broadcast_id, delivered, failed, other in session.execute(stmt):
             found[broadcast_id] = (int(delivered or 0), int(failed or 0), int(other or 0))
     return found

@@ -38,6 +38,9 @@ def upgrade() -> None:
     op.create_index(
         "ix_app_user_activity", "app_user", ["telegram_id", "last_seen_at", "unreachable_since"]
     )
+    # Where a recipient lives, by Telegram id: folding deliveries into per-kelurahan sums
+    # (storage.stats.summarise_deliveries) looks this up once per delivery.
+    op.create_index("ix_cadre_home", "cadre", ["telegram_id", "village_code"])
     if op.get_bind().dialect.name == "postgresql":
         # Region codes are few (~1,200 for a province) but the range needs the byte order too.
         op.create_index("ix_region_code_bytes", "region", [_code("code")])
@@ -46,5 +49,6 @@ def upgrade() -> None:
 def downgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
         op.drop_index("ix_region_code_bytes", table_name="region")
+    op.drop_index("ix_cadre_home", table_name="cadre")
     op.drop_index("ix_app_user_activity", table_name="app_user")
     op.drop_index("ix_cadre_stats", table_name="cadre")
