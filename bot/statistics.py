@@ -99,6 +99,13 @@ def _day(value: date, lang: str) -> str:
     return format_date(value, "d MMM y", locale=lang)
 
 
+def _short_name(region: RegionInfo, lang: str) -> str:
+    """ "Kab. Kutai Kartanegara": fits a button or a chart label on a phone."""
+    if region.kind == "kabupaten" and region.name.startswith("Kabupaten "):
+        return t("stats.regency_short", lang, escape=False, name=region.name[len("Kabupaten ") :])
+    return region.name
+
+
 def _period_label(period: Period, lang: str) -> str:
     return t(f"stats.period.{period.value}", lang)
 
@@ -264,7 +271,7 @@ def chart_png(stats: AreaStatistics, lang: str) -> bytes:
         panels.append(
             BarPanel(
                 title=t(f"stats.chart.by_child.{stats.child_level}", lang),
-                labels=[c.region.name for c in kids],
+                labels=[_short_name(c.region, lang) for c in kids],
                 values=[c.counts.cadres for c in kids],
                 inner=[c.counts.active for c in kids],
                 value_labels=[
@@ -329,7 +336,7 @@ def view_markup(
                     t(
                         "stats.button.child",
                         lang,
-                        name=c.region.name,
+                        name=_short_name(c.region, lang),
                         count=_number(c.counts.cadres, lang),
                     ),
                     f"st:v:{c.region.code}:{current.value}",

@@ -32,9 +32,8 @@ TITLE_IN = 0.75
 PANEL_HEADER_IN = 0.5
 GAP_IN = 0.3
 LEGEND_IN = 0.35
-LABELS_IN = 2.75
-BARS_IN = WIDTH_IN - LABELS_IN - 0.15
-LABEL_CHARS = 24
+LABEL_CHARS = 22
+MAX_LABELS_IN = 3.3  # the rest of the width stays for the bars and their numbers
 FONT = 15
 TITLE_FONT = 18
 CHAR_IN = FONT * 0.62 / 72  # average width of a DejaVu Sans character at FONT
@@ -78,6 +77,9 @@ def render_bar_chart(title: str, panels: Sequence[BarPanel], empty_text: str) ->
         for p in shown
     )
     height = max(height, TITLE_IN + 1.2)
+    longest = max((len(_shorten(label)) for p in shown for label in p.labels), default=0)
+    labels_in = min(MAX_LABELS_IN, 0.35 + longest * CHAR_IN)
+    bars_in = WIDTH_IN - labels_in - 0.15
     with _render_lock:
         figure = Figure(figsize=(WIDTH_IN, height), dpi=DPI, facecolor="white")
         figure.text(
@@ -129,17 +131,17 @@ def render_bar_chart(title: str, panels: Sequence[BarPanel], empty_text: str) ->
                     borderaxespad=0,
                 )
                 header += LEGEND_IN
-            bars_in = len(panel.labels) * BAR_IN
-            bottom = top - header - bars_in
+            panel_in = len(panel.labels) * BAR_IN
+            bottom = top - header - panel_in
             ax = figure.add_axes(
                 (
-                    LABELS_IN / WIDTH_IN,
+                    labels_in / WIDTH_IN,
                     bottom / height,
-                    BARS_IN / WIDTH_IN,
-                    bars_in / height,
+                    bars_in / WIDTH_IN,
+                    panel_in / height,
                 )
             )
-            _draw_panel(ax, panel)
+            _draw_panel(ax, panel, bars_in)
             top = bottom - GAP_IN
         buffer = io.BytesIO()
         # Low zlib effort: the chart is sent once, render time matters more than 30 KB.
@@ -147,22 +149,22 @@ def render_bar_chart(title: str, panels: Sequence[BarPanel], empty_text: str) ->
     return buffer.getvalue()
 
 
-def _room_for_labels(panel: BarPanel, widest: int) -> float:
+def _room_for_labels(panel: BarPanel, widest: int, bars_in: float) -> float:
     """Right end of the x axis so that every number fits after its bar."""
     needed = widest * 1.1
     for value, label in zip(panel.values, panel.value_labels, strict=True):
-        share = min(0.75, (len(label) + 1) * CHAR_IN / BARS_IN)
+        share = min(0.75, (len(label) + 1) * CHAR_IN / bars_in)
         needed = max(needed, value * 1.02 / (1 - share))
     return needed
 
 
-def _draw_panel(ax, panel: BarPanel) -> None:  # type: ignore[no-untyped-def]
+def _draw_panel(ax, panel: BarPanel, bars_in: float) -> None:  # type: ignore[no-untyped-def]
     # Largest first, ties by name; the first bar goes at the top (highest y).
     order = sorted(range(len(panel.values)), key=lambda i: (-panel.values[i], panel.labels[i]))
     values = [panel.values[i] for i in order]
     positions = list(range(len(order) - 1, -1, -1))
     widest = max(values) or 1
-    ax.set_xlim(0, _room_for_labels(panel, widest))
+    ax.set_xlim(0, _room_for_labels(panel, widest, bars_in))
     ax.set_ylim(-0.6, len(order) - 0.4)
     ax.set_axis_off()
     colour = OUTER if panel.inner is not None else SINGLE
