@@ -441,3 +441,21 @@ async def test_finished_broadcasts_are_summarised_once(forum, server):
         (3, API_API, 2, 0, 0),
         (3, SATIMPO, 1, 0, 0),
     ]
+
+
+async def test_province_forum_starts_at_the_regencies(forum, server):
+    await forum.restart(forum_area="64")
+    official = server.new_user(user_id=ADMIN_ID)
+    await official.send_text("/statistik")
+    text, chart = view(official)
+    assert text.startswith("📊 Statistik Kalimantan Timur\n")
+    assert "Cakupan: 5 dari 1.038 kelurahan/desa sudah punya kader (0,5%)" in text
+    assert (
+        "📍 Per kabupaten/kota\nKota Bontang: 7 kader, 4 aktif, 5/15 kel./desa, 2 laporan" in text
+    )
+    labels = chart.flat_buttons
+    assert "Kab. Kutai Kartanegara (0)" in labels and "Kota Bontang (7)" in labels
+    assert len([label for label in labels if label.startswith(("Kab. ", "Kota "))]) == 10
+    await official.press("Kota Bontang (7)")
+    assert view(official)[0].startswith("📊 Statistik Kota Bontang\n")
+    assert "⬆️ Kalimantan Timur" in view(official)[1].flat_buttons
