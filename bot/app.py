@@ -11,6 +11,7 @@ from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults
 
 from bot import (
     activity,
+    broadcast,
     export,
     home,
     language,
@@ -106,12 +107,14 @@ def build_application(settings: Settings, database: Database | None = None) -> F
 
     # Conversations first, so their states see the user's input before plain commands do.
     app.add_handler(registration.conversation(settings.conversation_timeout))
+    app.add_handler(broadcast.conversation(settings.conversation_timeout))
     app.add_handler(review.comment_conversation(settings.conversation_timeout))
     app.add_handler(reports.conversation(settings.conversation_timeout))
     app.add_handlers(roles.handlers())
     app.add_handlers(profile.handlers())
     app.add_handlers(language.handlers())
     app.add_handlers(home.handlers())
+    app.add_handlers(broadcast.handlers())
     app.add_handlers(review.handlers())
     app.add_handlers(report_list.handlers())
     app.add_handlers(statistics.handlers())

@@ -51,6 +51,8 @@ COMMANDS: list[CommandSpec] = [
     _spec("mulai", CADRE),
     _spec("undang", OFFICIAL),
     _spec("koordinator", OFFICIAL),
+    _spec("umumkan", COORD, OFFICIAL),
+    _spec("siaran", COORD, OFFICIAL),
     _spec("bahasa", GUEST, CADRE, COORD, OFFICIAL),
     _spec("lapor", CADRE),
     _spec("laporanku", CADRE),

@@ -23,6 +23,7 @@ __all__ = [
     "TEXT_LIMIT",
     "HtmlError",
     "escape",
+    "plain_text",
     "split_html",
     "utf16_len",
     "validate_html",
@@ -196,6 +197,11 @@ def _atoms(source: str) -> list[_Atom]:
 
 def _visible(atoms: list[_Atom]) -> str:
     return "".join(a.char for a in atoms if a.kind == "char").strip(_SPACES)
+
+
+def plain_text(source: str) -> str:
+    """The text a reader sees (tags removed, entities decoded, trimmed)."""
+    return _visible(_atoms(source))
 
 
 def validate_html(source: str) -> None:
