@@ -63,6 +63,7 @@ __all__ = [
     "code_within",
     "deliveries_by_broadcast",
     "empty_villages",
+    "fold_deliveries",
     "period_window",
     "report_channelled",
     "summarise_deliveries",
@@ -505,11 +506,7 @@ def _outcome_sums(state: Any) -> tuple[Any, Any, Any]:
 
 
 def summarise_deliveries(session: Session, now: datetime | None = None) -> int:
-    """Fold every settled broadcast not yet summarised into `stats_delivery`; returns how many.
-
-    Two requests may race for the same broadcasts: the primary key on the done-marker makes
-    the second one's batch fail inside its savepoint, and it simply moves on.
-    """
+    """Fold every settled broadcast not yet summarised into `stats_delivery`; returns how many."""
     now = now or utcnow()
     todo = session.scalars(
         select(_B.c.id)
@@ -520,31 +517,38 @@ def summarise_deliveries(session: Session, now: datetime | None = None) -> int:
         )
         .order_by(_B.c.id)
     ).all()
-    done = 0
-    for start in range(0, len(todo), _SUMMARY_BATCH):
-        batch = list(todo[start : start + _SUMMARY_BATCH])
-        per_village = (
-            select(_R.c.broadcast_id, Cadre.village_code, *_outcome_sums(_R.c.state))
-            .select_from(_R)
-            .join(Cadre, Cadre.telegram_id == _R.c.chat_id)  # type: ignore[arg-type]
-            .where(_R.c.broadcast_id.in_(batch))
-            .group_by(_R.c.broadcast_id, Cadre.village_code)
-        )
-        try:
-            with session.begin_nested():
-                session.execute(
-                    insert(SummarisedBroadcast),
-                    [{"broadcast_id": b, "summarised_at": now} for b in batch],
+    batches = [list(todo[i : i + _SUMMARY_BATCH]) for i in range(0, len(todo), _SUMMARY_BATCH)]
+    return sum(len(batch) for batch in batches if fold_deliveries(session, batch, now))
+
+
+def fold_deliveries(session: Session, batch: Sequence[int], now: datetime) -> bool:
+    """Summarise these broadcasts; False when another request did (some of) them meanwhile.
+
+    Two `/statistik` at once may pick the same broadcasts: the done-marker's primary key makes
+    the later batch fail inside its savepoint, which leaves nothing half-written; whatever of
+    it is still missing is picked up by the next call.
+    """
+    per_village = (
+        select(_R.c.broadcast_id, Cadre.village_code, *_outcome_sums(_R.c.state))
+        .select_from(_R)
+        .join(Cadre, Cadre.telegram_id == _R.c.chat_id)  # type: ignore[arg-type]
+        .where(_R.c.broadcast_id.in_(batch))
+        .group_by(_R.c.broadcast_id, Cadre.village_code)
+    )
+    try:
+        with session.begin_nested():
+            session.execute(
+                insert(SummarisedBroadcast),
+                [{"broadcast_id": b, "summarised_at": now} for b in batch],
+            )
+            session.execute(
+                insert(DeliverySummary).from_select(
+                    ["broadcast_id", "village_code", "sent", "failed", "other"], per_village
                 )
-                session.execute(
-                    insert(DeliverySummary).from_select(
-                        ["broadcast_id", "village_code", "sent", "failed", "other"], per_village
-                    )
-                )
-        except IntegrityError:
-            continue
-        done += len(batch)
-    return done
+            )
+    except IntegrityError:
+        return False
+    return True
 
 
 def deliveries_by_broadcast(

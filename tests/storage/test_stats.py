@@ -114,3 +114,39 @@ def test_area_queries_use_the_statistics_index(database):
             plan = session.execute(text(f"EXPLAIN {sql}")).all()
             detail = " ".join(row[0] for row in plan)
             assert "ix_cadre_stats" in detail, detail
+
+
+def test_a_batch_another_request_summarised_is_skipped_then_the_rest_is_done(database):
+    """Two /statistik at once: the loser's batch hits the done-marker's key and is skipped."""
+    from sqlalchemy import update
+
+    from storage import outbox
+    from storage.stats import DeliverySummary, fold_deliveries, summarise_deliveries
+
+    _cadre(database, 1, "64.74.01.1006")
+    _cadre(database, 2, "64.74.03.1003")
+    finished = datetime(2026, 1, 1)
+    with database.session() as session:
+        ids = []
+        for recipients in ([1, 2], [2], [1]):
+            broadcast_id, _ = outbox.create_broadcast(
+                session, kind="announcement", payload={"text": "x"}, recipients=recipients
+            )
+            ids.append(broadcast_id)
+        session.execute(update(outbox.Broadcast).values(status="done", finished_at=finished))
+        session.execute(update(outbox.BroadcastRecipient).values(state="sent"))
+    with database.session() as session:
+        assert fold_deliveries(session, [ids[1]], finished)  # the other request's batch
+    with database.session() as session:
+        assert not fold_deliveries(session, ids, finished)  # a stale batch: nothing written
+        assert summarise_deliveries(session) == 2
+        assert summarise_deliveries(session) == 0
+        rows = session.execute(
+            select(DeliverySummary.broadcast_id, DeliverySummary.village_code, DeliverySummary.sent)
+        ).all()
+    assert sorted(rows) == [
+        (ids[0], "64.74.01.1006", 1),
+        (ids[0], "64.74.03.1003", 1),
+        (ids[1], "64.74.03.1003", 1),
+        (ids[2], "64.74.01.1006", 1),
+    ]
