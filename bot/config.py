@@ -48,6 +48,11 @@ class Settings:
     paid_broadcast: bool = False
     quiet_hours: tuple[time, time] | None = (time(21, 0), time(6, 0))
     reminder_grace: timedelta = timedelta(hours=6)
+    # Automatic reminders. `load_settings` switches them on by default (see .env.example); a
+    # Settings built in code (tests, tools) leaves them off, so it sends nothing unasked.
+    reminder_training: bool = False
+    reminder_monthly_report: tuple[int, time] | None = None  # (day of month, time)
+    reminder_review_digest: tuple[int, time] | None = None  # (weekday, 0 = Monday; time)
 
     @property
     def base_url(self) -> str | None:
@@ -143,6 +148,59 @@ def _quiet_hours(raw: str | None) -> tuple[time, time] | None:
     return (_hhmm("QUIET_HOURS", start), _hhmm("QUIET_HOURS", end))
 
 
+_OFF = {"off", "none", "no", "false", "0"}
+_WEEKDAY_NAMES = {
+    **{n: i for i, n in enumerate(("mon", "tue", "wed", "thu", "fri", "sat", "sun"))},
+    **{n: i for i, n in enumerate(("sen", "sel", "rab", "kam", "jum", "sab", "min"))},
+}
+
+
+def _switch(name: str, raw: str | None, default: bool) -> bool:
+    if raw is None or not raw.strip():
+        return default
+    value = raw.strip().lower()
+    if value not in {"on", "off", "true", "false", "yes", "no", "1", "0"}:
+        raise ConfigError(f"{name} must be on or off, got {raw!r}")
+    return value in {"on", "true", "yes", "1"}
+
+
+def _monthly_at(raw: str | None) -> tuple[int, time] | None:
+    """`25` or `25 09:00` (08:00 when no time is given), or `off`."""
+    if raw is None or not raw.strip():
+        return (25, time(8, 0))
+    if raw.strip().lower() in _OFF:
+        return None
+    day, _, at = raw.strip().partition(" ")
+    if not day.isdigit() or not 1 <= int(day) <= 31:
+        raise ConfigError(
+            f"REMINDER_MONTHLY_REPORT_DAY must be a day of the month 1-31, optionally with a "
+            f"time (e.g. 25 or 25 09:00), or off; got {raw!r}"
+        )
+    return (int(day), _at("REMINDER_MONTHLY_REPORT_DAY", at) if at.strip() else time(8, 0))
+
+
+def _weekly_at(raw: str | None) -> tuple[int, time] | None:
+    """`mon 08:00` (English or Indonesian day, first three letters), or `off`."""
+    if raw is None or not raw.strip():
+        return (0, time(8, 0))
+    if raw.strip().lower() in _OFF:
+        return None
+    day, _, at = raw.strip().lower().partition(" ")
+    if day[:3] not in _WEEKDAY_NAMES or not at.strip():
+        raise ConfigError(
+            f"REMINDER_REVIEW_DIGEST must look like 'mon 08:00' (or 'senin 08:00'), or off; "
+            f"got {raw!r}"
+        )
+    return (_WEEKDAY_NAMES[day[:3]], _at("REMINDER_REVIEW_DIGEST", at))
+
+
+def _at(name: str, raw: str) -> time:
+    match = _HHMM_RE.match(raw.strip())
+    if not match or int(match[1]) > 23 or int(match[2]) > 59:
+        raise ConfigError(f"{name}: {raw.strip()!r} is not a time like 08:00")
+    return time(int(match[1]), int(match[2]))
+
+
 def _bool(raw: str | None) -> bool:
     return (raw or "").strip().lower() in {"1", "true", "yes", "on"}
 
@@ -225,4 +283,7 @@ def load_settings(
         reminder_grace=timedelta(
             hours=_positive_number("REMINDER_GRACE_HOURS", env.get("REMINDER_GRACE_HOURS"), 6)
         ),
+        reminder_training=_switch("REMINDER_TRAINING", env.get("REMINDER_TRAINING"), True),
+        reminder_monthly_report=_monthly_at(env.get("REMINDER_MONTHLY_REPORT_DAY")),
+        reminder_review_digest=_weekly_at(env.get("REMINDER_REVIEW_DIGEST")),
     )
