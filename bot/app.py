@@ -22,6 +22,7 @@ from bot import (
     review,
     roles,
     statistics,
+    training,
 )
 from bot.config import Settings
 from bot.context import BotContext, ForkomApplication, PerUserUpdateProcessor
@@ -108,6 +109,7 @@ def build_application(settings: Settings, database: Database | None = None) -> F
     # Conversations first, so their states see the user's input before plain commands do.
     app.add_handler(registration.conversation(settings.conversation_timeout))
     app.add_handler(broadcast.conversation(settings.conversation_timeout))
+    app.add_handler(training.conversation(settings.conversation_timeout))
     app.add_handler(review.comment_conversation(settings.conversation_timeout))
     app.add_handler(reports.conversation(settings.conversation_timeout))
     app.add_handlers(roles.handlers())
@@ -115,6 +117,7 @@ def build_application(settings: Settings, database: Database | None = None) -> F
     app.add_handlers(language.handlers())
     app.add_handlers(home.handlers())
     app.add_handlers(broadcast.handlers())
+    app.add_handlers(training.handlers())
     app.add_handlers(review.handlers())
     app.add_handlers(report_list.handlers())
     app.add_handlers(statistics.handlers())

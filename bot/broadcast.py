@@ -65,10 +65,14 @@ __all__ = [
     "audience_counts_for",
     "audience_label",
     "conversation",
+    "drop_draft",
+    "form_step",
     "handlers",
+    "load_draft",
     "on_audience_button",
     "on_institution_button",
     "on_picker_text",
+    "save_draft",
     "start_audience",
 ]
 
@@ -252,49 +256,63 @@ def audience_counts_for(context: BotContext, draft: Draft) -> AudienceCounts:
 # ---------------------------------------------------------------- draft plumbing
 
 
-def _load(context: BotContext, user_id: int) -> tuple[Draft, bool] | None:
+def load_draft(context: BotContext, user_id: int, kind: str) -> tuple[Draft, bool] | None:
+    """The user's form of this kind and whether it has been idle too long."""
     with context.db.session() as session:
-        found = people.get_draft(session, user_id, DRAFT)
+        found = people.get_draft(session, user_id, kind)
     if found is None:
         return None
     data, updated_at = found
     return data, utcnow() - updated_at > context.settings.conversation_timeout
 
 
-def _save(context: BotContext, user_id: int, draft: Draft) -> None:
+def save_draft(context: BotContext, user_id: int, kind: str, draft: Draft) -> None:
     with context.db.session() as session:
-        people.save_draft(session, user_id, DRAFT, draft)
+        people.save_draft(session, user_id, kind, draft)
+
+
+def drop_draft(context: BotContext, user_id: int, kind: str) -> None:
+    with context.db.session() as session:
+        people.delete_draft(session, user_id, kind)
+
+
+def form_step(
+    kind: str, expired_key: str
+) -> Callable[[StepHandler], Callable[[Update, BotContext], Awaitable[int]]]:
+    """A step of a coordinators' form: re-check the sender's role, load the draft (ending
+    expired forms with `expired_key`), save it after the step. Used by trainings too."""
+
+    def decorate(fn: StepHandler) -> Callable[[Update, BotContext], Awaitable[int]]:
+        @functools.wraps(fn)
+        async def wrapper(update: Update, context: BotContext) -> int:
+            user = update.effective_user
+            assert user is not None
+            identity = identify(context.db, context.settings, user.id)
+            loaded = load_draft(context, user.id, kind)
+            if not identity.is_privileged or loaded is None or loaded[1]:
+                if update.callback_query:
+                    await update.callback_query.answer()
+                drop_draft(context, user.id, kind)
+                key = "broadcast.not_allowed" if not identity.is_privileged else expired_key
+                await _chat(update).send_message(t(key, context.lang))
+                return END
+            draft = loaded[0]
+            state = await fn(update, context, draft, identity)
+            if state != END:
+                draft["step"] = int(state)
+                save_draft(context, user.id, kind, draft)
+            return state
+
+        return wrapper
+
+    return decorate
+
+
+step = form_step(DRAFT, "broadcast.expired")
 
 
 def _drop(context: BotContext, user_id: int) -> None:
-    with context.db.session() as session:
-        people.delete_draft(session, user_id, DRAFT)
-
-
-def step(fn: StepHandler) -> Callable[[Update, BotContext], Awaitable[int]]:
-    """Check the sender is still allowed, load the draft (ending expired forms), save after."""
-
-    @functools.wraps(fn)
-    async def wrapper(update: Update, context: BotContext) -> int:
-        user = update.effective_user
-        assert user is not None
-        identity = identify(context.db, context.settings, user.id)
-        loaded = _load(context, user.id)
-        if not identity.is_privileged or loaded is None or loaded[1]:
-            if update.callback_query:
-                await update.callback_query.answer()
-            _drop(context, user.id)
-            key = "broadcast.not_allowed" if not identity.is_privileged else "broadcast.expired"
-            await _chat(update).send_message(t(key, context.lang))
-            return END
-        draft = loaded[0]
-        state = await fn(update, context, draft, identity)
-        if state != END:
-            draft["step"] = int(state)
-            _save(context, user.id, draft)
-        return state
-
-    return wrapper
+    drop_draft(context, user_id, DRAFT)
 
 
 def _chat(update: Update):  # type: ignore[no-untyped-def]
@@ -332,7 +350,7 @@ async def start(update: Update, context: BotContext) -> int:
             return END
     draft: Draft = {"token": secrets.token_hex(6), "urgent": False, "step": int(Step.CONTENT)}
     start_audience(draft, area)
-    _save(context, user.id, draft)
+    save_draft(context, user.id, DRAFT, draft)
     await update.message.reply_text(t("broadcast.ask_content", lang))
     return Step.CONTENT
 

@@ -169,6 +169,12 @@ def delete_personal_data(session: Session, telegram_id: int) -> bool:
     )
     session.exec(delete(Cadre).where(Cadre.telegram_id == telegram_id))  # type: ignore[arg-type]
     session.exec(delete(Draft).where(Draft.telegram_id == telegram_id))  # type: ignore[arg-type]
+    # Broadcast recipients and training answers keep telegram ids without a foreign key
+    # (groups are recipients too): they forget this cadre here. Imported late: no cycle.
+    from storage import outbox, training
+
+    outbox.forget_recipient(session, telegram_id)
+    training.forget_participant(session, telegram_id)
     user = session.get(AppUser, telegram_id)
     if user is not None:
         user.language = None

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 from typing import Any
 
 from bot.delivery import DeliveryEngine
 from storage import outbox, people
+from storage import training as store
+from storage.models import utcnow
 from storage.outbox import BroadcastInfo, DeliveryCounts
+from storage.training import TrainingInfo
 from tests.auxil.runner import BotRunner
 
 FAST_ENGINE = {
@@ -69,3 +73,38 @@ def status(runner: BotRunner, broadcast_id: int) -> DeliveryCounts:
 def delivered(server: Any, chat_ids: list[int]) -> dict[int, int]:
     """Messages each chat received from the bot (for loss and duplicate checks)."""
     return {chat_id: server.delivered_count(chat_id) for chat_id in chat_ids}
+
+
+async def announce_training(
+    runner: BotRunner,
+    *,
+    area: str,
+    quota: int | None = None,
+    starts_in: timedelta = timedelta(days=7),
+    title: str = "Pelatihan Kader Posyandu",
+    institutions: tuple[str, ...] = (),
+    creator: int = 9001,
+) -> TrainingInfo:
+    """A training stored and announced to its audience the way /pelatihan_baru does it."""
+    from bot.training import publish
+
+    with runner.session() as session:
+        training = store.create_training(
+            session,
+            title=title,
+            description="Materi: <b>gizi balita</b> dan pencatatan KMS.",
+            starts_at=utcnow() + starts_in,
+            place="Aula Kelurahan Kanaan",
+            quota=quota,
+            area_code=area,
+            institutions=institutions,
+            created_by=creator,
+        )
+        recipients = outbox.audience_ids(session, [area], list(institutions) or None)
+    assert runner.app is not None
+    broadcast_id = publish(runner.app, training, recipients, sender_id=None, audience=area)
+    await wait_finished(runner, broadcast_id)
+    with runner.session() as session:
+        announced = store.get_training(session, training.id)
+    assert announced is not None
+    return announced

@@ -1,0 +1,486 @@
+"""Training announcements and their RSVPs: quota, waiting list, promotion, closing.
+
+Every RSVP of a training first bumps the training's `rsvp_version`: that one UPDATE is a row
+lock on PostgreSQL and takes SQLite's write lock, so answers to one training are decided one
+after another even when cadres tap at the same moment, in one process or several. A unique
+constraint on (training, cadre) makes a second row impossible whatever happens, so a double
+tap, a tap after a restart or a tap on an old message is answered, never double counted.
+
+A freed seat goes to the first cadre on the waiting list (in the order they asked); the caller
+is told whom it promoted so it can notify them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+    or_,
+    update,
+)
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Field, Session, SQLModel, select
+
+from storage.models import Cadre, utcnow
+from storage.regions import in_scope, scope_filter
+
+__all__ = [
+    "Participant",
+    "RsvpOutcome",
+    "RsvpResult",
+    "RsvpStatus",
+    "Seats",
+    "Training",
+    "TrainingInfo",
+    "TrainingRsvp",
+    "close_registration",
+    "create_training",
+    "forget_participant",
+    "get_training",
+    "manageable_trainings",
+    "participants",
+    "respond",
+    "seats",
+    "set_broadcast",
+    "upcoming_for_cadre",
+]
+
+
+class RsvpStatus(StrEnum):
+    GOING = "going"
+    WAITING = "waiting"
+    DECLINED = "declined"
+
+
+class RsvpResult(StrEnum):
+    """What an "Ikut" / "Tidak bisa" tap did."""
+
+    JOINED = "joined"
+    WAITING = "waiting"
+    ALREADY_JOINED = "already_joined"
+    ALREADY_WAITING = "already_waiting"
+    DECLINED = "declined"
+    ALREADY_DECLINED = "already_declined"
+    CANCELLED = "cancelled"  # was going or waiting, now not
+    PAST = "past"
+    CLOSED = "closed"
+    NOT_ELIGIBLE = "not_eligible"
+    UNKNOWN = "unknown"
+
+
+class Training(SQLModel, table=True):
+    __tablename__ = "training"
+    __table_args__ = (
+        Index("ix_training_starts_at", "starts_at"),
+        Index("ix_training_area_code", "area_code"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    title: str = Field(sa_column=Column(String(200), nullable=False))
+    description: str = Field(sa_column=Column(Text, nullable=False))
+    starts_at: datetime = Field(sa_column=Column(DateTime, nullable=False))
+    place: str = Field(sa_column=Column(String(200), nullable=False))
+    quota: int | None = Field(default=None, sa_column=Column(Integer, nullable=True))
+    area_code: str = Field(sa_column=Column(String(16), ForeignKey("region.code"), nullable=False))
+    institutions: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    created_by: int = Field(sa_column=Column(BigInteger, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime, nullable=False))
+    registration_closed_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime, nullable=True)
+    )
+    closed_by: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    broadcast_id: int | None = Field(
+        default=None,
+        sa_column=Column(Integer, ForeignKey("broadcast.id", ondelete="SET NULL"), nullable=True),
+    )
+    rsvp_version: int = Field(default=0, sa_column=Column(Integer, nullable=False, default=0))
+
+
+class TrainingRsvp(SQLModel, table=True):
+    __tablename__ = "training_rsvp"
+    __table_args__ = (
+        UniqueConstraint("training_id", "telegram_id", name="uq_training_rsvp_cadre"),
+        Index("ix_training_rsvp_telegram_id", "telegram_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    training_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("training.id", ondelete="CASCADE"), nullable=False)
+    )
+    telegram_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    status: str = Field(sa_column=Column(String(10), nullable=False))
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime, nullable=False))
+    # For a waiting cadre: when they joined the list (its order).
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime, nullable=False))
+
+
+# ---------------------------------------------------------------- plain data out
+
+
+@dataclass(frozen=True)
+class TrainingInfo:
+    id: int
+    title: str
+    description: str
+    starts_at: datetime
+    place: str
+    quota: int | None
+    area_code: str
+    institutions: tuple[str, ...]
+    created_by: int
+    registration_closed_at: datetime | None
+    broadcast_id: int | None
+
+    @property
+    def closed(self) -> bool:
+        return self.registration_closed_at is not None
+
+    def reaches(self, village_code: str, institution: str) -> bool:
+        """Whether a cadre of this kelurahan and institution is in the training's audience."""
+        return in_scope(village_code, self.area_code) and (
+            not self.institutions or institution in self.institutions
+        )
+
+    @classmethod
+    def of(cls, row: Training) -> TrainingInfo:
+        return cls(
+            row.id or 0,
+            row.title,
+            row.description,
+            row.starts_at,
+            row.place,
+            row.quota,
+            row.area_code,
+            tuple(row.institutions or ()),
+            row.created_by,
+            row.registration_closed_at,
+            row.broadcast_id,
+        )
+
+
+@dataclass(frozen=True)
+class Seats:
+    going: int = 0
+    waiting: int = 0
+    declined: int = 0
+
+
+@dataclass(frozen=True)
+class RsvpOutcome:
+    result: RsvpResult
+    training: TrainingInfo | None = None
+    position: int | None = None  # on the waiting list, 1 = next in line
+    promoted: list[int] = field(default_factory=list)  # telegram ids given a seat just now
+
+
+@dataclass(frozen=True)
+class Participant:
+    telegram_id: int
+    full_name: str
+    village_code: str
+    institution: str
+    status: str
+
+
+# ---------------------------------------------------------------- creating and reading
+
+
+def create_training(
+    session: Session,
+    *,
+    title: str,
+    description: str,
+    starts_at: datetime,
+    place: str,
+    quota: int | None,
+    area_code: str,
+    institutions: Sequence[str],
+    created_by: int,
+) -> TrainingInfo:
+    row = Training(
+        title=title,
+        description=description,
+        starts_at=starts_at,
+        place=place,
+        quota=quota,
+        area_code=area_code,
+        institutions=list(institutions),
+        created_by=created_by,
+    )
+    session.add(row)
+    session.flush()
+    return TrainingInfo.of(row)
+
+
+def set_broadcast(session: Session, training_id: int, broadcast_id: int) -> None:
+    session.execute(
+        update(Training).where(Training.id == training_id).values(broadcast_id=broadcast_id)  # type: ignore[arg-type]
+    )
+
+
+def get_training(session: Session, training_id: int) -> TrainingInfo | None:
+    row = session.get(Training, training_id)
+    return TrainingInfo.of(row) if row else None
+
+
+def seats(session: Session, training_id: int) -> Seats:
+    rows = session.exec(
+        select(TrainingRsvp.status, func.count())
+        .where(TrainingRsvp.training_id == training_id)
+        .group_by(TrainingRsvp.status)
+    ).all()
+    counts: dict[str, int] = dict(rows)  # type: ignore[arg-type]
+    return Seats(
+        counts.get(RsvpStatus.GOING, 0),
+        counts.get(RsvpStatus.WAITING, 0),
+        counts.get(RsvpStatus.DECLINED, 0),
+    )
+
+
+def participants(session: Session, training_id: int) -> list[Participant]:
+    """Going cadres (in the order they joined), then the waiting list in its order."""
+    rows = session.exec(
+        select(TrainingRsvp, Cadre)
+        .join(Cadre, Cadre.telegram_id == TrainingRsvp.telegram_id)  # type: ignore[arg-type]
+        .where(
+            TrainingRsvp.training_id == training_id,
+            TrainingRsvp.status.in_((RsvpStatus.GOING, RsvpStatus.WAITING)),  # type: ignore[attr-defined]
+        )
+        # "going" sorts before "waiting"; each in the order they got there.
+        .order_by(TrainingRsvp.status, TrainingRsvp.updated_at, TrainingRsvp.id)
+    ).all()
+    return [
+        Participant(
+            rsvp.telegram_id, cadre.full_name, cadre.village_code, cadre.institution, rsvp.status
+        )
+        for rsvp, cadre in rows
+    ]
+
+
+def upcoming_for_cadre(
+    session: Session, telegram_id: int, now: datetime | None = None
+) -> list[tuple[TrainingInfo, str | None, int | None]]:
+    """Trainings ahead for this cadre's kelurahan and institution, with their answer and, when
+    waiting, their place in line."""
+    now = now or utcnow()
+    cadre = session.exec(select(Cadre).where(Cadre.telegram_id == telegram_id)).first()
+    if cadre is None:
+        return []
+    ancestors = _ancestor_codes(cadre.village_code)
+    rows = session.exec(
+        select(Training)
+        .where(Training.starts_at > now, Training.area_code.in_(ancestors))  # type: ignore[attr-defined]
+        .order_by(Training.starts_at, Training.id)
+    ).all()
+    answers = dict(
+        session.exec(
+            select(TrainingRsvp.training_id, TrainingRsvp.status).where(
+                TrainingRsvp.telegram_id == telegram_id
+            )
+        ).all()
+    )
+    result = []
+    for row in rows:
+        info = TrainingInfo.of(row)
+        if not info.reaches(cadre.village_code, cadre.institution):
+            continue
+        status = answers.get(info.id)
+        position = (
+            _position(session, info.id, telegram_id) if status == RsvpStatus.WAITING else None
+        )
+        result.append((info, status, position))
+    return result
+
+
+def manageable_trainings(
+    session: Session, scopes: Sequence[str], since: datetime
+) -> list[TrainingInfo]:
+    """Trainings inside these scopes starting after `since` (recent ones stay visible)."""
+    if not scopes:
+        return []
+    rows = session.exec(
+        select(Training)
+        .where(
+            Training.starts_at >= since,
+            or_(*(scope_filter(Training.area_code, scope) for scope in scopes)),
+        )
+        .order_by(Training.starts_at, Training.id)
+    ).all()
+    return [TrainingInfo.of(r) for r in rows]
+
+
+def close_registration(
+    session: Session, training_id: int, by: int, now: datetime | None = None
+) -> bool:
+    """No new sign-ups from now on (the waiting list still moves up); False if already closed."""
+    result = session.execute(
+        update(Training)
+        .where(Training.id == training_id, Training.registration_closed_at.is_(None))  # type: ignore[arg-type, union-attr]
+        .values(registration_closed_at=now or utcnow(), closed_by=by)
+    )
+    return bool(result.rowcount)
+
+
+# ---------------------------------------------------------------- answering
+
+
+def respond(
+    session: Session, training_id: int, telegram_id: int, joining: bool, now: datetime | None = None
+) -> RsvpOutcome:
+    """Record "Ikut" (`joining`) or "Tidak bisa"; idempotent, safe under concurrent taps."""
+    now = now or utcnow()
+    # The lock: every answer to this training waits here for the one before it.
+    locked = session.execute(
+        update(Training)
+        .where(Training.id == training_id)  # type: ignore[arg-type]
+        .values(rsvp_version=Training.rsvp_version + 1)
+    )
+    if not locked.rowcount:
+        return RsvpOutcome(RsvpResult.UNKNOWN)
+    row = session.get(Training, training_id)
+    assert row is not None
+    session.refresh(row)
+    training = TrainingInfo.of(row)
+    cadre = session.exec(select(Cadre).where(Cadre.telegram_id == telegram_id)).first()
+    if cadre is None or not training.reaches(cadre.village_code, cadre.institution):
+        return RsvpOutcome(RsvpResult.NOT_ELIGIBLE, training)
+    if training.starts_at <= now:
+        return RsvpOutcome(RsvpResult.PAST, training)
+    existing = session.exec(
+        select(TrainingRsvp).where(
+            TrainingRsvp.training_id == training_id, TrainingRsvp.telegram_id == telegram_id
+        )
+    ).first()
+    status = existing.status if existing else None
+
+    if joining:
+        if status == RsvpStatus.GOING:
+            return RsvpOutcome(RsvpResult.ALREADY_JOINED, training)
+        if status == RsvpStatus.WAITING:
+            position = _position(session, training_id, telegram_id)
+            return RsvpOutcome(RsvpResult.ALREADY_WAITING, training, position)
+        if training.closed:
+            return RsvpOutcome(RsvpResult.CLOSED, training)
+        promoted = _fill_free_seats(session, training, now)  # the line goes first
+        going = seats(session, training_id).going
+        new_status = (
+            RsvpStatus.GOING
+            if training.quota is None or going < training.quota
+            else RsvpStatus.WAITING
+        )
+        if not _store(session, existing, training_id, telegram_id, new_status, now):
+            return respond(session, training_id, telegram_id, joining, now)
+        if new_status == RsvpStatus.GOING:
+            return RsvpOutcome(RsvpResult.JOINED, training, promoted=promoted)
+        position = _position(session, training_id, telegram_id)
+        return RsvpOutcome(RsvpResult.WAITING, training, position, promoted)
+
+    if status == RsvpStatus.DECLINED:
+        return RsvpOutcome(RsvpResult.ALREADY_DECLINED, training)
+    if not _store(session, existing, training_id, telegram_id, RsvpStatus.DECLINED, now):
+        return respond(session, training_id, telegram_id, joining, now)
+    if status is None:
+        return RsvpOutcome(RsvpResult.DECLINED, training)
+    promoted = _fill_free_seats(session, training, now) if status == RsvpStatus.GOING else []
+    return RsvpOutcome(RsvpResult.CANCELLED, training, promoted=promoted)
+
+
+def _store(
+    session: Session,
+    existing: TrainingRsvp | None,
+    training_id: int,
+    telegram_id: int,
+    status: RsvpStatus,
+    now: datetime,
+) -> bool:
+    """Insert or update the answer; False if a concurrent insert won (the caller re-reads)."""
+    if existing is not None:
+        existing.status = status
+        existing.updated_at = now
+        session.add(existing)
+        session.flush()
+        return True
+    try:
+        with session.begin_nested():
+            session.add(
+                TrainingRsvp(
+                    training_id=training_id,
+                    telegram_id=telegram_id,
+                    status=status,
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
+    except IntegrityError:
+        return False
+    return True
+
+
+def _fill_free_seats(session: Session, training: TrainingInfo, now: datetime) -> list[int]:
+    """Give free seats to the waiting list, first come first served; returns who got one."""
+    if training.quota is None:
+        return []
+    free = training.quota - seats(session, training.id).going
+    if free <= 0:
+        return []
+    waiting = session.exec(
+        select(TrainingRsvp)
+        .where(TrainingRsvp.training_id == training.id, TrainingRsvp.status == RsvpStatus.WAITING)
+        .order_by(TrainingRsvp.updated_at, TrainingRsvp.id)
+        .limit(free)
+    ).all()
+    for rsvp in waiting:
+        rsvp.status = RsvpStatus.GOING
+        rsvp.updated_at = now
+        session.add(rsvp)
+    session.flush()
+    return [rsvp.telegram_id for rsvp in waiting]
+
+
+def _position(session: Session, training_id: int, telegram_id: int) -> int | None:
+    mine = session.exec(
+        select(TrainingRsvp).where(
+            TrainingRsvp.training_id == training_id, TrainingRsvp.telegram_id == telegram_id
+        )
+    ).first()
+    if mine is None or mine.status != RsvpStatus.WAITING:
+        return None
+    ahead = session.exec(
+        select(func.count())
+        .select_from(TrainingRsvp)
+        .where(
+            TrainingRsvp.training_id == training_id,
+            TrainingRsvp.status == RsvpStatus.WAITING,
+            or_(
+                TrainingRsvp.updated_at < mine.updated_at,
+                (TrainingRsvp.updated_at == mine.updated_at) & (TrainingRsvp.id < mine.id),  # type: ignore[operator]
+            ),
+        )
+    ).one()
+    return int(ahead) + 1
+
+
+def _ancestor_codes(code: str) -> list[str]:
+    parts = code.split(".")
+    return [".".join(parts[: i + 1]) for i in range(len(parts))]
+
+
+def forget_participant(session: Session, telegram_id: int) -> None:
+    """Right to erasure: the cadre's answers go; a seat they held is given on at the next tap."""
+    rows = session.exec(select(TrainingRsvp).where(TrainingRsvp.telegram_id == telegram_id)).all()
+    for row in rows:
+        session.delete(row)
