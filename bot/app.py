@@ -17,6 +17,8 @@ from bot import (
     language,
     profile,
     registration,
+    reminder_scheduler,
+    reminders,
     report_list,
     reports,
     review,
@@ -102,6 +104,8 @@ def build_application(settings: Settings, database: Database | None = None) -> F
     app.services["delivery"] = DeliveryEngine(app)
     # Keeps the count of reports waiting for review next to /tinjau in menus.
     app.services["review_counter"] = review.ReviewCounter(app)
+    # Fires due reminders from the database, on time in forum time, once (after the sender).
+    app.services["reminders"] = reminder_scheduler.ReminderScheduler(app)
 
     # Before anything else: who is this, which language, are they reachable again.
     app.add_handler(TypeHandler(Update, activity.track_user), group=-100)
@@ -112,6 +116,7 @@ def build_application(settings: Settings, database: Database | None = None) -> F
     app.add_handler(training.conversation(settings.conversation_timeout))
     app.add_handler(review.comment_conversation(settings.conversation_timeout))
     app.add_handler(reports.conversation(settings.conversation_timeout))
+    app.add_handler(reminders.conversation(settings.conversation_timeout))
     app.add_handlers(roles.handlers())
     app.add_handlers(profile.handlers())
     app.add_handlers(language.handlers())
@@ -122,6 +127,7 @@ def build_application(settings: Settings, database: Database | None = None) -> F
     app.add_handlers(report_list.handlers())
     app.add_handlers(statistics.handlers())
     app.add_handlers(export.handlers())
+    app.add_handlers(reminders.handlers())
 
     # Feature handlers go above this line. Last in group 0: buttons nobody claimed.
     app.add_handlers(home.fallback_handlers())

@@ -63,6 +63,7 @@ COMMANDS: list[CommandSpec] = [
     _spec("daftar_laporan", COORD, OFFICIAL),
     _spec("statistik", COORD, OFFICIAL),
     _spec("ekspor", COORD, OFFICIAL),
+    _spec("pengingat", COORD, OFFICIAL),
     _spec("hapus_data", CADRE),
     _spec("bantuan", GUEST, CADRE, COORD, OFFICIAL),
     _spec("batal", GUEST, CADRE, COORD, OFFICIAL),
