@@ -242,6 +242,92 @@ def fill(database: Database, cadres: int, seed: int = 6) -> dict[str, int]:
         )
     if {"broadcast", "broadcast_recipient"} <= tables:
         counts.update(_fill_broadcasts(loader, database, ids, homes, cadres, now, rng))
+    if {"training", "training_rsvp"} <= tables:
+        counts.update(_fill_trainings(loader, database, ids, homes, cadres, now, rng))
+    return counts
+
+
+def _fill_trainings(
+    loader: Loader,
+    database: Database,
+    ids: Sequence[int],
+    homes: Sequence[str],
+    cadres: int,
+    now: datetime,
+    rng: random.Random,
+) -> dict[str, int]:
+    """1 training per 100 cadres for a kecamatan or a kabupaten/kota, ~20 answers each."""
+    by_area: dict[str, list[int]] = {}
+    for telegram_id, home in zip(ids, homes, strict=True):
+        by_area.setdefault(home[:8], []).append(telegram_id)
+        by_area.setdefault(home[:5], []).append(telegram_id)
+    areas = sorted(by_area)
+    plan = []
+    for number in range(1, max(1, cadres // 100) + 1):
+        area = rng.choice(areas)
+        starts = now + timedelta(days=rng.uniform(-1095, 60))
+        quota = rng.randint(15, 40) if rng.random() < 0.7 else None
+        people = rng.sample(by_area[area], min(24, len(by_area[area])))
+        plan.append((number, area, starts, quota, people))
+
+    def training_rows() -> Iterable[Sequence[Any]]:
+        for number, area, starts, quota, _ in plan:
+            yield (
+                number,
+                f"Pelatihan kader nomor {number}",
+                "Pengolahan hasil pertanian dan pemasaran daring.",
+                starts,
+                f"Aula kantor camat {number}",
+                quota,
+                area,
+                "[]",
+                OFFICIAL,
+                starts - timedelta(days=14),
+                0,
+            )
+
+    def rsvp_rows() -> Iterable[Sequence[Any]]:
+        for number, _, starts, quota, people in plan:
+            going = 0
+            for order, telegram_id in enumerate(people):
+                if order % 12 == 11:
+                    status = "declined"
+                elif quota is None or going < quota:
+                    status, going = "going", going + 1
+                else:
+                    status = "waiting"
+                moment = starts - timedelta(days=10, minutes=-order)
+                yield (number, telegram_id, status, moment, moment)
+
+    counts = {
+        "training": loader.load(
+            "training",
+            (
+                "id",
+                "title",
+                "description",
+                "starts_at",
+                "place",
+                "quota",
+                "area_code",
+                "institutions",
+                "created_by",
+                "created_at",
+                "rsvp_version",
+            ),
+            training_rows(),
+        ),
+        "training_rsvp": loader.load(
+            "training_rsvp",
+            ("training_id", "telegram_id", "status", "created_at", "updated_at"),
+            rsvp_rows(),
+        ),
+    }
+    if not database.is_sqlite:
+        with database.engine.begin() as conn:
+            conn.exec_driver_sql(
+                "SELECT setval(pg_get_serial_sequence('training', 'id'), max(id)) FROM training"
+            )
     return counts
 
 

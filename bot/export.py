@@ -99,6 +99,24 @@ def export_labels(lang: str) -> ExportLabels:
                 t("export.col.reporter", lang),
             ),
         ),
+        trainings=SheetLabels(
+            t("export.sheet.trainings", lang),
+            (
+                t("export.col.number", lang),
+                t("export.col.title", lang),
+                t("export.col.starts", lang),
+                t("export.col.place", lang),
+                t("export.col.target_area", lang),
+                t("export.col.quota", lang),
+                t("export.col.going", lang),
+                t("export.col.waiting", lang),
+                t("export.col.participant", lang),
+                t("export.col.phone", lang),
+                t("export.col.status", lang),
+                t("export.col.village", lang),
+                t("export.col.institution", lang),
+            ),
+        ),
         broadcasts=SheetLabels(
             t("export.sheet.broadcasts", lang),
             (
@@ -131,6 +149,10 @@ def export_labels(lang: str) -> ExportLabels:
         broadcast_kinds={kind: t(f"export.kind.{kind}", lang) for kind in BROADCAST_KINDS},
         broadcast_statuses={
             status: t(f"export.broadcast_status.{status}", lang) for status in BROADCAST_STATUSES
+        },
+        rsvp_statuses={
+            "going": t("export.rsvp.going", lang),
+            "waiting": t("export.rsvp.waiting", lang),
         },
         yes=t("export.yes", lang),
         no=t("export.no", lang),

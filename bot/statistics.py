@@ -183,6 +183,8 @@ def figures_text(stats: AreaStatistics, lang: str) -> str:
         lines += ["", t("stats.institutions_header", lang), items]
     if stats.reports is not None:
         lines += ["", *_report_lines(stats, lang)]
+    if stats.trainings is not None:
+        lines += ["", *_training_lines(stats, lang)]
     if stats.broadcasts is not None:
         lines += ["", *_broadcast_lines(stats, lang)]
 
@@ -234,6 +236,38 @@ def _report_lines(stats: AreaStatistics, lang: str) -> list[str]:
             t("stats.reports_by_category", lang, escape=False, items=_items(categories, lang))
         )
         lines.append(t("stats.reports_by_status", lang, escape=False, items=_items(statuses, lang)))
+    return lines
+
+
+def _training_lines(stats: AreaStatistics, lang: str) -> list[str]:
+    figures = stats.trainings
+    assert figures is not None
+    n = _number
+    lines = [
+        t(
+            "stats.trainings",
+            lang,
+            count=n(figures.trainings, lang),
+            held=n(figures.held, lang),
+            upcoming=n(figures.upcoming, lang),
+        )
+    ]
+    if figures.trainings:
+        signups = t(
+            "stats.trainings_signups",
+            lang,
+            going=n(figures.going, lang),
+            waiting=n(figures.waiting, lang),
+        )
+        if figures.quota:
+            signups += t(
+                "stats.trainings_quota",
+                lang,
+                percent=_percent(figures.quota_filled, figures.quota, lang),
+                filled=n(figures.quota_filled, lang),
+                quota=n(figures.quota, lang),
+            )
+        lines.append(signups)
     return lines
 
 

@@ -33,7 +33,7 @@ from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from openpyxl.worksheet._writer import WorksheetWriter
 from openpyxl.xml.constants import SHEET_MAIN_NS
 from openpyxl.xml.functions import tostring
-from sqlalchemy import or_, select
+from sqlalchemy import case, func, or_, select
 from sqlmodel import Session
 
 from storage.db import Database
@@ -47,11 +47,13 @@ from storage.stats import (
     Period,
     area_statistics,
     available_sections,
+    code_within,
     deliveries_by_broadcast,
     period_window,
     report_channelled,
     village_within,
 )
+from storage.training import RsvpStatus, Training, TrainingRsvp
 
 __all__ = [
     "ExportLabels",
@@ -273,6 +275,7 @@ class ExportLabels:
     summary: SheetLabels  # headers of the per-area table
     cadres: SheetLabels
     reports: SheetLabels
+    trainings: SheetLabels
     broadcasts: SheetLabels
     summary_title: str
     summary_area: str
@@ -290,6 +293,7 @@ class ExportLabels:
     report_statuses: Mapping[str, str]
     broadcast_kinds: Mapping[str, str]
     broadcast_statuses: Mapping[str, str]
+    rsvp_statuses: Mapping[str, str]
     yes: str
     no: str
     erased: str
@@ -363,6 +367,8 @@ PHONE_COLUMN = 1  # of the cadre sheet; only officials get it
 CADRE_WIDTHS = (28, 16, 20, 22, 20, 22, 15, 17, 17, 17, 10)
 REPORT_WIDTHS = (8, 17, 44, 24, 18, 11, 22, 20, 22, 16, 28)
 BROADCAST_WIDTHS = (8, 17, 18, 40, 16, 14, 12, 10, 14, 12)
+TRAINING_WIDTHS = (8, 40, 17, 28, 24, 8, 9, 12, 28, 16, 14, 22, 16)
+TRAINING_PHONE_COLUMN = 9
 
 
 @dataclass(frozen=True)
@@ -397,6 +403,10 @@ def build_workbook(
         specs = [_SheetSpec(labels.cadres, _cadre_rows, CADRE_WIDTHS, PHONE_COLUMN)]
         if "reports" in sections:
             specs.append(_SheetSpec(labels.reports, _report_rows, REPORT_WIDTHS))
+        if "trainings" in sections:
+            specs.append(
+                _SheetSpec(labels.trainings, _training_rows, TRAINING_WIDTHS, TRAINING_PHONE_COLUMN)
+            )
         if "broadcasts" in sections:
             specs.append(_SheetSpec(labels.broadcasts, _broadcast_rows, BROADCAST_WIDTHS))
         for spec in specs:
@@ -507,6 +517,113 @@ def _report_rows(
             labels.institutions.get(institution, institution) if institution else None,
             name or labels.erased,
         ]
+
+
+def _training_rows(
+    session: Session, request: ExportRequest, labels: ExportLabels, regions: _Regions
+) -> Iterator[list[Any]]:
+    """One row per participant (going, then the waiting list), or one for a training with none.
+
+    Trainings for the scopes or for an area around them (a kota-wide training reaches the
+    kecamatan's cadres too), with the participants from the scopes.
+    """
+    status = TrainingRsvp.status
+    seats = (
+        select(
+            TrainingRsvp.training_id.label("training_id"),  # type: ignore[attr-defined]
+            func.sum(case((status == RsvpStatus.GOING, 1), else_=0)).label("going"),
+            func.sum(case((status == RsvpStatus.WAITING, 1), else_=0)).label("waiting"),
+        )
+        .group_by(TrainingRsvp.training_id)
+        .subquery()
+    )
+    people = (
+        select(
+            TrainingRsvp.id.label("rsvp_id"),  # type: ignore[union-attr]
+            TrainingRsvp.training_id.label("training_id"),  # type: ignore[attr-defined]
+            TrainingRsvp.updated_at.label("since"),  # type: ignore[attr-defined]
+            status.label("status"),  # type: ignore[attr-defined]
+            Cadre.full_name.label("name"),  # type: ignore[attr-defined]
+            Cadre.phone.label("phone"),  # type: ignore[attr-defined]
+            Cadre.village_code.label("village"),  # type: ignore[attr-defined]
+            Cadre.institution.label("institution"),  # type: ignore[attr-defined]
+        )
+        .join(Cadre, Cadre.telegram_id == TrainingRsvp.telegram_id)  # type: ignore[arg-type]
+        .where(
+            status.in_((RsvpStatus.GOING, RsvpStatus.WAITING)),  # type: ignore[attr-defined]
+            _within(Cadre.village_code, request.scopes),
+        )
+        .subquery()
+    )
+    stmt = (
+        select(
+            Training.id,
+            Training.title,
+            Training.starts_at,
+            Training.place,
+            Training.area_code,
+            Training.quota,
+            seats.c.going,
+            seats.c.waiting,
+            people.c.name,
+            people.c.phone,
+            people.c.status,
+            people.c.village,
+            people.c.institution,
+        )
+        .select_from(Training)
+        .outerjoin(seats, seats.c.training_id == Training.id)
+        .outerjoin(people, people.c.training_id == Training.id)
+        .where(
+            or_(
+                *(code_within(Training.area_code, scope) for scope in request.scopes),
+                Training.area_code.in_(_around(request.scopes)),  # type: ignore[attr-defined]
+            )
+        )
+        # "going" sorts before "waiting"; each in the order they got there.
+        .order_by(
+            Training.starts_at, Training.id, people.c.status, people.c.since, people.c.rsvp_id
+        )
+    )
+    tz = request.timezone
+    for (
+        number,
+        title,
+        starts,
+        place,
+        area,
+        quota,
+        going,
+        waiting,
+        name,
+        phone,
+        rsvp,
+        village,
+        institution,
+    ) in _stream(session, stmt):
+        row = [
+            number,
+            title,
+            _local(starts, tz),
+            place,
+            regions.names.get(area, area),
+            quota,
+            int(going or 0),
+            int(waiting or 0),
+            name,
+            phone,
+            labels.rsvp_statuses.get(rsvp, rsvp) if rsvp else None,
+            regions.names.get(village) if village else None,
+            labels.institutions.get(institution, institution) if institution else None,
+        ]
+        if not request.include_phones:
+            del row[TRAINING_PHONE_COLUMN]
+        yield row
+
+
+def _around(scopes: Sequence[str]) -> list[str]:
+    """The regions that contain these scopes ("64.74" and "64" around "64.74.03")."""
+    return sorted({s[:n] for s in scopes for n in (2, 5, 8) if len(s) > n})
 
 
 def _broadcast_rows(

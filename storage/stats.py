@@ -47,6 +47,7 @@ from storage.models import AppUser, Cadre, Region, utcnow
 from storage.outbox import Broadcast, BroadcastRecipient
 from storage.regions import LEVELS, RegionInfo, children, get_region
 from storage.reports import Report, ReportStatus
+from storage.training import RsvpStatus, Training, TrainingRsvp
 
 __all__ = [
     "ACTIVE_DAYS",
@@ -56,6 +57,7 @@ __all__ = [
     "ChildFigures",
     "Period",
     "ReportFigures",
+    "TrainingFigures",
     "Window",
     "area_statistics",
     "available_sections",
@@ -169,6 +171,7 @@ def period_window(period: Period, tz: ZoneInfo, now: datetime | None = None) -> 
 _SECTION_TABLES: dict[str, tuple[str, tuple[str, ...]]] = {
     "reports": ("storage.reports", ("report",)),
     "broadcasts": ("storage.outbox", ("broadcast", "broadcast_recipient", "stats_delivery")),
+    "trainings": ("storage.training", ("training", "training_rsvp")),
 }
 _sections_cache: WeakKeyDictionary[Engine, frozenset[str]] = WeakKeyDictionary()
 
@@ -236,6 +239,25 @@ class ReportFigures:
 
 
 @dataclass(frozen=True)
+class TrainingFigures:
+    """Trainings for the area (its own or below) starting in the period, and their sign-ups.
+
+    `quota` sums the quotas of those that have one, `quota_filled` their seats taken.
+    """
+
+    held: int
+    upcoming: int
+    going: int
+    waiting: int
+    quota: int
+    quota_filled: int
+
+    @property
+    def trainings(self) -> int:
+        return self.held + self.upcoming
+
+
+@dataclass(frozen=True)
 class BroadcastFigures:
     """Broadcasts made in the period that reached cadres of the area, and how delivery went
     to those cadres (`other`: still waiting, or cancelled before being sent)."""
@@ -261,6 +283,7 @@ class AreaStatistics:
     children: tuple[ChildFigures, ...]
     empty_villages: tuple[RegionInfo, ...]
     reports: ReportFigures | None = None
+    trainings: TrainingFigures | None = None
     broadcasts: BroadcastFigures | None = None
 
     @property
@@ -316,6 +339,7 @@ def area_statistics(
         children=tuple(rows),
         empty_villages=tuple(empty_villages(session, area.code)),
         reports=reports,
+        trainings=_training_figures(session, area.code, window) if "trainings" in wanted else None,
         broadcasts=_broadcast_figures(session, area.code, window)
         if "broadcasts" in wanted
         else None,
@@ -609,3 +633,39 @@ def _broadcast_figures(session: Session, area: str, window: Window) -> Broadcast
         failed=sum(o[1] for o in outcomes),
         other=sum(o[2] for o in outcomes),
     )
+
+
+# ---------------------------------------------------------------- trainings
+
+
+def _training_figures(session: Session, area: str, window: Window) -> TrainingFigures:
+    """Per training its seats taken and waiting, then summed up: all in one statement."""
+    going = func.sum(case((TrainingRsvp.status == RsvpStatus.GOING, 1), else_=0))
+    per_training = (
+        select(
+            Training.starts_at.label("starts_at"),  # type: ignore[attr-defined]
+            Training.quota.label("quota"),  # type: ignore[attr-defined]
+            going.label("going"),
+            func.sum(case((TrainingRsvp.status == RsvpStatus.WAITING, 1), else_=0)).label(
+                "waiting"
+            ),
+        )
+        .select_from(Training)
+        .outerjoin(TrainingRsvp, TrainingRsvp.training_id == Training.id)  # type: ignore[arg-type]
+        .where(code_within(Training.area_code, area), window.contains(Training.starts_at))
+        .group_by(Training.id, Training.starts_at, Training.quota)
+        .subquery()
+    )
+    t = per_training.c
+    row = session.execute(
+        select(
+            func.sum(case((t.starts_at <= window.now_utc, 1), else_=0)),
+            func.sum(case((t.starts_at > window.now_utc, 1), else_=0)),
+            func.sum(t.going),
+            func.sum(t.waiting),
+            func.sum(t.quota),
+            func.sum(case((t.quota.is_not(None), t.going), else_=0)),
+        )
+    ).one()
+    held, upcoming, going_total, waiting, quota, filled = (int(v or 0) for v in row)
+    return TrainingFigures(held, upcoming, going_total, waiting, quota, filled)

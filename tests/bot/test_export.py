@@ -68,12 +68,13 @@ async def test_official_exports_the_forum_area_with_phone_numbers(forum, server)
     assert status.edits == 1
     assert document.file_name == "forkom-kota-bontang-2026-11-20.xlsx"
     assert document.text == (
-        "📥 Data Kota Bontang per 20/11/2026\nKader: 7 baris\nLaporan: 5 baris\nSiaran: 5 baris"
+        "📥 Data Kota Bontang per 20/11/2026\nKader: 7 baris\nLaporan: 5 baris\n"
+        "Pelatihan & peserta: 9 baris\nSiaran: 5 baris"
     )
     assert "upload_document" in official.chat.chat_actions
 
     book = workbook_of(document)
-    assert book.sheetnames == ["Ringkasan", "Kader", "Laporan", "Siaran"]
+    assert book.sheetnames == ["Ringkasan", "Kader", "Laporan", "Pelatihan & peserta", "Siaran"]
     cadres = book["Kader"]
     assert cadres.freeze_panes == "A2"
     assert cadres.auto_filter.ref == "A1:K8"
@@ -167,7 +168,54 @@ async def test_official_exports_the_forum_area_with_phone_numbers(forum, server)
 
     (entry,) = audit_rows(forum)
     assert entry.actor_id == ADMIN_ID and entry.target == "64.74"
-    assert entry.details == {"rows": {"Kader": 7, "Laporan": 5, "Siaran": 5}, "phones": True}
+    assert entry.details == {
+        "rows": {"Kader": 7, "Laporan": 5, "Pelatihan & peserta": 9, "Siaran": 5},
+        "phones": True,
+    }
+
+    trainings = rows(book["Pelatihan & peserta"])
+    assert trainings[0] == [
+        "No.",
+        "Judul",
+        "Mulai",
+        "Tempat",
+        "Wilayah sasaran",
+        "Kuota",
+        "Peserta",
+        "Daftar tunggu",
+        "Nama peserta",
+        "No. HP",
+        "Status",
+        "Kelurahan/Desa",
+        "Lembaga",
+    ]
+    assert [(r[0], r[8], r[10]) for r in trainings[1:]] == [
+        (4, "Kader 501", "Ikut"),
+        (4, "Kader 502", "Ikut"),
+        (3, "Kader 507", "Ikut"),
+        (1, "Kader 501", "Ikut"),
+        (1, "Kader 502", "Ikut"),
+        (1, "Kader 505", "Ikut"),
+        (1, "Kader 506", "Daftar tunggu"),
+        (2, "Kader 501", "Ikut"),
+        (2, "Kader 504", "Ikut"),
+    ]
+    assert trainings[4] == [
+        1,
+        "Pelatihan 1",
+        datetime(2026, 11, 10, 9, 0),
+        "Aula 1",
+        "Kota Bontang",
+        3,
+        3,
+        1,
+        "Kader 501",
+        "+62812000501",
+        "Ikut",
+        "Api-Api",
+        "PKK",
+    ]
+    assert trainings[8][4:8] == ["Bontang Utara", None, 2, 0]
 
     broadcasts = rows(book["Siaran"])
     assert broadcasts[0] == [
@@ -218,6 +266,13 @@ async def test_coordinator_export_is_scoped_and_has_no_phone_numbers(forum, serv
     every_cell = [str(v) for sheet in book for row in rows(sheet) for v in row if v is not None]
     assert not any(v.startswith("+62") for v in every_cell)
     assert [r[2] for r in rows(book["Laporan"])[1:]] == ["Inovasi 4"]
+    trainings = rows(book["Pelatihan & peserta"])
+    assert "No. HP" not in trainings[0]
+    # The kota-wide training reaches the kecamatan: its participants from Bontang Selatan.
+    assert [r[:1] + r[8:] for r in trainings[1:]] == [
+        [1, "Kader 505", "Ikut", "Satimpo", "PKK"],
+        [1, "Kader 506", "Daftar tunggu", "Satimpo", "Karang Taruna"],
+    ]
     assert [r[:1] + r[5:] for r in rows(book["Siaran"])[1:]] == [
         [2, 1, 0, 0, 1, None],
         [3, 1, 1, 0, 0, 1],
@@ -319,7 +374,13 @@ async def test_english_labels(forum, server):
     official = server.new_user(user_id=ADMIN_ID, language_code="en")
     await official.send_text("/ekspor")
     book = workbook_of(official.messages[-1])
-    assert book.sheetnames == ["Summary", "Cadres", "Reports", "Broadcasts"]
+    assert book.sheetnames == [
+        "Summary",
+        "Cadres",
+        "Reports",
+        "Trainings & participants",
+        "Broadcasts",
+    ]
     assert rows(book["Cadres"])[0][:3] == ["Name", "Phone", "Institution"]
     assert rows(book["Cadres"])[3][2] == "PKK"
     assert rows(book["Reports"])[1][4] == "Approved"

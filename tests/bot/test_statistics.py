@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import update
 from sqlmodel import select
 
-from storage import outbox, reports, stats
+from storage import outbox, reports, stats, training
 from storage.models import utcnow
 from storage.outbox import Broadcast, BroadcastRecipient
 from storage.reports import Decision
@@ -61,6 +61,9 @@ PKK 3 · Karang Taruna 1 · Lainnya 1 · LPM 1 · Posyandu 1
 Per kategori: Kesehatan 1 · Pertanian & peternakan 1
 Per status: Menunggu tinjauan 1 · Disetujui 1
 
+🎓 Pelatihan: 2 (1 sudah berlangsung, 1 akan datang)
+Peserta 5 · daftar tunggu 1 · kuota terisi 100% (3 dari 3)
+
 📣 Siaran: 3 siaran, 7 pesan ke kader wilayah ini
 Terkirim 4 (80%) · gagal 1 · menunggu/dibatalkan 2
 
@@ -86,6 +89,9 @@ PKK 2 · LPM 1 · Posyandu 1
 📝 Laporan inovasi: 2 masuk, ⭐ 1 disalurkan
 Per kategori: Kesehatan 1 · Pertanian & peternakan 1
 Per status: Menunggu tinjauan 1 · Disetujui 1
+
+🎓 Pelatihan: 1 (0 sudah berlangsung, 1 akan datang)
+Peserta 2 · daftar tunggu 0
 
 📣 Siaran: 2 siaran, 5 pesan ke kader wilayah ini
 Terkirim 2 (66,7%) · gagal 1 · menunggu/dibatalkan 2
@@ -159,6 +165,48 @@ def seed_broadcasts(runner) -> None:
                 )
 
 
+# (area, starts_at, quota, {cadre: rsvp}); the last one is outside the forum area.
+TRAININGS = [
+    (
+        "64.74",
+        datetime(2026, 11, 10, 1),
+        3,
+        {501: "going", 502: "going", 505: "going", 506: "waiting", 503: "declined"},
+    ),
+    ("64.74.01", datetime(2026, 11, 25, 1), None, {501: "going", 504: "going"}),
+    ("64.74.03", datetime(2026, 9, 5, 1), 10, {507: "going"}),
+    (API_API, datetime(2025, 6, 1, 1), 5, {501: "going", 502: "going"}),
+    ("64.72", datetime(2026, 11, 12, 1), 20, {}),
+]
+
+
+def seed_trainings(runner) -> None:
+    with runner.session() as session:
+        for number, (area, starts, quota, answers) in enumerate(TRAININGS, start=1):
+            created = training.create_training(
+                session,
+                title=f"Pelatihan {number}",
+                description="Pengolahan hasil pertanian",
+                starts_at=starts,
+                place=f"Aula {number}",
+                quota=quota,
+                area_code=area,
+                institutions=[],
+                created_by=ADMIN_ID,
+            )
+            for order, (cadre, status) in enumerate(answers.items()):
+                moment = starts - timedelta(days=7, minutes=-order)
+                session.add(
+                    training.TrainingRsvp(
+                        training_id=created.id,
+                        telegram_id=cadre,
+                        status=status,
+                        created_at=moment,
+                        updated_at=moment,
+                    )
+                )
+
+
 def seed_forum(runner) -> None:
     """The hand-built forum of this module (also used by the export tests)."""
     for telegram_id, village, institution, registered, seen, unreachable in FORUM:
@@ -193,6 +241,7 @@ def seed_forum(runner) -> None:
             with runner.session() as session:
                 assert reports.mark_featured(session, report.id, ADMIN_ID)
     seed_broadcasts(runner)
+    seed_trainings(runner)
 
 
 @pytest.fixture
@@ -250,6 +299,10 @@ async def test_periods_change_new_registrations_only(forum, server):
     ) in text
     assert "Bontang Selatan: 2 kader, 1 aktif, 1/6 kel./desa, 1 laporan" in text
     assert (
+        "🎓 Pelatihan: 3 (2 sudah berlangsung, 1 akan datang)\n"
+        "Peserta 6 · daftar tunggu 1 · kuota terisi 30,8% (4 dari 13)\n"
+    ) in text
+    assert (
         "📣 Siaran: 4 siaran, 10 pesan ke kader wilayah ini\n"
         "Terkirim 5 (71,4%) · gagal 2 · menunggu/dibatalkan 3\n"
     ) in text
@@ -261,12 +314,17 @@ async def test_periods_change_new_registrations_only(forum, server):
     assert "Terdaftar: 7 (+5 baru pada periode ini)" in text
     assert "📝 Laporan inovasi: 4 masuk" in text
     assert "📣 Siaran: 4 siaran, 10 pesan" in text
+    assert "🎓 Pelatihan: 3 (2 sudah berlangsung, 1 akan datang)" in text
     await official.press("Semua waktu")
     text, chart = view(official)
     assert "Periode: Semua waktu (sampai 20 Nov 2026)" in text
     assert "\nTerdaftar: 7\n" in text
     assert "📝 Laporan inovasi: 5 masuk, ⭐ 1 disalurkan\n" in text
     assert "📣 Siaran: 5 siaran, 11 pesan ke kader wilayah ini\nTerkirim 6 (75%)" in text
+    assert (
+        "🎓 Pelatihan: 4 (3 sudah berlangsung, 1 akan datang)\n"
+        "Peserta 8 · daftar tunggu 1 · kuota terisi 33,3% (6 dari 18)\n"
+    ) in text
     assert "Bontang Barat: 1 kader, 0 aktif, 1/3 kel./desa, 1 laporan" in text
     # The drill-down keeps the chosen period.
     assert chart.button_data[3] == ["st:v:64.74.01:a"]
@@ -402,6 +460,7 @@ async def test_english_view_and_empty_area(bot, server, monkeypatch):
     assert "Registered: 0 (+0 new in this period)" in text
     assert (
         "Innovation reports: 0 submitted, ⭐ 0 channelled\n\n"
+        "🎓 Trainings: 0 (0 held, 0 upcoming)\n\n"
         "📣 Broadcasts: 0, 0 messages to cadres of this area\n\n📍 By district"
     ) in text
     assert "Active in the last 30 days: 0 (–)" in text
