@@ -14,6 +14,7 @@ import asyncio
 import html
 import logging
 import re
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import date
 from itertools import groupby
@@ -22,7 +23,7 @@ from babel.dates import format_date
 from babel.numbers import format_decimal, format_percent
 from telegram import InlineKeyboardMarkup, Update
 from telegram.constants import ChatAction
-from telegram.error import TelegramError
+from telegram.error import BadRequest, TelegramError
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot.auth import Identity, identify
@@ -30,7 +31,7 @@ from bot.config import Settings
 from bot.context import BotContext
 from bot.i18n import t
 from bot.ui import Button, keyboard
-from storage.charts import BarPanel, render_bar_chart
+from storage.charts import BarPanel, ChartSpec
 from storage.db import Database
 from storage.regions import RegionInfo, display_name, get_region, in_scope, parent_code
 from storage.stats import AreaStatistics, Period, area_statistics, empty_villages
@@ -45,6 +46,7 @@ VIEWS_KEY = "stats_views"
 KEEP_VIEWS = 5
 EMPTY_NAMES_SHOWN = 8
 TEXT_LIMIT = 4000
+CHARTS_KEY = "statistics_charts"
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,7 @@ class View:
 
     stats: AreaStatistics
     text: str
+    chart: ChartSpec
     caption: str
     markup: InlineKeyboardMarkup
 
@@ -297,18 +300,19 @@ def _broadcast_lines(stats: AreaStatistics, lang: str) -> list[str]:
     return lines
 
 
-def chart_png(stats: AreaStatistics, lang: str) -> bytes:
-    """The view's chart: cadres per sub-region (registered and active), then per institution."""
+def chart_spec(stats: AreaStatistics, lang: str) -> ChartSpec:
+    """The view's chart: cadres per sub-region (registered and active), per institution, and
+    reports per category."""
     panels = []
     if stats.children and stats.child_level:
         kids = stats.children
         panels.append(
             BarPanel(
                 title=t(f"stats.chart.by_child.{stats.child_level}", lang),
-                labels=[_short_name(c.region, lang) for c in kids],
-                values=[c.counts.cadres for c in kids],
-                inner=[c.counts.active for c in kids],
-                value_labels=[
+                labels=tuple(_short_name(c.region, lang) for c in kids),
+                values=tuple(c.counts.cadres for c in kids),
+                inner=tuple(c.counts.active for c in kids),
+                value_labels=tuple(
                     t(
                         "stats.chart.bar_label",
                         lang,
@@ -316,7 +320,7 @@ def chart_png(stats: AreaStatistics, lang: str) -> bytes:
                         active=_number(c.counts.active, lang),
                     )
                     for c in kids
-                ],
+                ),
                 legend=(t("stats.chart.registered", lang), t("stats.chart.active", lang)),
             )
         )
@@ -324,9 +328,9 @@ def chart_png(stats: AreaStatistics, lang: str) -> bytes:
         panels.append(
             BarPanel(
                 title=t("stats.chart.by_institution", lang),
-                labels=[t(f"institution.{code}", lang) for code, _ in stats.by_institution],
-                values=[count for _, count in stats.by_institution],
-                value_labels=[_number(count, lang) for _, count in stats.by_institution],
+                labels=tuple(t(f"institution.{code}", lang) for code, _ in stats.by_institution),
+                values=tuple(count for _, count in stats.by_institution),
+                value_labels=tuple(_number(count, lang) for _, count in stats.by_institution),
             )
         )
     if stats.reports is not None and stats.reports.by_category:
@@ -334,9 +338,9 @@ def chart_png(stats: AreaStatistics, lang: str) -> bytes:
         panels.append(
             BarPanel(
                 title=t("stats.chart.reports_by_category", lang),
-                labels=[t(f"reports.category.{code}", lang) for code, _ in by_category],
-                values=[count for _, count in by_category],
-                value_labels=[_number(count, lang) for _, count in by_category],
+                labels=tuple(t(f"reports.category.{code}", lang) for code, _ in by_category),
+                values=tuple(count for _, count in by_category),
+                value_labels=tuple(_number(count, lang) for _, count in by_category),
             )
         )
     title = t(
@@ -346,7 +350,7 @@ def chart_png(stats: AreaStatistics, lang: str) -> bytes:
         area=display_name(stats.area),
         period=_period_label(stats.window.period, lang),
     )
-    return render_bar_chart(title, panels, t("stats.chart.empty", lang))
+    return ChartSpec(title, tuple(panels), t("stats.chart.empty", lang))
 
 
 def view_markup(
@@ -411,12 +415,45 @@ def compose_view(
     return View(
         stats=stats,
         text=figures_text(stats, lang),
+        chart=chart_spec(stats, lang),
         caption=caption,
         markup=view_markup(stats, identity, parent, lang),
     )
 
 
 # ---------------------------------------------------------------- sending
+
+
+@dataclass(frozen=True)
+class SentChart:
+    png: bytes
+    file_id: str | None
+
+
+class ChartCache:
+    """The last charts sent, by content: the same figures are neither drawn nor uploaded twice
+    (going back up a level, flipping between periods in a meeting). Telegram file ids belong
+    to one bot, so the cache lives on the application."""
+
+    def __init__(self, size: int = 64) -> None:
+        self._size = size
+        self._charts: OrderedDict[str, SentChart] = OrderedDict()
+
+    def get(self, key: str) -> SentChart | None:
+        found = self._charts.get(key)
+        if found is not None:
+            self._charts.move_to_end(key)
+        return found
+
+    def put(self, key: str, chart: SentChart) -> None:
+        self._charts[key] = chart
+        self._charts.move_to_end(key)
+        while len(self._charts) > self._size:
+            self._charts.popitem(last=False)
+
+
+def _chart_cache(context: BotContext) -> ChartCache:
+    return context.app.services.setdefault(CHARTS_KEY, ChartCache())
 
 
 def _remember_view(context: BotContext, chart_id: int, text_id: int) -> None:
@@ -447,11 +484,23 @@ async def _send_view(
     if view is None:  # a well-formed code inside the scope that is no region
         await chat.send_message(t("stats.unknown_area", lang))
         return
-    drawing = asyncio.ensure_future(asyncio.to_thread(chart_png, view.stats, lang))
+    charts = _chart_cache(context)
+    known = charts.get(view.chart.key)
+    drawing = None if known else asyncio.ensure_future(asyncio.to_thread(view.chart.render))
     text_message = await chat.send_message(view.text)
-    chart_message = await chat.send_photo(
-        await drawing, caption=view.caption, reply_markup=view.markup
-    )
+    chart_message = None
+    if known is not None and known.file_id is not None:
+        try:
+            chart_message = await chat.send_photo(
+                known.file_id, caption=view.caption, reply_markup=view.markup
+            )
+        except BadRequest:  # Telegram no longer knows the file: upload it again
+            chart_message = None
+    if chart_message is None:
+        png = known.png if known is not None else await drawing  # type: ignore[misc]
+        chart_message = await chat.send_photo(png, caption=view.caption, reply_markup=view.markup)
+        file_id = chart_message.photo[-1].file_id if chart_message.photo else None
+        charts.put(view.chart.key, SentChart(png, file_id))
     _remember_view(context, chart_message.message_id, text_message.message_id)
     await _remove_previous(update, context)
 

@@ -8,6 +8,7 @@ caller, already translated.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import threading
 from collections.abc import Sequence
@@ -21,7 +22,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
-__all__ = ["BarPanel", "render_bar_chart"]
+__all__ = ["BarPanel", "ChartSpec", "render_bar_chart"]
 
 # Sizes in inches at DPI: 640 px wide, so a 15 pt label is ~1/30 of the width — legible on a
 # phone after Telegram scales the photo to the screen.
@@ -59,6 +60,23 @@ class BarPanel:
     value_labels: Sequence[str]
     inner: Sequence[int] | None = None
     legend: tuple[str, str] | None = None
+
+
+@dataclass(frozen=True)
+class ChartSpec:
+    """Everything a chart shows; equal specs draw identical PNGs (see `key`)."""
+
+    title: str
+    panels: tuple[BarPanel, ...]
+    empty_text: str
+
+    @property
+    def key(self) -> str:
+        """A digest of the content, to recognise a chart already drawn (or already sent)."""
+        return hashlib.sha1(repr(self).encode(), usedforsecurity=False).hexdigest()
+
+    def render(self) -> bytes:
+        return render_bar_chart(self.title, self.panels, self.empty_text)
 
 
 def _shorten(label: str) -> str:

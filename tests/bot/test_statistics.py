@@ -518,3 +518,20 @@ async def test_province_forum_starts_at_the_regencies(forum, server):
     await official.press("Kota Bontang (7)")
     assert view(official)[0].startswith("📊 Statistik Kota Bontang\n")
     assert "⬆️ Kalimantan Timur" in view(official)[1].flat_buttons
+
+
+async def test_a_chart_already_sent_is_sent_again_by_file_id(forum, server):
+    official = server.new_user(user_id=ADMIN_ID)
+    await official.send_text("/statistik")
+    await official.press("Bontang Utara (4)")
+    await official.press("⬆️ Kota Bontang")
+    photos = [c.params["photo"] for c in server.calls_for("sendPhoto")]
+    assert not isinstance(photos[0], str) and not isinstance(photos[1], str)
+    assert isinstance(photos[2], str)  # the Kota Bontang chart again: Telegram's file id
+    assert view(official)[1].file_bytes == server.chat(official.id).messages[1].file_bytes
+    # Telegram may forget a file: then the PNG is uploaded again.
+    server.fail_next("sendPhoto", 400, "Bad Request: wrong file identifier/HTTP URL specified")
+    await official.press("Bontang Utara (4)")
+    assert view(official)[0] == UTARA_MONTH
+    assert not isinstance(server.calls_for("sendPhoto")[-1].params["photo"], str)
+    png_size(view(official)[1].file_bytes)
