@@ -402,8 +402,8 @@ def compose_view(
     """Query and format one view (blocking: run it in a worker thread)."""
     with database.session() as session:
         stats = area_statistics(session, code, period, settings.timezone)
-        parent_code_ = parent_code(code)
-        parent = get_region(session, parent_code_) if parent_code_ else None
+        above = parent_code(code)
+        parent = get_region(session, above) if above else None
     if stats is None:
         return None
     caption = t(
