@@ -46,6 +46,26 @@ TEXT = "#1b1b1b"
 _render_lock = threading.Lock()
 
 
+def _line_spacing() -> float:
+    """matplotlib's `linespacing` that puts consecutive lines of a text one bar apart.
+
+    Measured rather than computed: how a line's advance follows from the font's metrics has
+    changed between matplotlib versions, but it is proportional to `linespacing` in all.
+    """
+    figure = Figure(dpi=DPI)
+    renderer = FigureCanvasAgg(figure).get_renderer()
+
+    def height(text: str) -> float:
+        label = figure.text(0, 0, text, fontsize=FONT, linespacing=1.0)
+        return float(label.get_window_extent(renderer).height)
+
+    advance = height("lp\nlp\nlp") - height("lp\nlp")
+    return BAR_IN * DPI / advance
+
+
+_LINE_SPACING = _line_spacing()
+
+
 @dataclass(frozen=True)
 class BarPanel:
     """Horizontal bars, largest on top.
@@ -190,18 +210,22 @@ def _draw_panel(ax, panel: BarPanel, bars_in: float) -> None:  # type: ignore[no
     if panel.inner is not None:
         ax.barh(positions, [panel.inner[i] for i in order], height=0.4, color=INNER)
     pad = widest * 0.02
+    # One right-aligned text holds every name, its lines spaced exactly one bar apart: a text
+    # object costs ~1.5 ms to lay out and draw, so this halves the drawing of a long chart.
+    names = "\n".join(_shorten(panel.labels[i]) for i in order)
+    ax.text(
+        -pad,
+        (len(order) - 1) / 2,
+        names,
+        ha="right",
+        va="center",
+        multialignment="right",
+        linespacing=_LINE_SPACING,
+        fontsize=FONT,
+        color=TEXT,
+        parse_math=False,
+    )
     for y, i in zip(positions, order, strict=True):
-        # Names sit left of the axes (negative x in data units), numbers at the bar ends.
-        ax.text(
-            -pad,
-            y,
-            _shorten(panel.labels[i]),
-            ha="right",
-            va="center",
-            fontsize=FONT,
-            color=TEXT,
-            parse_math=False,
-        )
         ax.text(
             panel.values[i] + pad,
             y,
