@@ -32,11 +32,12 @@ from bot import reminder_texts
 from bot.auth import identify
 from bot.context import BotContext, ForkomApplication
 from bot.delivery import DeliveryEngine, Payload, validate_payload
-from bot.i18n import LANGUAGES
+from bot.i18n import DEFAULT_LANGUAGE, LANGUAGES, t
 from storage import outbox, reminders
 from storage import reports as report_store
 from storage.models import utcnow
 from storage.recurrence import Rule, local_to_utc, utc_to_local
+from storage.regions import region_path_name
 from storage.reminders import OccurrenceStatus, PauseReason, ReminderInfo, ReminderKind
 from storage.roles import list_coordinators
 
@@ -240,7 +241,11 @@ class ReminderScheduler:
                         refs[which],
                         list(training.going),
                         payload,
-                        meta={"title": training.title},
+                        meta={
+                            "title": t(
+                                "reminders.outbox.training", DEFAULT_LANGUAGE, title=training.title
+                            )
+                        },
                     )
                     session.add(claim)
                     summary.sent.append(refs[which])
@@ -268,7 +273,7 @@ class ReminderScheduler:
             )
             meta = {
                 "title": reminder_texts.title(reminder.text),
-                "audience": reminder.audience_code,
+                "audience": region_path_name(session, reminder.audience_code),
             }
             broadcast = self._broadcast(
                 session, ref, recipients, payload, sender_id=reminder.owner_id, meta=meta
@@ -286,9 +291,11 @@ class ReminderScheduler:
             payload = Payload(
                 {lang: reminder_texts.monthly_report(local.month, lang) for lang in LANGUAGES}
             )
-            broadcast = self._broadcast(
-                session, ref, recipients, payload, meta={"title": "monthly report"}
-            )
+            meta = {
+                "title": t("reminders.outbox.monthly_report", DEFAULT_LANGUAGE),
+                "audience": region_path_name(session, self.settings.forum_area),
+            }
+            broadcast = self._broadcast(session, ref, recipients, payload, meta=meta)
             return len(recipients), broadcast
         if reminder.kind is ReminderKind.REVIEW_DIGEST:
             notified = 0
@@ -304,7 +311,7 @@ class ReminderScheduler:
                     f"{ref}:{reviewer_id}",
                     [reviewer_id],
                     payload,
-                    meta={"title": "digest"},
+                    meta={"title": t("reminders.outbox.review_digest", DEFAULT_LANGUAGE)},
                 )
                 notified += 1
             return notified, None

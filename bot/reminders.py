@@ -36,6 +36,7 @@ from bot import region_picker
 from bot.auth import Identity, identify
 from bot.context import BotContext
 from bot.datetime_text import Problem, parse_moment, parse_time
+from bot.delivery import quiet_until
 from bot.i18n import t
 from bot.region_picker import PickerState, StaleButton
 from bot.reminder_texts import (
@@ -134,14 +135,6 @@ def _rule_of(draft: Draft) -> Rule | None:
 def _place(context: BotContext, session: Session, code: str) -> str:
     """A region as people say it, without the forum area itself ("Kel. Api-Api, Kec. …")."""
     return region_path_name(session, code, below=context.settings.forum_area)
-
-
-def _in_quiet_hours(context: BotContext, at: time) -> bool:
-    quiet = context.settings.quiet_hours
-    if quiet is None or quiet[0] == quiet[1]:
-        return False
-    start, end = quiet
-    return start <= at < end if start < end else (at >= start or at < end)
 
 
 # ---------------------------------------------------------------- draft plumbing
@@ -312,12 +305,10 @@ def _preview_text(context: BotContext, draft: Draft, rule: Rule) -> str:
         t("reminders.preview_next" if rule.repeats else "reminders.preview_once", lang),
     ]
     lines += [f"• {format_moment(moment, tz, lang)}" for moment in upcoming]
-    if _in_quiet_hours(context, rule.at):
-        assert context.settings.quiet_hours is not None
-        lines += [
-            "",
-            t("reminders.quiet_hours", lang, until=clock(context.settings.quiet_hours[1], lang)),
-        ]
+    held_until = quiet_until(context.settings, upcoming[0]) if upcoming else None
+    if held_until is not None:  # the delivery engine will hold it: say so now
+        until = clock(utc_to_local(held_until, tz).time(), lang)
+        lines += ["", t("reminders.quiet_hours", lang, until=until)]
     return "\n".join(lines)
 
 

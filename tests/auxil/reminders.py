@@ -9,10 +9,11 @@ from zoneinfo import ZoneInfo
 from sqlmodel import select
 
 from bot.reminder_scheduler import ReminderScheduler
-from storage import reminders
+from storage import outbox, reminders
 from storage.outbox import Broadcast
 from storage.recurrence import Rule, local_to_utc
 from storage.reminders import OccurrenceInfo, ReminderInfo
+from tests.auxil.broadcast import engine, wait_finished
 from tests.auxil.runner import BotRunner
 
 WITA = ZoneInfo("Asia/Makassar")
@@ -98,3 +99,19 @@ def reminder_row(runner: BotRunner, reminder_id: int) -> ReminderInfo | None:
 async def received(user: Any, needle: str, timeout: float = 10.0) -> list[str]:
     """Wait until the delivery engine has brought a message containing `needle` to `user`."""
     return await user.wait_for(lambda: [t for t in user.texts if needle in t], timeout)
+
+
+async def settle(runner: BotRunner) -> None:
+    """Wait until the delivery engine has finished and summarised every broadcast.
+
+    Call before stopping the bot right after a delivery: on Python 3.11 the engine's `stop()`
+    can hang when it coincides with the end of a delivery (`asyncio.wait_for` in its loops
+    swallows the cancellation when the awaited event is set in the same loop iteration).
+    """
+    if runner.app is None:
+        return
+    with runner.session() as session:
+        active = [info.id for info in outbox.active_broadcasts(session)]
+    for broadcast_id in active:
+        await wait_finished(runner, broadcast_id)
+    await engine(runner).idle()

@@ -15,7 +15,7 @@ from storage.reminders import Reminder, ReminderKind, ReminderStatus
 from storage.reports import Decision
 from storage.training import Training
 from tests.auxil.flows import BONTANG_SELATAN, BONTANG_UTARA, seed_cadre, seed_coordinator
-from tests.auxil.reminders import FakeClock, received, reminder_broadcasts, scheduler, wita
+from tests.auxil.reminders import FakeClock, received, reminder_broadcasts, scheduler, settle, wita
 from tests.auxil.reports import seed_report
 
 API_API = "64.74.01.1006"
@@ -33,8 +33,9 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
 
 
 @pytest.fixture
-def bot(clock, bot):  # the clock is in place before the bot starts
-    return bot
+async def bot(clock, bot):  # the clock is in place before the bot starts
+    yield bot
+    await settle(bot)  # deliveries end before the bot stops
 
 
 def cadre(bot, server, village: str = API_API):
@@ -105,6 +106,7 @@ async def test_training_reminders_the_day_before_and_two_hours_before(bot, serve
     assert len(sent_refs(bot)) == 1
     await tick(bot, clock, wita(2026, 11, 25, 8, 0))
     await received(first, "Pelatihan segera dimulai")
+    await settle(bot)
     await bot.restart()  # and nothing twice
     await scheduler(bot).run_due()
     assert sent_refs(bot) == [
@@ -209,7 +211,9 @@ async def test_monthly_report_reminder_goes_to_cadres_without_a_report_this_mont
         assert "/lapor" in text and "/berhenti" in text
     [broadcast] = reminder_broadcasts(bot)
     assert broadcast.total == 2  # not the two who reported, not the one who opted out
+    assert broadcast.meta == {"title": "Pengingat laporan bulanan", "audience": "Kota Bontang"}
 
+    await settle(bot)
     await bot.restart(reminder_monthly_report=(25, EIGHT))  # same settings: no second one
     assert len(reminder_broadcasts(bot)) == 1
     await bot.restart(reminder_monthly_report=None)  # switched off

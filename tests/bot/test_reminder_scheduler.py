@@ -29,6 +29,7 @@ from tests.auxil.reminders import (
     reminder_row,
     scheduler,
     seed_reminder,
+    settle,
     wita,
 )
 
@@ -47,8 +48,9 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
 
 
 @pytest.fixture
-def bot(clock, bot):  # the clock is in place before the bot starts
-    return bot
+async def bot(clock, bot):  # the clock is in place before the bot starts
+    yield bot
+    await settle(bot)  # deliveries end before the bot stops
 
 
 def cadre(bot, server, village: str = API_API, **kwargs):
@@ -91,6 +93,10 @@ async def test_reminder_fires_at_0800_wita_to_its_audience_only(bot, server, clo
     [broadcast] = reminder_broadcasts(bot)
     assert broadcast.ref == f"reminder:{reminder.id}:2026-11-24T00:00"
     assert broadcast.sender_id == coord.id
+    assert broadcast.meta == {
+        "title": "Jangan lupa kirim laporan bulanan lewat…",
+        "audience": "Kec. Bontang Utara, Kota Bontang",
+    }
     assert broadcast.total == 2  # neither the other kecamatan nor the opted-out cadre
     assert south.texts == [] and opted_out.texts == []
     assert history(bot, reminder.id) == [(wita(2026, 11, 24, 8), "sent")]
@@ -125,6 +131,7 @@ async def test_restart_between_scheduling_and_firing(bot, server, clock):
     clock.set(wita(2026, 11, 25, 17, 0))
     await scheduler(bot).run_due()
     await received(member, "Posyandu Api-Api buka besok jam 8.")
+    await settle(bot)
     await bot.restart()  # fired, then restarted at the same minute: not again
     await scheduler(bot).run_due()
     assert len(reminder_broadcasts(bot)) == 1
@@ -142,6 +149,7 @@ async def test_due_while_down_inside_the_grace_period_is_sent_once_at_start(bot,
     await received(member, TEXT)
     assert history(bot, reminder.id) == [(wita(2026, 11, 24, 8), "sent")]
 
+    await settle(bot)
     await bot.restart()  # and once only, whatever restarts follow
     await bot.restart()
     await scheduler(bot).run_due()
