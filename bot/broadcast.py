@@ -46,6 +46,7 @@ from bot.delivery import (
     send_part,
     submit,
     validate_payload,
+    with_flood_retry,
 )
 from bot.i18n import t
 from bot.region_picker import PickerState, StaleButton
@@ -487,11 +488,10 @@ async def on_institution(
 async def _send_preview(update: Update, context: BotContext, draft: Draft) -> None:
     """The content exactly as cadres get it, then the count and the buttons."""
     chat = _chat(update)
-    await chat.send_message(t("broadcast.preview_title", context.lang))
     for part in render_parts(_payload(draft), context.lang):
-        await send_part(context.bot, chat.id, part)
+        await with_flood_retry(lambda part=part: send_part(context.bot, chat.id, part))
     text, markup = _preview(context, draft)
-    await chat.send_message(text, reply_markup=markup)
+    await with_flood_retry(lambda: chat.send_message(text, reply_markup=markup))
 
 
 def _preview(context: BotContext, draft: Draft) -> tuple[str, Any]:
@@ -499,12 +499,13 @@ def _preview(context: BotContext, draft: Draft) -> tuple[str, Any]:
     lang = context.lang
     counts = audience_counts_for(context, draft)
     lines = [
+        t("broadcast.preview_title", lang),
         t(
             "broadcast.preview_count",
             lang,
             count=counts.eligible,
             audience=audience_label(context, draft, lang),
-        )
+        ),
     ]
     if counts.opted_out or counts.unreachable:
         lines.append(

@@ -31,10 +31,10 @@ import math
 import time
 import warnings
 from collections import deque
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from telegram.constants import ParseMode
@@ -74,12 +74,15 @@ __all__ = [
     "effective_rate",
     "local_time",
     "render_parts",
+    "retry_after_seconds",
     "send_part",
     "submit",
     "validate_payload",
+    "with_flood_retry",
 ]
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 Buttons = list[list[tuple[str, str]]]
 TELEGRAM_RATE = 30.0  # messages/s Telegram allows a bot overall
@@ -281,6 +284,25 @@ class _MassBot(Bot):
         return await self._post(endpoint, params)
 
 
+def retry_after_seconds(exc: RetryAfter) -> float:
+    """`retry_after` in seconds, whether PTB gives an int or a timedelta (PTB_TIMEDELTA)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PTBDeprecationWarning)
+        value = exc.retry_after
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+async def with_flood_retry(send: Callable[[], Awaitable[T]], attempts: int = 3) -> T:
+    """An interactive reply that comes in a burst (a preview of several messages) may meet the
+    per-chat flood limit: wait as Telegram says and try again, a few times."""
+    for _ in range(attempts - 1):
+        try:
+            return await send()
+        except RetryAfter as exc:
+            await asyncio.sleep(retry_after_seconds(exc))
+    return await send()
+
+
 # ---------------------------------------------------------------- submitting
 
 
@@ -452,7 +474,7 @@ class DeliveryEngine:
         self._request = request
         self._interval = 1.0 / self.rate
         self._tolerance = max(0.01, self._interval)  # how far ahead of its slot a send may go
-        self._target = max(20, int(self.rate * 2))  # claimed jobs kept ready (~2 s of sending)
+        self._target = max(20, int(self.rate))  # claimed jobs kept ready (~1 s of sending)
         self._ready: deque[_Job] = deque()
         self._delayed: list[tuple[float, int, _Job]] = []
         self._seq = itertools.count()
@@ -956,10 +978,7 @@ class DeliveryEngine:
                 self._work.set()
 
     def _pause_all(self, exc: RetryAfter) -> None:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", PTBDeprecationWarning)
-            value = exc.retry_after
-        seconds = value.total_seconds() if isinstance(value, timedelta) else float(value)
+        seconds = retry_after_seconds(exc)
         self.retry_after_total += 1
         now = time.monotonic()
         if self._paused_until <= now:

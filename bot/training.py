@@ -11,6 +11,7 @@ cadre on the waiting list, who is told through the engine.
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 import secrets
 import warnings
@@ -21,6 +22,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from telegram import Update
+from telegram.error import RetryAfter
 from telegram.ext import (
     CallbackQueryHandler,
     CommandHandler,
@@ -36,7 +38,7 @@ from bot.auth import Identity, identify
 from bot.broadcast import audience_counts_for, audience_label, drop_draft, form_step, save_draft
 from bot.config import Settings
 from bot.context import BotContext, ForkomApplication
-from bot.delivery import Payload, local_time, submit
+from bot.delivery import Payload, local_time, submit, with_flood_retry
 from bot.i18n import LANGUAGES, t
 from bot.region_picker import StaleButton
 from bot.registration import parse_area_payload
@@ -58,6 +60,7 @@ __all__ = [
     "rsvp_buttons",
 ]
 
+log = logging.getLogger(__name__)
 DRAFT = "training_new"
 END = ConversationHandler.END
 TITLE_LIMITS = (3, 120)
@@ -381,13 +384,15 @@ async def _preview(update: Update, context: BotContext, draft: Draft) -> int:
     draft.pop("back_to_preview", None)
     chat = _chat(update)
     training = _draft_training(draft)
-    await chat.send_message(t("broadcast.preview_title", lang))
-    await chat.send_message(
-        announcement_text(training, context.settings, lang),
-        reply_markup=keyboard(rsvp_buttons(None, lang)),
+    await with_flood_retry(
+        lambda: chat.send_message(
+            announcement_text(training, context.settings, lang),
+            reply_markup=keyboard(rsvp_buttons(None, lang)),
+        )
     )
     counts = audience_counts_for(context, draft)
-    text = t(
+    text = t("broadcast.preview_title", lang) + "\n\n"
+    text += t(
         "broadcast.preview_count",
         lang,
         count=counts.eligible,
@@ -411,7 +416,7 @@ async def _preview(update: Update, context: BotContext, draft: Draft) -> int:
             (t("broadcast.change_audience", lang), "tn:e:aud"),
         ]
     )
-    await chat.send_message(text, reply_markup=keyboard(rows))
+    await with_flood_retry(lambda: chat.send_message(text, reply_markup=keyboard(rows)))
     return Step.PREVIEW
 
 
@@ -619,13 +624,22 @@ async def rsvp_button(update: Update, context: BotContext) -> None:
     if action not in ("y", "n") or not arg.isdigit():
         await query.answer(t("common.stale_button", lang))
         return
-    with context.db.session() as session:
-        outcome = store.respond(session, int(arg), user.id, joining=action == "y")
+    # In a worker thread: on SQLite the answer waits for the write lock, which the delivery
+    # engine takes many times a second during a big broadcast; the event loop must not wait.
+    outcome = await asyncio.to_thread(_respond, context, int(arg), user.id, action == "y")
     await query.answer(_answer_text(outcome, lang), show_alert=outcome.result in _ALERTS)
     if outcome.result in _CONFIRMED and outcome.training is not None:
-        await _chat(update).send_message(_confirmation(outcome, context.settings, lang))
+        try:
+            await _chat(update).send_message(_confirmation(outcome, context.settings, lang))
+        except RetryAfter:  # a cadre tapping very fast: the toast above already told them
+            log.info("confirmation to %s skipped: flood control", user.id)
     if outcome.promoted and outcome.training is not None:
         _notify_promoted(context, outcome.training, outcome.promoted)
+
+
+def _respond(context: BotContext, training_id: int, user_id: int, joining: bool) -> RsvpOutcome:
+    with context.db.session() as session:
+        return store.respond(session, training_id, user_id, joining=joining)
 
 
 _ALERTS = frozenset(
@@ -863,9 +877,10 @@ async def _show_participants(
     if not training.closed and training.starts_at > utcnow():
         rows.insert(0, [(t("training.close_button", lang), f"tr:close:{training.id}")])
     parts = split_html("\n".join(lines))
+    chat = _chat(update)
     for part in parts[:-1]:
-        await _chat(update).send_message(part)
-    await _chat(update).send_message(parts[-1], reply_markup=keyboard(rows))
+        await with_flood_retry(lambda part=part: chat.send_message(part))
+    await with_flood_retry(lambda: chat.send_message(parts[-1], reply_markup=keyboard(rows)))
 
 
 async def participants_button(update: Update, context: BotContext) -> None:

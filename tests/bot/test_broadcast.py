@@ -28,6 +28,15 @@ def cadres(bot, server, village: str, count: int, institution: str = "pkk", **us
     return users
 
 
+def queued_message(sender) -> str:
+    """The sender's confirmation that a broadcast is queued (the status message may follow)."""
+    return next(m.text for m in reversed(sender.messages) if "masuk antrean" in (m.text or ""))
+
+
+def queued_id(sender) -> int:
+    return int(queued_message(sender).split("#")[1].split()[0])
+
+
 def audit_actions(bot) -> list[str]:
     with bot.session() as session:
         return [row.action for row in session.exec(select(AuditLog)).all()]
@@ -67,10 +76,8 @@ async def test_compose_preview_send_with_progress_and_summary(bot, server):
     assert nobody_got_anything(inside + outside + [opted_out, unreachable])
 
     await coordinator.press("Kirim")
-    assert (
-        "Siaran #" in coordinator.last_message.text and "10 kader" in coordinator.last_message.text
-    )
-    broadcast_id = int(coordinator.last_message.text.split("#")[1].split()[0])
+    assert "10 kader" in queued_message(coordinator)
+    broadcast_id = queued_id(coordinator)
     info, counts = await wait_finished(bot, broadcast_id)
     assert (info.status, counts.sent, counts.failed) == ("done", 10, 0)
     for cadre in inside:
@@ -118,7 +125,7 @@ async def test_official_picks_a_kelurahan_and_an_institution(bot, server):
     assert "Penerima: 3 kader" in official.last_message.text
     assert "Kel. Kanaan" in official.last_message.text and "PKK" in official.last_message.text
     await official.press("Kirim")
-    broadcast_id = int(official.last_message.text.split("#")[1].split()[0])
+    broadcast_id = queued_id(official)
     await wait_finished(bot, broadcast_id)
     assert all(user.texts == ["Pelatihan <b>PKK</b>"] for user in pkk)
     assert nobody_got_anything(lpm + elsewhere)
@@ -188,7 +195,7 @@ async def test_photo_album_uses_the_first_photo_with_its_caption(bot, server):
     preview = [m for m in coordinator.messages if m.kind == "photo"]
     assert len(preview) == 1 and preview[0].text == "Dokumentasi kegiatan posyandu"
     await coordinator.press("Kirim")
-    broadcast_id = int(coordinator.last_message.text.split("#")[1].split()[0])
+    broadcast_id = queued_id(coordinator)
     await wait_finished(bot, broadcast_id)
     for cadre in receivers:
         assert [(m.kind, m.text) for m in cadre.messages] == [
@@ -241,7 +248,7 @@ async def test_quiet_hours_wait_unless_urgent(bot, server):
             await coordinator.press("Tandai mendesak")
             assert "Ditandai mendesak" in coordinator.last_message.text
         await coordinator.press("Kirim")
-    urgent_id = int(coordinator.last_message.text.split("#")[1].split()[0])
+    urgent_id = queued_id(coordinator)
     await wait_finished(bot, urgent_id)
     assert all(cadre.texts == ["Air PDAM mati"] for cadre in receivers)
     await coordinator.send_text("/siaran")
@@ -261,7 +268,7 @@ async def test_siaran_lists_figures_and_stops_a_running_broadcast(bot, server):
     await coordinator.press("Semua kader")
     await coordinator.press("Lanjut")
     await coordinator.press("Kirim")
-    broadcast_id = int(coordinator.last_message.text.split("#")[1].split()[0])
+    broadcast_id = queued_id(coordinator)
     await server.wait_for(lambda: sum(1 for c in receivers if c.texts) >= 2)
 
     await other.send_text("/siaran")  # another coordinator: not theirs, not listed

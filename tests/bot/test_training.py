@@ -108,7 +108,7 @@ async def test_coordinator_creates_and_announces_a_training(fast, server):
     assert "hanya pratinjau" in coordinator.callback_answers[-1]["text"]
     assert "Penerima: 4 kader" in coordinator.last_message.text
     await coordinator.press("Umumkan")
-    text = coordinator.last_message.text
+    text = next(m.text for m in coordinator.messages if "diumumkan kepada" in (m.text or ""))
     assert "Pelatihan #" in text and "4 kader" in text
     training_id = int(text.split("#")[1].split()[0])
     with bot.session() as session:
