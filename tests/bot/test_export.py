@@ -385,3 +385,14 @@ async def test_english_labels(forum, server):
     assert rows(book["Cadres"])[3][2] == "PKK"
     assert rows(book["Reports"])[1][4] == "Approved"
     assert rows(book["Broadcasts"])[2][2:5] == ["Announcement", "Pengumuman 2", "Cancelled"]
+
+
+async def test_a_workbook_too_big_for_telegram_is_not_sent(forum, server, monkeypatch):
+    monkeypatch.setattr(export, "MAX_UPLOAD_BYTES", 1000)
+    official = server.new_user(user_id=ADMIN_ID)
+    await official.send_text("/ekspor")
+    assert all(m.kind != "document" for m in official.messages)
+    status = official.last_message.text
+    assert status.startswith("File Excel untuk Kota Bontang terlalu besar untuk dikirim lewat")
+    assert "pilih wilayah yang lebih kecil lewat /statistik" in status
+    assert audit_rows(forum) == []
