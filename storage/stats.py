@@ -7,7 +7,10 @@ this database (`available_sections`), otherwise they are `None` — absent, neve
 
 Every area filter is a range on the dotted region code (`'64.74.' <= code < '64.74/'`, as '/'
 sorts right after '.'), compared byte by byte so the btree index applies on SQLite and on
-PostgreSQL whatever the database collation (see `bytewise`).
+PostgreSQL whatever the database collation (see `bytewise`). Groupings run first per
+kelurahan/desa, in the order of covering indexes, then roll up to the sub-regions shown.
+Deliveries of broadcasts (millions of rows) are folded once per settled broadcast into
+per-kelurahan sums (`summarise_deliveries`), which never change afterwards.
 """
 
 from __future__ import annotations
