@@ -19,6 +19,11 @@ def bot_env(token: str, base_url: str, database_url: str, **extra: str) -> dict[
         DATABASE_URL=database_url,
         PYTHONPATH=str(ROOT),
         PYTHONUNBUFFERED="1",
+        # Automatic reminders would add messages at 08:00 WITA on some days; tests that
+        # need them turn them on explicitly.
+        REMINDER_TRAINING="off",
+        REMINDER_MONTHLY_REPORT_DAY="off",
+        REMINDER_REVIEW_DIGEST="off",
     )
     env.update(extra)
     return env
