@@ -468,7 +468,7 @@ class DeliveryEngine:
         # Enough requests in flight to fill the pace at ~100 ms per round trip to Telegram.
         self.concurrency = concurrency or max(4, min(100, math.ceil(self.rate * 0.1)))
         self.bot: _MassBot | None = None
-        self.sent_total = 0
+        self.sent_total = 0  # messages Telegram accepted (all parts), for tests and benchmarks
         self.retry_after_total = 0
 
         self._request = request
@@ -493,13 +493,11 @@ class DeliveryEngine:
         self._writing = asyncio.Lock()
         self._tasks: list[asyncio.Task[None]] = []
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._closing = False
 
     # ------------------------------------------------------------ lifecycle
 
     async def start(self) -> None:
         self._loop = asyncio.get_running_loop()
-        self._closing = False
         recovered = await asyncio.to_thread(self._db, outbox.recover_in_flight)
         if recovered:
             log.warning(
@@ -523,7 +521,6 @@ class DeliveryEngine:
 
     async def stop(self) -> None:
         """Finish what is in flight, record it, give unsent claims back to the queue."""
-        self._closing = True
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
