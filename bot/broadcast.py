@@ -738,7 +738,8 @@ async def list_broadcasts(update: Update, context: BotContext) -> None:
         )
         if info.status in outbox.ACTIVE_STATES:
             rows.append([(t("broadcast.stop_button", lang, id=info.id), f"bc:x:{info.id}")])
-    await update.effective_chat.send_message("\n\n".join(lines), reply_markup=keyboard(rows))
+    markup = keyboard(rows) if rows else None  # no running broadcast: no buttons at all
+    await update.effective_chat.send_message("\n\n".join(lines), reply_markup=markup)
 
 
 _KINDS = frozenset({"announcement", "training", "reminder", "notification", "report_feature"})

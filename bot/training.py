@@ -756,7 +756,8 @@ async def my_trainings(update: Update, context: BotContext) -> None:
                     )
                 ]
             )
-    await _chat(update).send_message("\n\n".join(lines), reply_markup=keyboard(rows))
+    markup = keyboard(rows) if rows else None  # every training closed: nothing to press
+    await _chat(update).send_message("\n\n".join(lines), reply_markup=markup)
 
 
 # ---------------------------------------------------------------- /peserta for coordinators
