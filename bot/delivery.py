@@ -585,7 +585,7 @@ class DeliveryEngine:
     async def _monitor_loop(self) -> None:
         while True:
             try:
-                await asyncio.wait_for(self._monitor.wait(), self._monitor_timeout())
+                await _wait(self._monitor, self._monitor_timeout())
             except TimeoutError:
                 pass
             self._monitor.clear()
@@ -774,7 +774,7 @@ class DeliveryEngine:
     async def _refill_loop(self) -> None:
         while True:
             try:
-                await asyncio.wait_for(self._refill.wait(), 1.0)
+                await _wait(self._refill, 1.0)
             except TimeoutError:
                 pass
             self._refill.clear()
@@ -840,7 +840,7 @@ class DeliveryEngine:
                 timeout = self._delayed[0][0] - time.monotonic() if self._delayed else None
                 self._work.clear()
                 try:
-                    await asyncio.wait_for(self._work.wait(), timeout)
+                    await _wait(self._work, timeout)
                 except TimeoutError:
                     pass
                 continue
@@ -1062,6 +1062,16 @@ _REASONS = frozenset(
         "error",
     }
 )
+
+
+async def _wait(event: asyncio.Event, timeout: float | None) -> None:
+    """Wait for `event` at most `timeout` seconds (TimeoutError after that).
+
+    Not `asyncio.wait_for`: on Python 3.11 it can swallow a cancellation that arrives as the
+    event is set, and then `stop()` waits for a loop that never ends.
+    """
+    async with asyncio.timeout(timeout):
+        await event.wait()
 
 
 def _forbidden_reason(text: str) -> str:

@@ -3,8 +3,9 @@
 PTB's `HTTPXRequest` spends 1–4 ms of CPU per API call (httpx + httpcore + anyio, more with a
 bigger connection pool). That is nothing for interactive replies, but at Telegram's paid
 broadcast rate it would take a whole core and starve the event loop that answers cadres.
-`aiohttp` does the same request in about a third of that, so the engine uses it when it is
-installed and falls back to `HTTPXRequest` otherwise (fine at the default 25/s).
+`aiohttp` does the same request in about a third of that, so the engine uses it (a declared
+dependency); `HTTPXRequest` remains the fallback where aiohttp cannot be imported (fine at the
+default 25/s).
 
 It sends what `HTTPXRequest` sends: the form fields of `RequestData.json_parameters`, as
 multipart when there are uploads, and maps transport failures to PTB's `TimedOut` /
