@@ -351,9 +351,8 @@ async def test_export_runs_off_the_event_loop_one_at_a_time(forum, server, monke
     first = asyncio.create_task(official.send_text("/ekspor"))
     await official.wait_for(lambda: official.messages and official.messages[0].text)
     second = asyncio.create_task(coordinator.send_text("/ekspor"))
-    started = time.monotonic()
     await bystander.send_text("/bantuan")
-    assert time.monotonic() - started < 0.5
+    # Answered while the first export is still being built: the loop was never blocked.
     assert bystander.last_message is not None and not first.done()
     await asyncio.gather(first, second)
 
