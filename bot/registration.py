@@ -12,7 +12,6 @@ import warnings
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from enum import IntEnum
-from typing import Any
 
 from telegram import KeyboardButton, ReplyKeyboardMarkup, ReplyKeyboardRemove, Update
 from telegram.ext import (
@@ -27,6 +26,7 @@ from telegram.warnings import PTBUserWarning
 
 from bot import region_picker
 from bot.context import BotContext
+from bot.drafts import Draft, DraftStore
 from bot.home import send_main_menu
 from bot.i18n import t
 from bot.region_picker import PickerState, StaleButton
@@ -54,7 +54,6 @@ class Step(IntEnum):
     CONFIRM = 7
 
 
-Draft = dict[str, Any]
 StepHandler = Callable[[Update, BotContext, Draft], Awaitable[int]]
 
 
@@ -76,24 +75,10 @@ def institution_label(code: str, other: str | None, lang: str) -> str:
 # ---------------------------------------------------------------- draft plumbing
 
 
-def _load(context: BotContext, user_id: int) -> tuple[Draft, bool] | None:
-    """The user's draft and whether it has expired."""
-    with context.db.session() as session:
-        found = people.get_draft(session, user_id, DRAFT)
-    if found is None:
-        return None
-    data, updated_at = found
-    return data, utcnow() - updated_at > context.settings.conversation_timeout
-
-
-def _save(context: BotContext, user_id: int, draft: Draft) -> None:
-    with context.db.session() as session:
-        people.save_draft(session, user_id, DRAFT, draft)
-
-
-def _drop(context: BotContext, user_id: int) -> None:
-    with context.db.session() as session:
-        people.delete_draft(session, user_id, DRAFT)
+_drafts = DraftStore(DRAFT)
+_load = _drafts.load
+_save = _drafts.save
+_drop = _drafts.drop
 
 
 def step(fn: StepHandler) -> Callable[[Update, BotContext], Awaitable[int]]:

@@ -37,6 +37,7 @@ from bot.auth import Identity, identify
 from bot.context import BotContext
 from bot.datetime_text import Problem, parse_moment, parse_time
 from bot.delivery import quiet_until
+from bot.drafts import Draft, DraftStore
 from bot.i18n import t
 from bot.region_picker import PickerState, StaleButton
 from bot.reminder_texts import (
@@ -78,7 +79,6 @@ class Step(IntEnum):
     PREVIEW = 10
 
 
-Draft = dict[str, Any]
 StepHandler = Callable[[Update, BotContext, Draft], Awaitable[int]]
 
 
@@ -142,24 +142,13 @@ def _place(context: BotContext, session: Session, code: str) -> str:
 
 def _load(context: BotContext, user_id: int) -> Draft | None:
     """The user's form, or None if there is none or it sat idle too long."""
-    with context.db.session() as session:
-        found = people.get_draft(session, user_id, DRAFT)
-    if found is None:
-        return None
-    data, updated_at = found
-    if utcnow() - updated_at > context.settings.conversation_timeout:
-        return None
-    return data
+    loaded = _drafts.load(context, user_id)
+    return loaded[0] if loaded is not None and not loaded[1] else None
 
 
-def _save(context: BotContext, user_id: int, draft: Draft) -> None:
-    with context.db.session() as session:
-        people.save_draft(session, user_id, DRAFT, draft)
-
-
-def _drop(context: BotContext, user_id: int) -> None:
-    with context.db.session() as session:
-        people.delete_draft(session, user_id, DRAFT)
+_drafts = DraftStore(DRAFT)
+_save = _drafts.save
+_drop = _drafts.drop
 
 
 def step(fn: StepHandler) -> Callable[[Update, BotContext], Awaitable[int]]:

@@ -35,13 +35,13 @@ from telegram.warnings import PTBUserWarning
 
 from bot.auth import identify
 from bot.context import BotContext
+from bot.drafts import Draft, DraftStore
 from bot.i18n import t
 from bot.report_media import LIMITS, MB, store_media
 from bot.review import notify_reviewers, reviewer_role
 from bot.ui import Button, keyboard, show
 from storage import people
 from storage import reports as store
-from storage.models import utcnow
 from storage.regions import region_path_name
 from storage.reports import CATEGORIES, MediaInfo, MediaItem, ReportInfo, ReportStatus
 
@@ -64,7 +64,6 @@ class Step(IntEnum):
     CONFIRM = 7
 
 
-Draft = dict[str, Any]
 StepHandler = Callable[[Update, BotContext, Draft], Awaitable[int]]
 
 
@@ -97,24 +96,10 @@ def _megabytes(size: int) -> str:
 # ---------------------------------------------------------------- draft plumbing
 
 
-def _load(context: BotContext, user_id: int) -> tuple[Draft, bool] | None:
-    """The user's draft and whether it has been idle too long (paused)."""
-    with context.db.session() as session:
-        found = people.get_draft(session, user_id, DRAFT)
-    if found is None:
-        return None
-    data, updated_at = found
-    return data, utcnow() - updated_at > context.settings.conversation_timeout
-
-
-def _save(context: BotContext, user_id: int, draft: Draft) -> None:
-    with context.db.session() as session:
-        people.save_draft(session, user_id, DRAFT, draft)
-
-
-def _drop(context: BotContext, user_id: int) -> None:
-    with context.db.session() as session:
-        people.delete_draft(session, user_id, DRAFT)
+_drafts = DraftStore(DRAFT)
+_load = _drafts.load
+_save = _drafts.save
+_drop = _drafts.drop
 
 
 def _chat(update: Update):  # type: ignore[no-untyped-def]
