@@ -6,6 +6,7 @@ they are written right after each update (see `bot.app`), not only every `update
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from telegram.ext import BasePersistence, PersistenceInput
@@ -28,14 +29,30 @@ class DatabasePersistence(BasePersistence[dict[str, Any], dict[str, Any], dict[s
             update_interval=update_interval,
         )
         self.database = database
+        # What each row holds now, so an update that changed nothing costs no database trip
+        # (PTB asks to save the user's and chat's data after every update).
+        self._written: dict[tuple[str, str], str] = {}
+
+    def _unchanged(self, kind: str, key: str, data: Any) -> bool:
+        encoded = json.dumps(data, default=str, sort_keys=True) if data else ""
+        if self._written.get((kind, key)) == encoded:
+            return True
+        self._written[(kind, key)] = encoded
+        return False
 
     async def get_user_data(self) -> dict[int, dict[str, Any]]:
         with self.database.session() as session:
-            return {int(k): v for k, v in botstate.load_states(session, "user").items()}
+            loaded = botstate.load_states(session, "user")
+        for key, data in loaded.items():
+            self._unchanged("user", key, data)
+        return {int(k): v for k, v in loaded.items()}
 
     async def get_chat_data(self) -> dict[int, dict[str, Any]]:
         with self.database.session() as session:
-            return {int(k): v for k, v in botstate.load_states(session, "chat").items()}
+            loaded = botstate.load_states(session, "chat")
+        for key, data in loaded.items():
+            self._unchanged("chat", key, data)
+        return {int(k): v for k, v in loaded.items()}
 
     async def get_bot_data(self) -> dict[str, Any]:
         with self.database.session() as session:
@@ -55,6 +72,8 @@ class DatabasePersistence(BasePersistence[dict[str, Any], dict[str, Any], dict[s
             botstate.save_conversation(session, name, tuple(key), new_state)
 
     async def update_user_data(self, user_id: int, data: dict[str, Any]) -> None:
+        if self._unchanged("user", str(user_id), data):
+            return
         with self.database.session() as session:
             if data:
                 botstate.save_state(session, "user", str(user_id), data)
@@ -62,6 +81,8 @@ class DatabasePersistence(BasePersistence[dict[str, Any], dict[str, Any], dict[s
                 botstate.delete_state(session, "user", str(user_id))
 
     async def update_chat_data(self, chat_id: int, data: dict[str, Any]) -> None:
+        if self._unchanged("chat", str(chat_id), data):
+            return
         with self.database.session() as session:
             if data:
                 botstate.save_state(session, "chat", str(chat_id), data)
@@ -76,10 +97,12 @@ class DatabasePersistence(BasePersistence[dict[str, Any], dict[str, Any], dict[s
         return None
 
     async def drop_chat_data(self, chat_id: int) -> None:
+        self._written.pop(("chat", str(chat_id)), None)
         with self.database.session() as session:
             botstate.delete_state(session, "chat", str(chat_id))
 
     async def drop_user_data(self, user_id: int) -> None:
+        self._written.pop(("user", str(user_id)), None)
         with self.database.session() as session:
             botstate.delete_state(session, "user", str(user_id))
 
