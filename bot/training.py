@@ -1,5 +1,6 @@
 """Training announcements: /pelatihan_baru, the "Ikut" / "Tidak bisa" buttons, /pelatihan
-(a cadre's upcoming trainings) and /peserta (participants, closing registration).
+(a cadre's upcoming trainings) and /peserta (participants, closing registration, moving the
+training to another date and calling it off — both told to everyone who signed up).
 
 title → description → date and time (typed the Indonesian way, in the forum's timezone) →
 place → quota → audience (the same steps as /umumkan) → preview → announced through the
@@ -51,6 +52,7 @@ from storage.regions import get_region, region_path_name
 from storage.training import RsvpOutcome, RsvpResult, TrainingInfo
 
 __all__ = [
+    "MoveStep",
     "Step",
     "announcement_text",
     "conversation",
@@ -62,6 +64,7 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 DRAFT = "training_new"
+MOVE_DRAFT = "training_move"
 END = ConversationHandler.END
 TITLE_LIMITS = (3, 120)
 DESCRIPTION_LIMITS = (5, 2000)
@@ -82,8 +85,13 @@ class Step(IntEnum):
     PREVIEW = 9
 
 
+class MoveStep(IntEnum):
+    WHEN = 1
+
+
 Draft = dict[str, Any]
 step = form_step(DRAFT, "training.expired")
+move_step = form_step(MOVE_DRAFT, "training.move_expired")
 
 # ---------------------------------------------------------------- dates the Indonesian way
 
@@ -643,7 +651,13 @@ def _respond(context: BotContext, training_id: int, user_id: int, joining: bool)
 
 
 _ALERTS = frozenset(
-    {RsvpResult.PAST, RsvpResult.CLOSED, RsvpResult.NOT_ELIGIBLE, RsvpResult.UNKNOWN}
+    {
+        RsvpResult.PAST,
+        RsvpResult.CLOSED,
+        RsvpResult.CALLED_OFF,
+        RsvpResult.NOT_ELIGIBLE,
+        RsvpResult.UNKNOWN,
+    }
 )
 _CONFIRMED = frozenset({RsvpResult.JOINED, RsvpResult.WAITING, RsvpResult.CANCELLED})
 
@@ -791,7 +805,7 @@ async def participants_command(update: Update, context: BotContext) -> None:
         [
             (
                 t(
-                    "training.pick_item",
+                    "training.pick_item_cancelled" if training.cancelled else "training.pick_item",
                     lang,
                     id=training.id,
                     title=_short(training.title),
@@ -853,7 +867,9 @@ async def _show_participants(
             declined=seats.declined,
         )
     ]
-    if training.closed:
+    if training.cancelled:
+        lines.append(t("training.is_cancelled", lang))
+    elif training.closed:
         lines.append(t("training.registration_closed", lang))
     going = [p for p in people_list if p.status == store.RsvpStatus.GOING]
     waiting = [p for p in people_list if p.status == store.RsvpStatus.WAITING]
@@ -874,9 +890,17 @@ async def _show_participants(
             )
     if not going and not waiting:
         lines.append(t("training.no_participants", lang))
-    rows: list[list[Button]] = [[(t("training.refresh", lang), f"tr:p:{training.id}")]]
-    if not training.closed and training.starts_at > utcnow():
-        rows.insert(0, [(t("training.close_button", lang), f"tr:close:{training.id}")])
+    rows: list[list[Button]] = []
+    if not training.cancelled and training.starts_at > utcnow():
+        if not training.closed:
+            rows.append([(t("training.close_button", lang), f"tr:close:{training.id}")])
+        rows.append(
+            [
+                (t("training.move_button", lang), f"tr:mv:{training.id}"),
+                (t("training.call_off_button", lang), f"tr:x:{training.id}"),
+            ]
+        )
+    rows.append([(t("training.refresh", lang), f"tr:p:{training.id}")])
     parts = split_html("\n".join(lines))
     chat = _chat(update)
     for part in parts[:-1]:
@@ -898,6 +922,9 @@ async def participants_button(update: Update, context: BotContext) -> None:
     if action == "p":
         await _show_participants(update, context, identity, int(arg))
         return
+    if action in ("x", "xy"):
+        await _call_off(update, context, identity, int(arg), confirmed=action == "xy")
+        return
     with context.db.session() as session:
         training = store.get_training(session, int(arg))
         allowed = training is not None and _may_manage(identity, training)
@@ -915,11 +942,248 @@ async def participants_button(update: Update, context: BotContext) -> None:
     await _show_participants(update, context, identity, int(arg), answered=True)
 
 
+# ---------------------------------------------------------------- calling a training off
+
+
+async def _call_off(
+    update: Update, context: BotContext, identity: Identity, training_id: int, *, confirmed: bool
+) -> None:
+    """`tr:x:<id>` asks "really?", `tr:xy:<id>` cancels and tells everyone who signed up."""
+    query = update.callback_query
+    user = update.effective_user
+    assert query is not None and user is not None
+    lang = context.lang
+    with context.db.session() as session:
+        training = store.get_training(session, training_id)
+        allowed = training is not None and _may_manage(identity, training)
+        cancelled = None
+        recipients: list[int] = []
+        if allowed and confirmed:
+            cancelled = store.cancel_training(session, training_id, user.id, utcnow())
+            if cancelled is not None:
+                recipients = [p.telegram_id for p in store.participants(session, training_id)]
+        if not allowed or confirmed:
+            roles.audit(
+                session,
+                user.id,
+                "training.cancel" if allowed else "training.cancel_refused",
+                str(training_id),
+                done=cancelled is not None,
+                notified=len(recipients),
+            )
+    if not allowed or training is None:
+        await query.answer(t("training.participants_refused", lang), show_alert=True)
+        return
+    if not confirmed:
+        if training.cancelled or training.starts_at <= utcnow():
+            await query.answer(t("training.cannot_call_off", lang), show_alert=True)
+            return
+        await query.answer()
+        await _chat(update).send_message(
+            t(
+                "training.call_off_confirm",
+                lang,
+                title=training.title,
+                when=when_text(training.starts_at, context.settings, lang),
+            ),
+            reply_markup=keyboard(
+                [
+                    [
+                        (t("training.call_off_yes", lang), f"tr:xy:{training.id}"),
+                        (t("training.call_off_no", lang), f"tr:p:{training.id}"),
+                    ]
+                ]
+            ),
+        )
+        return
+    if cancelled is None:
+        await query.answer(t("training.cannot_call_off", lang), show_alert=True)
+        return
+    if recipients:
+        _tell_participants(
+            context,
+            recipients,
+            "training.called_off_notice",
+            cancelled,
+            ref=f"training:{cancelled.id}:cancel",
+        )
+    await query.answer(t("training.called_off", lang, count=len(recipients)), show_alert=True)
+    await _show_participants(update, context, identity, training_id, answered=True)
+
+
+def _tell_participants(
+    context: BotContext, recipients: list[int], key: str, training: TrainingInfo, *, ref: str
+) -> None:
+    """One notification to the cadres who signed up (going and waiting), through the engine."""
+    text = {
+        lang: t(
+            key,
+            lang,
+            title=training.title,
+            when=when_text(training.starts_at, context.settings, lang),
+            place=training.place,
+        )
+        for lang in LANGUAGES
+    }
+    submit(
+        context.app,
+        kind="notification",
+        recipient_ids=recipients,
+        payload=Payload(text),
+        urgent=True,
+        ref=ref,
+    )
+
+
+# ---------------------------------------------------------------- moving a training
+
+
+def _movable(
+    context: BotContext, identity: Identity, training_id: int
+) -> tuple[TrainingInfo | None, bool]:
+    """The training and whether this person may move it now (in scope, ahead, not cancelled)."""
+    with context.db.session() as session:
+        training = store.get_training(session, training_id)
+    if training is None or not _may_manage(identity, training):
+        return None, False
+    return training, not training.cancelled and training.starts_at > utcnow()
+
+
+async def move_start(update: Update, context: BotContext) -> int:
+    """`tr:mv:<id>` from /peserta: ask for the new date and time."""
+    query = update.callback_query
+    user = update.effective_user
+    assert query is not None and query.data is not None and user is not None
+    lang = context.lang
+    arg = query.data.rsplit(":", 1)[1]
+    identity = identify(context.db, context.settings, user.id)
+    training, movable = (
+        _movable(context, identity, int(arg))
+        if identity.is_privileged and arg.isdigit()
+        else (None, False)
+    )
+    if training is None:
+        with context.db.session() as session:
+            roles.audit(session, user.id, "training.move_refused", arg[:40])
+        await query.answer(t("training.participants_refused", lang), show_alert=True)
+        return END
+    if not movable:
+        await query.answer(t("training.cannot_move", lang), show_alert=True)
+        return END
+    await query.answer()
+    save_draft(context, user.id, MOVE_DRAFT, {"training_id": training.id, "step": MoveStep.WHEN})
+    await _chat(update).send_message(
+        t(
+            "training.ask_new_when",
+            lang,
+            title=training.title,
+            when=when_text(training.starts_at, context.settings, lang),
+        )
+    )
+    return MoveStep.WHEN
+
+
+@move_step
+async def on_new_when(update: Update, context: BotContext, draft: Draft, identity: Identity) -> int:
+    message = update.message
+    user = update.effective_user
+    assert message is not None and message.text is not None and user is not None
+    lang = context.lang
+    now = utcnow()
+    parsed = parse_when(message.text, context.settings.timezone, now)
+    if isinstance(parsed, str):
+        await message.reply_text(t(parsed, lang) + "\n\n" + t("training.move_hint", lang))
+        return MoveStep.WHEN
+    training_id = int(draft["training_id"])
+    training, movable = _movable(context, identity, training_id)
+    moved = None
+    recipients: list[int] = []
+    with context.db.session() as session:
+        if movable:
+            moved = store.reschedule_training(session, training_id, parsed, user.id, now)
+            if moved is not None:
+                recipients = [p.telegram_id for p in store.participants(session, training_id)]
+        roles.audit(
+            session,
+            user.id,
+            "training.move" if training is not None else "training.move_refused",
+            str(training_id),
+            done=moved is not None,
+            old=training.starts_at.isoformat() if training else None,
+            new=parsed.isoformat(),
+            notified=len(recipients),
+        )
+    if training is None:
+        await message.reply_text(t("training.participants_refused", lang))
+    elif moved is None and movable:  # the same moment as before
+        await message.reply_text(t("training.move_same", lang))
+        return MoveStep.WHEN
+    elif moved is None:
+        await message.reply_text(t("training.cannot_move", lang))
+    else:
+        if recipients:
+            _tell_participants(
+                context,
+                recipients,
+                "training.moved_notice",
+                moved,
+                ref=f"training:{moved.id}:moved:{moved.starts_at.isoformat(timespec='minutes')}",
+            )
+        await message.reply_text(
+            t(
+                "training.moved",
+                lang,
+                title=moved.title,
+                when=when_text(moved.starts_at, context.settings, lang),
+                count=len(recipients),
+            )
+        )
+    drop_draft(context, user.id, MOVE_DRAFT)
+    return END
+
+
+@move_step
+async def on_move_other(
+    update: Update, context: BotContext, draft: Draft, identity: Identity
+) -> int:
+    await _chat(update).send_message(t("training.move_hint", context.lang))
+    return MoveStep.WHEN
+
+
+async def move_cancel(update: Update, context: BotContext) -> int:
+    user = update.effective_user
+    assert user is not None
+    drop_draft(context, user.id, MOVE_DRAFT)
+    await _chat(update).send_message(t("training.move_cancelled", context.lang))
+    return END
+
+
+def move_conversation() -> ConversationHandler:  # type: ignore[type-arg]
+    """Typing a training's new date; the form lives in the drafts table, so it survives a
+    restart and expires after the usual idle time (`move_step`)."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", category=PTBUserWarning, message=".*per_message.*")
+        return ConversationHandler(
+            name=MOVE_DRAFT,
+            persistent=True,
+            allow_reentry=True,
+            entry_points=[CallbackQueryHandler(move_start, pattern=r"^tr:mv:\d+$")],
+            states={
+                MoveStep.WHEN: [
+                    MessageHandler(filters.TEXT & ~filters.COMMAND, on_new_when),
+                    MessageHandler(~filters.COMMAND, on_move_other),
+                ],
+            },
+            fallbacks=[CommandHandler(["batal", "cancel"], move_cancel)],
+        )
+
+
 def handlers() -> list:  # type: ignore[type-arg]
     return [
+        move_conversation(),
         CommandHandler("pelatihan", my_trainings),
         CommandHandler("peserta", participants_command),
         CallbackQueryHandler(rsvp_button, pattern=r"^tr:[yn]:"),
-        CallbackQueryHandler(participants_button, pattern=r"^tr:(p|close):"),
+        CallbackQueryHandler(participants_button, pattern=r"^tr:(p|close|x|xy):"),
         CallbackQueryHandler(preview_button, pattern=r"^tn:pv$"),
     ]

@@ -547,10 +547,15 @@ class TrainingReminder:
 def trainings_starting(
     session: Session, after: datetime, until: datetime
 ) -> list[TrainingReminder]:
-    """Trainings starting in (`after`, `until`], with the cadres who have a seat."""
+    """Trainings starting in (`after`, `until`] and not called off, with the cadres who have
+    a seat."""
     rows = session.exec(
         select(Training)
-        .where(Training.starts_at > after, Training.starts_at <= until)  # type: ignore[operator]
+        .where(
+            Training.starts_at > after,  # type: ignore[operator]
+            Training.starts_at <= until,  # type: ignore[operator]
+            Training.cancelled_at.is_(None),  # type: ignore[union-attr]
+        )
         .order_by(Training.starts_at, Training.id)
     ).all()
     found = []

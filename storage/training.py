@@ -47,12 +47,14 @@ __all__ = [
     "Training",
     "TrainingInfo",
     "TrainingRsvp",
+    "cancel_training",
     "close_registration",
     "create_training",
     "forget_participant",
     "get_training",
     "manageable_trainings",
     "participants",
+    "reschedule_training",
     "respond",
     "seats",
     "set_broadcast",
@@ -76,6 +78,7 @@ class RsvpResult(StrEnum):
     DECLINED = "declined"
     ALREADY_DECLINED = "already_declined"
     CANCELLED = "cancelled"  # was going or waiting, now not
+    CALLED_OFF = "called_off"  # the coordinators cancelled the training itself
     PAST = "past"
     CLOSED = "closed"
     NOT_ELIGIBLE = "not_eligible"
@@ -103,6 +106,8 @@ class Training(SQLModel, table=True):
         default=None, sa_column=Column(DateTime, nullable=True)
     )
     closed_by: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    cancelled_at: datetime | None = Field(default=None, sa_column=Column(DateTime, nullable=True))
+    cancelled_by: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
     broadcast_id: int | None = Field(
         default=None,
         sa_column=Column(Integer, ForeignKey("broadcast.id", ondelete="SET NULL"), nullable=True),
@@ -144,10 +149,15 @@ class TrainingInfo:
     created_by: int
     registration_closed_at: datetime | None
     broadcast_id: int | None
+    cancelled_at: datetime | None = None
 
     @property
     def closed(self) -> bool:
         return self.registration_closed_at is not None
+
+    @property
+    def cancelled(self) -> bool:
+        return self.cancelled_at is not None
 
     def reaches(self, village_code: str, institution: str) -> bool:
         """Whether a cadre of this kelurahan and institution is in the training's audience."""
@@ -169,6 +179,7 @@ class TrainingInfo:
             row.created_by,
             row.registration_closed_at,
             row.broadcast_id,
+            row.cancelled_at,
         )
 
 
@@ -283,7 +294,11 @@ def upcoming_for_cadre(
     ancestors = _ancestor_codes(cadre.village_code)
     rows = session.exec(
         select(Training)
-        .where(Training.starts_at > now, Training.area_code.in_(ancestors))  # type: ignore[attr-defined]
+        .where(
+            Training.starts_at > now,
+            Training.area_code.in_(ancestors),  # type: ignore[attr-defined]
+            Training.cancelled_at.is_(None),  # type: ignore[union-attr]
+        )
         .order_by(Training.starts_at, Training.id)
     ).all()
     answers = dict(
@@ -335,6 +350,60 @@ def close_registration(
     return bool(result.rowcount)
 
 
+def cancel_training(
+    session: Session, training_id: int, by: int, now: datetime | None = None
+) -> TrainingInfo | None:
+    """Call the training off; None if it was already cancelled, has started or does not exist.
+
+    One conditional UPDATE, so two coordinators cancelling at once cancel (and notify) once.
+    Answers stay as they were: they say who has to be told."""
+    now = now or utcnow()
+    result = session.execute(
+        update(Training)
+        .where(
+            Training.id == training_id,  # type: ignore[arg-type]
+            Training.cancelled_at.is_(None),  # type: ignore[union-attr]
+            Training.starts_at > now,  # type: ignore[operator]
+        )
+        .values(cancelled_at=now, cancelled_by=by, rsvp_version=Training.rsvp_version + 1)
+    )
+    if not result.rowcount:
+        return None
+    return get_training(session, training_id)
+
+
+def reschedule_training(
+    session: Session,
+    training_id: int,
+    new_starts_at: datetime,
+    by: int,
+    now: datetime | None = None,
+) -> TrainingInfo | None:
+    """Move a training that has not started and is not cancelled to a later moment than `now`
+    (UTC, naive); None if it cannot be moved or already starts then. Its reminders follow the
+    row (their refs carry the start time), so nothing else needs changing. `by` is for the
+    caller's audit entry."""
+    now = now or utcnow()
+    if new_starts_at <= now:
+        return None
+    result = session.execute(
+        update(Training)
+        .where(
+            Training.id == training_id,  # type: ignore[arg-type]
+            Training.cancelled_at.is_(None),  # type: ignore[union-attr]
+            Training.starts_at > now,  # type: ignore[operator]
+            Training.starts_at != new_starts_at,  # type: ignore[arg-type]
+        )
+        .values(starts_at=new_starts_at, rsvp_version=Training.rsvp_version + 1)
+    )
+    if not result.rowcount:
+        return None
+    row = session.get(Training, training_id)
+    assert row is not None
+    session.refresh(row)
+    return TrainingInfo.of(row)
+
+
 # ---------------------------------------------------------------- answering
 
 
@@ -358,6 +427,8 @@ def respond(
     cadre = session.exec(select(Cadre).where(Cadre.telegram_id == telegram_id)).first()
     if cadre is None or not training.reaches(cadre.village_code, cadre.institution):
         return RsvpOutcome(RsvpResult.NOT_ELIGIBLE, training)
+    if training.cancelled:
+        return RsvpOutcome(RsvpResult.CALLED_OFF, training)
     if training.starts_at <= now:
         return RsvpOutcome(RsvpResult.PAST, training)
     existing = session.exec(

@@ -1,5 +1,5 @@
 """End-to-end: the automatic reminders — trainings (the day before at 08.00 WITA and two hours
-before; moved or deleted trainings), the monthly report, the weekly review digest — each of
+before; moved, rescheduled, cancelled or deleted trainings), the monthly report, the weekly review digest — each of
 which can be switched off in the settings."""
 
 from __future__ import annotations
@@ -162,6 +162,48 @@ async def test_a_deleted_training_sends_nothing(bot, server, clock):
     await tick(bot, clock, wita(2026, 11, 24, 8, 0))
     await tick(bot, clock, wita(2026, 11, 25, 8, 0))
     assert sent_refs(bot) == []
+
+
+async def test_a_cancelled_training_sends_no_more_reminders(bot, server, clock):
+    await bot.restart(reminder_training=True)
+    member = cadre(bot, server)
+    called_off_early = seed_training(bot, clock, wita(2026, 11, 25, 10, 0), member.id)
+    called_off_late = seed_training(bot, clock, wita(2026, 11, 26, 10, 0), member.id)
+    with bot.session() as session:
+        assert training.cancel_training(session, called_off_early, ADMIN_ID, clock())
+    await tick(bot, clock, wita(2026, 11, 24, 8, 0))  # the first one's day before
+    await tick(bot, clock, wita(2026, 11, 25, 8, 0))  # its two hours before; the second's day
+    [day_before] = await received(member, "Pengingat pelatihan")
+    assert "Kamis, 26/11/2026 pukul 10.00 WITA" in day_before
+    with bot.session() as session:
+        assert training.cancel_training(session, called_off_late, ADMIN_ID, clock())
+    await tick(bot, clock, wita(2026, 11, 26, 8, 0))
+    await bot.restart()
+    await scheduler(bot).run_due()
+    assert sent_refs(bot) == [f"training:{called_off_late}:2026-11-26T02:00:day_before"]
+
+
+async def test_a_rescheduled_training_is_reminded_at_the_new_times_only(bot, server, clock):
+    await bot.restart(reminder_training=True)
+    member = cadre(bot, server)
+    training_id = seed_training(bot, clock, wita(2026, 11, 25, 10, 0), member.id)
+    with bot.session() as session:
+        moved = training.reschedule_training(
+            session, training_id, wita(2026, 11, 27, 13, 0), ADMIN_ID, clock()
+        )
+    assert moved is not None and moved.starts_at == wita(2026, 11, 27, 13, 0)
+    await tick(bot, clock, wita(2026, 11, 24, 8, 0))  # the old day before
+    await tick(bot, clock, wita(2026, 11, 25, 8, 0))  # the old two hours before
+    assert sent_refs(bot) == []
+    await tick(bot, clock, wita(2026, 11, 26, 8, 0))
+    [day_before] = await received(member, "Pengingat pelatihan")
+    assert "Jumat, 27/11/2026 pukul 13.00 WITA" in day_before
+    await tick(bot, clock, wita(2026, 11, 27, 11, 0))
+    await received(member, "Pelatihan segera dimulai")
+    assert sent_refs(bot) == [
+        f"training:{training_id}:2026-11-27T05:00:day_before",
+        f"training:{training_id}:2026-11-27T05:00:shortly_before",
+    ]
 
 
 async def test_training_reminders_after_an_outage_send_only_the_latest(bot, server, clock):

@@ -24,6 +24,7 @@ from tests.auxil.flows import (
     seed_coordinator,
     village_code,
 )
+from tests.auxil.reminders import received
 
 PAID = {"paid_broadcast": True, "broadcast_rate": 1000.0}
 WITA = ZoneInfo("Asia/Makassar")
@@ -347,3 +348,198 @@ def test_when_is_stored_in_utc():
     result = parse_when("01/06/2027 13.30", WITA, datetime(2026, 1, 1))
     assert result == datetime(2027, 6, 1, 5, 30)
     assert result.replace(tzinfo=UTC).astimezone(WITA).hour == 13
+
+
+# ---------------------------------------------------------------- calling off and moving
+
+
+def notification_refs(bot) -> list[str]:
+    with bot.session() as session:
+        rows = session.exec(select(outbox.Broadcast).where(outbox.Broadcast.kind == "notification"))
+        return [row.ref or "" for row in rows.all()]
+
+
+def audit_actions(bot) -> list[str]:
+    with bot.session() as session:
+        return [row.action for row in session.exec(select(AuditLog)).all()]
+
+
+async def test_coordinator_calls_a_training_off(fast, server):
+    bot = fast
+    kanaan = village_code(bot, BONTANG_BARAT, "Kanaan")
+    going, waiting, undecided = cadres(bot, server, 3, kanaan)
+    coordinator = server.new_user()
+    seed_coordinator(bot, coordinator.id, BONTANG_BARAT)
+    training = await announce_training(bot, area=kanaan, quota=1, title="Pelatihan Kompos")
+    await going.press("Ikut", message=announcement(going))
+    await waiting.press("Ikut", message=announcement(waiting))
+
+    await coordinator.send_text(f"/peserta {training.id}")
+    assert coordinator.last_message.buttons == [
+        ["🔒 Tutup pendaftaran"],
+        ["🗓 Ubah jadwal", "❌ Batalkan pelatihan"],
+        ["🔄 Perbarui"],
+    ]
+    await coordinator.press("❌ Batalkan pelatihan")
+    confirm = coordinator.last_message
+    assert "Yakin ingin membatalkan pelatihan Pelatihan Kompos" in confirm.text
+    with bot.session() as session:  # nothing happens before the confirmation
+        assert not store.get_training(session, training.id).cancelled
+    await coordinator.press("Tidak jadi", message=confirm)
+    with bot.session() as session:
+        assert not store.get_training(session, training.id).cancelled
+    await coordinator.press("Ya, batalkan", message=confirm)
+    assert "2 kader" in coordinator.callback_answers[-1]["text"]
+    assert "Pelatihan ini dibatalkan" in coordinator.last_message.text
+    assert coordinator.last_message.buttons == [["🔄 Perbarui"]]
+
+    for user in (going, waiting):
+        [notice] = await received(user, "Mohon maaf")
+        assert "Pelatihan Kompos" in notice and "WITA" in notice
+    assert notification_refs(bot) == [f"training:{training.id}:cancel"]
+    assert not any("Mohon maaf" in (m.text or "") for m in undecided.messages)
+
+    # No more answers, in either direction; cadres no longer see it.
+    await undecided.press("Ikut", message=announcement(undecided))
+    refused = undecided.callback_answers[-1]
+    assert "dibatalkan oleh penyelenggara" in refused["text"] and refused["show_alert"]
+    await going.press("Tidak bisa", message=announcement(going))
+    assert "dibatalkan oleh penyelenggara" in going.callback_answers[-1]["text"]
+    with bot.session() as session:
+        seats = store.seats(session, training.id)
+    assert (seats.going, seats.waiting, seats.declined) == (1, 1, 0)
+    await undecided.send_text("/pelatihan")
+    assert undecided.last_message.text == "Belum ada pelatihan mendatang untuk Anda."
+
+    # Coordinators still see it, marked; a second cancellation changes nothing.
+    await coordinator.send_text("/peserta")
+    assert coordinator.last_message.buttons[0][0].startswith(f"❌ #{training.id} Pelatihan Kompos")
+    await coordinator.press("Ya, batalkan", message=confirm)
+    assert "sudah dibatalkan" in coordinator.callback_answers[-1]["text"]
+    assert notification_refs(bot) == [f"training:{training.id}:cancel"]
+    assert audit_actions(bot).count("training.cancel") == 2  # the second one: done=False
+
+
+async def test_a_coordinator_of_another_kecamatan_cannot_cancel_or_move(fast, server):
+    bot = fast
+    kanaan = village_code(bot, BONTANG_BARAT, "Kanaan")
+    member = cadres(bot, server, 1, kanaan)[0]
+    foreign = server.new_user()
+    seed_coordinator(bot, foreign.id, BONTANG_UTARA)
+    training = await announce_training(bot, area=kanaan)
+    await member.press("Ikut", message=announcement(member))
+
+    await foreign.send_text("/start")  # a chat with buttons to forge from
+    for data in (f"tr:x:{training.id}", f"tr:xy:{training.id}", f"tr:mv:{training.id}"):
+        await foreign.press_data(data, message=foreign.last_message)
+        answer = foreign.callback_answers[-1]
+        assert "di luar wilayah tugas" in answer["text"] and answer["show_alert"]
+    await foreign.send_text("01/01/2030 08.00")  # not in a rescheduling conversation
+    with bot.session() as session:
+        after = store.get_training(session, training.id)
+    assert not after.cancelled and after.starts_at == training.starts_at
+    assert notification_refs(bot) == []
+    actions = audit_actions(bot)
+    assert actions.count("training.cancel_refused") == 2
+    assert actions.count("training.move_refused") == 1
+    await member.press("Tidak bisa", message=announcement(member))
+    assert member.callback_answers[-1]["text"] == "Pendaftaran Anda dibatalkan."
+
+
+async def test_coordinator_moves_a_training_and_participants_hear_the_new_time(fast, server):
+    bot = fast
+    kanaan = village_code(bot, BONTANG_BARAT, "Kanaan")
+    member, other = cadres(bot, server, 2, kanaan)
+    english = server.new_user(language_code="en")
+    seed_cadre(bot, english.id, kanaan)
+    with bot.session() as session:
+        people.set_language(session, english.id, "en")
+    coordinator = server.new_user()
+    seed_coordinator(bot, coordinator.id, BONTANG_BARAT)
+    training = await announce_training(bot, area=kanaan, title="Pelatihan Ecobrick")
+    await member.press("Ikut", message=announcement(member))
+    await english.press("Join", message=announcement(english))
+    year = datetime.now(WITA).year + 1
+
+    await coordinator.send_text(f"/peserta {training.id}")
+    await coordinator.press("🗓 Ubah jadwal")
+    assert "Ketik tanggal dan jam yang baru" in coordinator.last_message.text
+    await coordinator.send_text("minggu depan")
+    assert "belum terbaca" in coordinator.last_message.text
+    await coordinator.send_text("01/01/2020 08.00")
+    assert "sudah lewat" in coordinator.last_message.text
+    await coordinator.send_text(f"26 Desember {year} pukul 09.30")
+    weekday = ["Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu"][
+        datetime(year, 12, 26).weekday()
+    ]
+    new_when = f"{weekday}, 26/12/{year} 09.30 WITA"
+    reply = coordinator.last_message.text
+    assert f"dipindah ke {new_when}" in reply and "2 kader" in reply
+    with bot.session() as session:
+        moved = store.get_training(session, training.id)
+    assert moved.starts_at == datetime(year, 12, 26, 1, 30)  # stored in UTC
+
+    [notice] = await received(member, "Perubahan jadwal")
+    assert "Pelatihan Ecobrick" in notice and new_when in notice
+    [english_notice] = await received(english, "New date")
+    assert f"26/12/{year} 09.30 WITA" in english_notice
+    assert not any("Perubahan jadwal" in (m.text or "") for m in other.messages)
+    assert notification_refs(bot) == [f"training:{training.id}:moved:{year}-12-26T01:30"]
+    assert "training.move" in audit_actions(bot)
+
+    # A second start ends with /batal: nothing changes.
+    await coordinator.press("🗓 Ubah jadwal")
+    await coordinator.send_text("/batal")
+    assert "tidak diubah" in coordinator.last_message.text
+    await member.send_text("/pelatihan")
+    assert new_when in member.last_message.text
+
+
+async def test_rescheduling_survives_a_restart(fast, server):
+    bot = fast
+    kanaan = village_code(bot, BONTANG_BARAT, "Kanaan")
+    coordinator = server.new_user()
+    seed_coordinator(bot, coordinator.id, BONTANG_BARAT)
+    training = await announce_training(bot, area=kanaan)
+    year = datetime.now(WITA).year + 1
+    await coordinator.send_text(f"/peserta {training.id}")
+    await coordinator.press("🗓 Ubah jadwal")
+    await bot.restart(**PAID)
+    await coordinator.send_text(f"02/02/{year} 10.00")
+    assert "dipindah ke" in coordinator.last_message.text
+    with bot.session() as session:
+        assert store.get_training(session, training.id).starts_at == datetime(year, 2, 2, 2, 0)
+    assert notification_refs(bot) == []  # nobody had signed up
+
+
+def test_cancel_and_reschedule_rules(bot):
+    kanaan = village_code(bot, BONTANG_BARAT, "Kanaan")
+    now = utcnow()
+    with bot.session() as session:
+        ahead = store.create_training(
+            session,
+            title="Uji",
+            description="Uji",
+            starts_at=now + timedelta(days=3),
+            place="Aula",
+            quota=None,
+            area_code=kanaan,
+            institutions=[],
+            created_by=1,
+        )
+    later = now + timedelta(days=5)
+    with bot.session() as session:
+        assert (
+            store.reschedule_training(session, ahead.id, now - timedelta(hours=1), 1, now) is None
+        )
+        assert store.reschedule_training(session, ahead.id, ahead.starts_at, 1, now) is None
+        assert store.reschedule_training(session, ahead.id, later, 1, now).starts_at == later
+        # Once it has started it can be neither moved nor called off.
+        assert store.cancel_training(session, ahead.id, 1, later + timedelta(minutes=1)) is None
+        cancelled = store.cancel_training(session, ahead.id, 7, now)
+        assert cancelled is not None and cancelled.cancelled_at == now
+        assert store.cancel_training(session, ahead.id, 7, now) is None
+        assert (
+            store.reschedule_training(session, ahead.id, later + timedelta(days=1), 1, now) is None
+        )
+        assert store.cancel_training(session, 999_999, 7, now) is None
