@@ -439,18 +439,21 @@ async def on_audience(update: Update, context: BotContext, draft: Draft, identit
     return Step.INSTITUTION
 
 
-async def _refuse(update: Update, context: BotContext, draft: Draft) -> int:
-    """A forged or stale region outside the sender's scopes: refuse, log, keep the form."""
+async def refuse_area(update: Update, context: BotContext, draft: Draft, action: str) -> int:
+    """A forged or stale region outside the sender's scopes: refuse, audit as `action`, keep
+    the form at its step (shared by every form with an audience step)."""
     query = update.callback_query
     user = update.effective_user
     assert user is not None
     with context.db.session() as session:
-        roles.audit(
-            session, user.id, "broadcast.refused", (query.data if query else "")[:120] or None
-        )
+        roles.audit(session, user.id, action, (query.data if query else "")[:120] or None)
     if query is not None:
         await query.answer(t("broadcast.area_refused", context.lang), show_alert=True)
-    return Step(draft["step"])
+    return int(draft["step"])
+
+
+async def _refuse(update: Update, context: BotContext, draft: Draft) -> int:
+    return await refuse_area(update, context, draft, "broadcast.refused")
 
 
 @step

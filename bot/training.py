@@ -346,16 +346,7 @@ async def on_audience(update: Update, context: BotContext, draft: Draft, identit
 
 
 async def _refuse(update: Update, context: BotContext, draft: Draft) -> int:
-    query = update.callback_query
-    user = update.effective_user
-    assert user is not None
-    with context.db.session() as session:
-        roles.audit(
-            session, user.id, "training.refused", (query.data if query else "")[:120] or None
-        )
-    if query is not None:
-        await query.answer(t("broadcast.area_refused", context.lang), show_alert=True)
-    return Step(draft["step"])
+    return await broadcast.refuse_area(update, context, draft, "training.refused")
 
 
 @step
