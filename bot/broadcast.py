@@ -330,6 +330,28 @@ def _payload(draft: Draft) -> Payload:
 # ---------------------------------------------------------------- entry and content
 
 
+async def area_argument(
+    update: Update, context: BotContext, identity: Identity, refused_action: str
+) -> tuple[bool, str | None]:
+    """The optional region-code argument of a command that addresses cadres.
+
+    (True, None) without an argument, (True, code) for a known region in the sender's scope;
+    anything else is refused with a message, audited as `refused_action`, and gives (False, None).
+    """
+    if not context.args:
+        return True, None
+    assert update.message is not None and update.effective_user is not None
+    area = parse_area_payload(context.args[0])
+    with context.db.session() as session:
+        known = area is not None and get_region(session, area) is not None
+    if known and identity.may_act_on(area):  # type: ignore[arg-type]
+        return True, area
+    with context.db.session() as session:
+        roles.audit(session, update.effective_user.id, refused_action, context.args[0][:40])
+    await update.message.reply_text(t("broadcast.area_refused", context.lang))
+    return False, None
+
+
 async def start(update: Update, context: BotContext) -> int:
     """`/umumkan [kode wilayah]`: start a new announcement (optionally for one area)."""
     user = update.effective_user
@@ -339,16 +361,9 @@ async def start(update: Update, context: BotContext) -> int:
     if not identity.is_privileged:
         await update.message.reply_text(t("broadcast.not_allowed", lang))
         return END
-    area = None
-    if context.args:
-        area = parse_area_payload(context.args[0])
-        with context.db.session() as session:
-            known = area is not None and get_region(session, area) is not None
-        if not known or not identity.may_act_on(area):  # type: ignore[arg-type]
-            with context.db.session() as session:
-                roles.audit(session, user.id, "broadcast.refused", context.args[0][:40])
-            await update.message.reply_text(t("broadcast.area_refused", lang))
-            return END
+    accepted, area = await area_argument(update, context, identity, "broadcast.refused")
+    if not accepted:
+        return END
     draft: Draft = {"token": secrets.token_hex(6), "urgent": False, "step": int(Step.CONTENT)}
     start_audience(draft, area)
     save_draft(context, user.id, DRAFT, draft)

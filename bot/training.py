@@ -42,13 +42,12 @@ from bot.context import BotContext, ForkomApplication
 from bot.delivery import Payload, local_time, submit, with_flood_retry
 from bot.i18n import LANGUAGES, t
 from bot.region_picker import StaleButton
-from bot.registration import parse_area_payload
 from bot.telegram_text import escape, split_html, visible_length
 from bot.ui import Button, keyboard, show
 from storage import outbox, roles
 from storage import training as store
 from storage.models import utcnow
-from storage.regions import get_region, region_path_name
+from storage.regions import region_path_name
 from storage.training import RsvpOutcome, RsvpResult, TrainingInfo
 
 __all__ = [
@@ -206,16 +205,9 @@ async def start(update: Update, context: BotContext) -> int:
     if not identity.is_privileged:
         await update.message.reply_text(t("training.not_allowed", lang))
         return END
-    area = None
-    if context.args:
-        area = parse_area_payload(context.args[0])
-        with context.db.session() as session:
-            known = area is not None and get_region(session, area) is not None
-        if not known or not identity.may_act_on(area):  # type: ignore[arg-type]
-            with context.db.session() as session:
-                roles.audit(session, user.id, "training.refused", context.args[0][:40])
-            await update.message.reply_text(t("broadcast.area_refused", lang))
-            return END
+    accepted, area = await broadcast.area_argument(update, context, identity, "training.refused")
+    if not accepted:
+        return END
     draft: Draft = {"token": secrets.token_hex(6), "step": int(Step.TITLE)}
     broadcast.start_audience(draft, area)
     save_draft(context, user.id, DRAFT, draft)
