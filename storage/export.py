@@ -37,23 +37,29 @@ from sqlalchemy import case, func, or_, select
 from sqlmodel import Session
 
 from storage.db import Database
-from storage.models import AppUser, Cadre, Region, utcnow
-from storage.outbox import Broadcast
+from storage.models import (
+    AppUser,
+    Broadcast,
+    Cadre,
+    Region,
+    Report,
+    RsvpStatus,
+    Training,
+    TrainingRsvp,
+    utcnow,
+)
 from storage.regions import display_name
-from storage.reports import Report
 from storage.stats import (
     AreaStatistics,
     CadreCounts,
     Period,
     area_statistics,
-    available_sections,
     code_within,
     deliveries_by_broadcast,
     period_window,
     report_channelled,
     village_within,
 )
-from storage.training import RsvpStatus, Training, TrainingRsvp
 
 __all__ = [
     "ExportLabels",
@@ -391,24 +397,18 @@ def build_workbook(
     styles = _Styles.register(workbook)
     rows: dict[str, int] = {}
     with database.session() as session:
-        sections = available_sections(session)
         regions = _Regions(session)
         statistics = [
-            area_statistics(
-                session, scope, Period.ALL, request.timezone, now=request.now, sections=sections
-            )
+            area_statistics(session, scope, Period.ALL, request.timezone, now=request.now)
             for scope in request.scopes
         ]
         _summary_sheet(workbook, request, labels, [s for s in statistics if s])
-        specs = [_SheetSpec(labels.cadres, _cadre_rows, CADRE_WIDTHS, PHONE_COLUMN)]
-        if "reports" in sections:
-            specs.append(_SheetSpec(labels.reports, _report_rows, REPORT_WIDTHS))
-        if "trainings" in sections:
-            specs.append(
-                _SheetSpec(labels.trainings, _training_rows, TRAINING_WIDTHS, TRAINING_PHONE_COLUMN)
-            )
-        if "broadcasts" in sections:
-            specs.append(_SheetSpec(labels.broadcasts, _broadcast_rows, BROADCAST_WIDTHS))
+        specs = [
+            _SheetSpec(labels.cadres, _cadre_rows, CADRE_WIDTHS, PHONE_COLUMN),
+            _SheetSpec(labels.reports, _report_rows, REPORT_WIDTHS),
+            _SheetSpec(labels.trainings, _training_rows, TRAINING_WIDTHS, TRAINING_PHONE_COLUMN),
+            _SheetSpec(labels.broadcasts, _broadcast_rows, BROADCAST_WIDTHS),
+        ]
         for spec in specs:
             headers, widths = list(spec.labels.headers), list(spec.widths)
             if spec.phone_column is not None and not request.include_phones:
@@ -680,19 +680,17 @@ def _summary_sheet(
     sheet.append([labels.summary_phones, phones])
     sheet.append([])
     sheet.append([_header_cell(sheet, h) for h in labels.summary.headers])
-    has_reports = any(stats.reports is not None for stats in statistics)
     for stats in statistics:
         rows = list(stats.children) if stats.children else []
         for child in rows:
             c = child.counts
             sheet.append(_summary_row(sheet, child.region.name, c, child.reports))
-        total_reports = stats.reports.total if stats.reports is not None else None
         sheet.append(
             _summary_row(
                 sheet,
                 f"{labels.summary_total} {display_name(stats.area)}",
                 stats.totals,
-                total_reports,
+                stats.reports.total,
             )
         )
     sheet.append([])
@@ -704,10 +702,10 @@ def _summary_sheet(
     sheet.append([_header_cell(sheet, h) for h in labels.institution_header])
     for code, count in sorted(institutions.items(), key=lambda item: (-item[1], item[0])):
         sheet.append([labels.institutions.get(code, code), count])
-    if has_reports:
+    if statistics:
         categories: dict[str, int] = {}
         for stats in statistics:
-            for code, count in stats.reports.by_category if stats.reports else ():
+            for code, count in stats.reports.by_category:
                 categories[code] = categories.get(code, 0) + count
         sheet.append([])
         sheet.append([_title_cell(sheet, labels.categories_title)])
@@ -717,10 +715,10 @@ def _summary_sheet(
 
 
 def _summary_row(
-    sheet: WriteOnlyWorksheet, name: str, counts: CadreCounts, reports: int | None
+    sheet: WriteOnlyWorksheet, name: str, counts: CadreCounts, reports: int
 ) -> list[Any]:
     coverage = _percent_cell(sheet, counts.covered / counts.villages if counts.villages else None)
-    row: list[Any] = [
+    return [
         name,
         counts.cadres,
         counts.active,
@@ -728,7 +726,5 @@ def _summary_row(
         counts.villages,
         counts.covered,
         coverage,
+        reports,
     ]
-    if reports is not None:
-        row.append(reports)
-    return row

@@ -13,9 +13,8 @@ from sqlmodel import select
 from bot.training import parse_when
 from storage import outbox, people
 from storage import training as store
-from storage.models import AuditLog, utcnow
-from storage.outbox import BroadcastRecipient
-from storage.training import RsvpResult, TrainingRsvp
+from storage.models import AuditLog, Broadcast, BroadcastRecipient, TrainingRsvp, utcnow
+from storage.training import RsvpResult
 from tests.auxil.broadcast import announce_training, speed_up, wait_finished
 from tests.auxil.flows import (
     BONTANG_BARAT,
@@ -355,7 +354,7 @@ def test_when_is_stored_in_utc():
 
 def notification_refs(bot) -> list[str]:
     with bot.session() as session:
-        rows = session.exec(select(outbox.Broadcast).where(outbox.Broadcast.kind == "notification"))
+        rows = session.exec(select(Broadcast).where(Broadcast.kind == "notification"))
         return [row.ref or "" for row in rows.all()]
 
 
