@@ -28,6 +28,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
+from storage.audit import audit
 from storage.models import (
     OccurrenceStatus,
     PauseReason,
@@ -51,7 +52,6 @@ from storage.recurrence import (
     utc_to_local,
 )
 from storage.regions import scope_filter
-from storage.roles import audit
 
 __all__ = [
     "OccurrenceInfo",

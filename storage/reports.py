@@ -26,6 +26,7 @@ from sqlalchemy import (
 )
 from sqlmodel import Session, select
 
+from storage.audit import audit
 from storage.models import (
     Cadre,
     Coordinator,
@@ -36,7 +37,6 @@ from storage.models import (
     utcnow,
 )
 from storage.regions import parent_code, scope_filter
-from storage.roles import audit
 
 __all__ = [
     "CATEGORIES",

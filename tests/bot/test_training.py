@@ -11,7 +11,7 @@ import pytest
 from sqlmodel import select
 
 from bot.training import parse_when
-from storage import outbox, people
+from storage import outbox, people, privacy
 from storage import training as store
 from storage.models import AuditLog, Broadcast, BroadcastRecipient, TrainingRsvp, utcnow
 from storage.training import RsvpResult
@@ -335,7 +335,7 @@ async def test_erasing_a_cadre_forgets_answers_and_delivery_rows(fast, server):
     training = await announce_training(bot, area=kanaan)
     await cadre.press("Ikut", message=announcement(cadre))
     with bot.session() as session:
-        people.delete_personal_data(session, cadre.id)
+        privacy.delete_personal_data(session, cadre.id)
     with bot.session() as session:
         assert session.exec(select(TrainingRsvp)).all() == []
         rows = session.exec(select(BroadcastRecipient)).all()
