@@ -5,7 +5,7 @@ institutions), reports, trainings and broadcasts.
 
 Every area filter is a range on the dotted region code (`'64.74.' <= code < '64.74/'`, as '/'
 sorts right after '.'), compared byte by byte so the btree index applies on SQLite and on
-PostgreSQL whatever the database collation (see `bytewise`). Groupings run first per
+PostgreSQL whatever the database collation (see `storage.coderange`). Groupings run first per
 kelurahan/desa, in the order of covering indexes, then roll up to the sub-regions shown.
 Deliveries of broadcasts (millions of rows) are folded once per settled broadcast into
 per-kelurahan sums (`summarise_deliveries`), which never change afterwards.
@@ -21,8 +21,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
-    String,
-    and_,
     case,
     exists,
     func,
@@ -32,11 +30,10 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql import ColumnElement
-from sqlalchemy.sql.visitors import InternalTraversal
 from sqlmodel import Session
 
+from storage.coderange import CODE_LENGTH, code_within, village_within
 from storage.models import (
     AppUser,
     Broadcast,
@@ -66,63 +63,15 @@ __all__ = [
     "TrainingFigures",
     "Window",
     "area_statistics",
-    "bytewise",
-    "code_within",
     "deliveries_by_broadcast",
     "empty_villages",
     "fold_deliveries",
     "period_window",
     "report_channelled",
     "summarise_deliveries",
-    "village_within",
 ]
 
 ACTIVE_DAYS = 30
-# Length of a region code at each level: "64", "64.74", "64.74.03", "64.74.03.1003".
-CODE_LENGTH = {"province": 2, "regency": 5, "district": 8, "village": 13}
-
-
-# ---------------------------------------------------------------- code ranges
-
-
-class bytewise(ColumnElement[str]):
-    """A code column compared byte by byte.
-
-    Under a linguistic collation (en_US.UTF-8…) PostgreSQL ignores punctuation, so
-    `'64.74.03.1003' < '64.74/'` would be false; `COLLATE "C"` restores byte order and matches
-    the `COLLATE "C"` indexes of migration 0005. SQLite compares bytes already (BINARY).
-    """
-
-    inherit_cache = True
-    type = String()
-    _traverse_internals = [("column", InternalTraversal.dp_clauseelement)]
-
-    def __init__(self, column: Any) -> None:
-        self.column = column
-
-
-@compiles(bytewise)
-def _bytewise_default(element: bytewise, compiler: Any, **kw: Any) -> str:
-    return compiler.process(element.column, **kw)
-
-
-@compiles(bytewise, "postgresql")
-def _bytewise_postgresql(element: bytewise, compiler: Any, **kw: Any) -> str:
-    return f'{compiler.process(element.column, **kw)} COLLATE "C"'
-
-
-def code_within(column: Any, scope: str) -> ColumnElement[bool]:
-    """`column` is the region `scope` or lies below it (codes of any level)."""
-    code = bytewise(column)
-    return or_(code == scope, and_(code >= scope + ".", code < scope + "/"))
-
-
-def village_within(column: Any, scope: str) -> ColumnElement[bool]:
-    """`column` holds kelurahan/desa codes: a single range (or equality for a village scope)."""
-    code = bytewise(column)
-    if len(scope) >= CODE_LENGTH["village"]:
-        return code == scope
-    return and_(code >= scope + ".", code < scope + "/")
 
 
 # ---------------------------------------------------------------- periods

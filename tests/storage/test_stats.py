@@ -10,9 +10,10 @@ from sqlalchemy import select, text
 from sqlalchemy.dialects import postgresql, sqlite
 
 from storage import people
+from storage.coderange import village_within
 from storage.db import Database
 from storage.models import Cadre
-from storage.stats import Period, area_statistics, period_window, village_within
+from storage.stats import Period, area_statistics, period_window
 
 WITA = ZoneInfo("Asia/Makassar")
 
