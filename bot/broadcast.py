@@ -53,7 +53,8 @@ from bot.region_picker import PickerState, StaleButton
 from bot.registration import INSTITUTIONS, parse_area_payload
 from bot.telegram_text import plain_text
 from bot.ui import Button, keyboard, show
-from storage import outbox, people, roles
+from storage import outbox, people
+from storage.audit import audit
 from storage.models import utcnow
 from storage.outbox import AudienceCounts
 from storage.regions import LEVELS, get_region, region_path_name
@@ -347,7 +348,7 @@ async def area_argument(
     if known and identity.may_act_on(area):  # type: ignore[arg-type]
         return True, area
     with context.db.session() as session:
-        roles.audit(session, update.effective_user.id, refused_action, context.args[0][:40])
+        audit(session, update.effective_user.id, refused_action, context.args[0][:40])
     await update.message.reply_text(t("broadcast.area_refused", context.lang))
     return False, None
 
@@ -461,7 +462,7 @@ async def refuse_area(update: Update, context: BotContext, draft: Draft, action:
     user = update.effective_user
     assert user is not None
     with context.db.session() as session:
-        roles.audit(session, user.id, action, (query.data if query else "")[:120] or None)
+        audit(session, user.id, action, (query.data if query else "")[:120] or None)
     if query is not None:
         await query.answer(t("broadcast.area_refused", context.lang), show_alert=True)
     return int(draft["step"])
@@ -617,7 +618,7 @@ async def _submit(context: BotContext, draft: Draft, sender_id: int) -> tuple[in
         meta=meta,
     )
     with context.db.session() as session:
-        roles.audit(
+        audit(
             session,
             sender_id,
             "broadcast.send",
@@ -785,7 +786,7 @@ async def stop_button(update: Update, context: BotContext) -> None:
         identity.is_official or (identity.is_privileged and info.sender_id == user.id)
     ):
         with context.db.session() as session:
-            roles.audit(session, user.id, "broadcast.stop_refused", str(broadcast_id))
+            audit(session, user.id, "broadcast.stop_refused", str(broadcast_id))
         await query.answer(t("broadcast.stop_refused", lang), show_alert=True)
         return
     engine = context.app.services.get("delivery")
@@ -794,7 +795,7 @@ async def stop_button(update: Update, context: BotContext) -> None:
         stopped = await engine.cancel(broadcast_id, by=user.id)
     if stopped:
         with context.db.session() as session:
-            roles.audit(session, user.id, "broadcast.cancel", str(broadcast_id))
+            audit(session, user.id, "broadcast.cancel", str(broadcast_id))
     await query.answer(t("broadcast.stopped" if stopped else "broadcast.already_over", lang))
 
 

@@ -28,6 +28,7 @@ from bot.context import BotContext
 from bot.i18n import t
 from bot.registration import INSTITUTIONS
 from bot.statistics import may_read_area, parse_area_code
+from storage.audit import audit
 from storage.export import (
     ExportLabels,
     ExportProgress,
@@ -39,7 +40,6 @@ from storage.export import (
 from storage.models import utcnow
 from storage.regions import display_name, get_region
 from storage.reports import CATEGORIES, ReportStatus
-from storage.roles import audit
 
 __all__ = ["export_labels", "handlers"]
 

@@ -11,7 +11,7 @@ from bot.i18n import t
 from bot.menu import refresh_commands
 from bot.registration import institution_label
 from bot.ui import keyboard, show
-from storage import botstate, people
+from storage import botstate, people, privacy
 from storage.regions import region_path_name
 
 __all__ = ["handlers"]
@@ -88,7 +88,7 @@ async def on_delete_answer(update: Update, context: BotContext) -> None:
         await show(update, t("delete.kept", context.lang))
         return
     with context.db.session() as session:
-        existed = people.delete_personal_data(session, user.id)
+        existed = privacy.delete_personal_data(session, user.id)
         botstate.delete_state(session, "user", str(user.id))
         botstate.delete_conversations_of(session, user.id)
     context.user_data.clear() if context.user_data is not None else None

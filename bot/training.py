@@ -44,8 +44,9 @@ from bot.i18n import LANGUAGES, t
 from bot.region_picker import StaleButton
 from bot.telegram_text import escape, split_html, visible_length
 from bot.ui import Button, keyboard, show
-from storage import outbox, roles
+from storage import outbox
 from storage import training as store
+from storage.audit import audit
 from storage.models import utcnow
 from storage.regions import region_path_name
 from storage.training import RsvpOutcome, RsvpResult, TrainingInfo
@@ -473,7 +474,7 @@ async def _announce(context: BotContext, draft: Draft, sender_id: int) -> tuple[
         audience=audience_label(context, draft, "id"),
     )
     with context.db.session() as session:
-        roles.audit(
+        audit(
             session,
             sender_id,
             "training.create",
@@ -816,7 +817,7 @@ async def _show_participants(
     with context.db.session() as session:
         training = store.get_training(session, training_id) if training_id else None
         if training is None or not _may_manage(identity, training):
-            roles.audit(session, user.id, "training.participants_refused", str(training_id))
+            audit(session, user.id, "training.participants_refused", str(training_id))
             training = None
         else:
             seats = store.seats(session, training.id)
@@ -912,7 +913,7 @@ async def participants_button(update: Update, context: BotContext) -> None:
         training = store.get_training(session, int(arg))
         allowed = training is not None and _may_manage(identity, training)
         closed = allowed and store.close_registration(session, int(arg), user.id)
-        roles.audit(
+        audit(
             session,
             user.id,
             "training.close" if allowed else "training.close_refused",
@@ -946,7 +947,7 @@ async def _call_off(
             if cancelled is not None:
                 recipients = [p.telegram_id for p in store.participants(session, training_id)]
         if not allowed or confirmed:
-            roles.audit(
+            audit(
                 session,
                 user.id,
                 "training.cancel" if allowed else "training.cancel_refused",
@@ -1047,7 +1048,7 @@ async def move_start(update: Update, context: BotContext) -> int:
     )
     if training is None:
         with context.db.session() as session:
-            roles.audit(session, user.id, "training.move_refused", arg[:40])
+            audit(session, user.id, "training.move_refused", arg[:40])
         await query.answer(t("training.participants_refused", lang), show_alert=True)
         return END
     if not movable:
@@ -1086,7 +1087,7 @@ async def on_new_when(update: Update, context: BotContext, draft: Draft, identit
             moved = store.reschedule_training(session, training_id, parsed, user.id, now)
             if moved is not None:
                 recipients = [p.telegram_id for p in store.participants(session, training_id)]
-        roles.audit(
+        audit(
             session,
             user.id,
             "training.move" if training is not None else "training.move_refused",

@@ -15,7 +15,6 @@ from typing import Any
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, event
-from sqlalchemy.pool import NullPool
 from sqlmodel import Session, create_engine
 
 __all__ = ["Database", "alembic_config", "make_engine", "upgrade"]
@@ -53,7 +52,7 @@ def alembic_config(url: str) -> Config:
     return cfg
 
 
-def upgrade(url: str, revision: str = "heads") -> None:
+def upgrade(url: str, revision: str = "head") -> None:
     """Apply every migration not yet applied (idempotent)."""
     command.upgrade(alembic_config(url), revision)
 
@@ -82,8 +81,3 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
-
-
-def null_pool_engine(url: str) -> Engine:
-    """An engine without pooling, for short-lived tools (migrations from tests and CLI)."""
-    return create_engine(url, poolclass=NullPool)

@@ -13,47 +13,52 @@ comes from the caller in `ExportLabels`, already translated.
 
 from __future__ import annotations
 
-import html
-import re
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
-from typing import IO, Any
-from xml.sax.saxutils import quoteattr
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
-from openpyxl.worksheet._writer import WorksheetWriter
-from openpyxl.xml.constants import SHEET_MAIN_NS
-from openpyxl.xml.functions import tostring
 from sqlalchemy import case, func, or_, select
 from sqlmodel import Session
 
+from storage.coderange import code_within, village_within
 from storage.db import Database
-from storage.models import AppUser, Cadre, Region, utcnow
-from storage.outbox import Broadcast
+from storage.models import (
+    AppUser,
+    Broadcast,
+    Cadre,
+    Region,
+    Report,
+    RsvpStatus,
+    Training,
+    TrainingRsvp,
+    utcnow,
+)
 from storage.regions import display_name
-from storage.reports import Report
 from storage.stats import (
     AreaStatistics,
     CadreCounts,
     Period,
     area_statistics,
-    available_sections,
-    code_within,
     deliveries_by_broadcast,
     period_window,
     report_channelled,
-    village_within,
 )
-from storage.training import RsvpStatus, Training, TrainingRsvp
+from storage.xlsx import (
+    ExportProgress,
+    Percent,
+    StreamingSheet,
+    Styles,
+    date_cell,
+    header_cell,
+    percent_cell,
+    title_cell,
+)
 
 __all__ = [
     "ExportLabels",
@@ -66,195 +71,7 @@ __all__ = [
     "build_workbook",
 ]
 
-DATE_FORMAT = "dd/mm/yyyy hh:mm"
-EXCEL_EPOCH = datetime(1899, 12, 30)
-MAX_CELL_TEXT = 32767
 ROWS_PER_FETCH = 5000
-PROGRESS_EVERY = 2000
-_ILLEGAL_XML = re.compile(r"[\000-\010\013\014\016-\037]")
-# Markup and control characters: text with none of them is copied as it is.
-_SPECIAL = re.compile(r"[&<>\000-\037]")
-
-
-# ---------------------------------------------------------------- fast write-only sheets
-
-
-class _RawStream:
-    """The part of `xmlfile` that openpyxl's sheet writer uses, plus raw pre-escaped writes."""
-
-    def __init__(self, handle: IO[str]) -> None:
-        self.write_raw = handle.write
-
-    @contextmanager
-    def element(
-        self, tag: str, attrib: Mapping[str, str] | None = None, **extra: str
-    ) -> Iterator[None]:
-        attributes = {**(attrib or {}), **extra}
-        rendered = "".join(f" {key}={quoteattr(str(value))}" for key, value in attributes.items())
-        self.write_raw(f"<{tag}{rendered}>")
-        yield
-        self.write_raw(f"</{tag}>")
-
-    def write(self, element: Any) -> None:
-        self.write_raw(tostring(element, encoding="unicode"))
-
-
-class _StreamingSheetWriter(WorksheetWriter):
-    """openpyxl's sheet writer, writing to our `_RawStream` instead of an `xmlfile`."""
-
-    def get_stream(self):  # type: ignore[no-untyped-def]
-        with open(self.out, "w", encoding="utf-8", newline="") as handle:
-            stream = _RawStream(handle)
-            handle.write('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n')
-            with stream.element("worksheet", xmlns=SHEET_MAIN_NS):
-                try:
-                    while True:
-                        element = yield
-                        if element is True:
-                            yield stream
-                        elif element is not None:
-                            stream.write(element)
-                except GeneratorExit:
-                    pass
-
-
-class StreamingSheet(WriteOnlyWorksheet):
-    """A write-only sheet with a bold header row, frozen, filtered, with set column widths.
-
-    Rows are lists of None, bool, int, float, str or naive datetime (written as Excel dates).
-    """
-
-    def __init__(
-        self,
-        workbook: Workbook,
-        title: str,
-        headers: Sequence[str],
-        widths: Sequence[float],
-        styles: _Styles,
-    ) -> None:
-        super().__init__(parent=workbook, title=title)
-        workbook._add_sheet(self)  # what Workbook.create_sheet does for its own class
-        self._letters = [get_column_letter(i) for i in range(1, len(headers) + 1)]
-        self._styles = styles
-        self.rows_written = 0
-        self.freeze_panes = "A2"
-        for letter, width in zip(self._letters, widths, strict=True):
-            self.column_dimensions[letter].width = width
-        self.append(list(headers))
-
-    def _get_writer(self) -> None:
-        if self._writer is None:
-            self._writer = _StreamingSheetWriter(self)
-            self._writer.write_top()
-
-    def _write_rows(self):  # type: ignore[no-untyped-def]
-        stream = self._writer.xf.send(True)
-        with stream.element("sheetData"):
-            index = 0
-            try:
-                while True:
-                    values = yield
-                    index += 1
-                    stream.write_raw(self._row_xml(values, index))
-            except GeneratorExit:
-                pass
-        self._writer.xf.send(None)
-
-    def _row_xml(self, values: Sequence[Any], index: int) -> str:
-        """One `<row>`; the hot loop of an export (millions of cells), hence `type() is`."""
-        styles = self._styles
-        cells = [f'<row r="{index}">']
-        for letter, value in zip(self._letters, values, strict=False):
-            kind = type(value)
-            if kind is str:
-                if not value:
-                    continue
-                keep = ""
-                if value[0] <= " " or value[-1] <= " " or len(value) > MAX_CELL_TEXT:
-                    value = value[:MAX_CELL_TEXT]
-                    keep = ' xml:space="preserve"'
-                if _SPECIAL.search(value):
-                    value = html.escape(_ILLEGAL_XML.sub("", value), quote=False)
-                style = f' s="{styles.header}"' if index == 1 else ""
-                cells.append(
-                    f'<c r="{letter}{index}"{style} t="inlineStr"><is><t{keep}>{value}</t></is></c>'
-                )
-            elif kind is int:
-                cells.append(f'<c r="{letter}{index}"><v>{value}</v></c>')
-            elif kind is datetime:
-                serial = (value - EXCEL_EPOCH).total_seconds() / 86400
-                cells.append(f'<c r="{letter}{index}" s="{styles.date}"><v>{serial!r}</v></c>')
-            elif value is None:
-                continue
-            elif kind is bool:
-                cells.append(f'<c r="{letter}{index}" t="b"><v>{int(value)}</v></c>')
-            elif kind is Percent:
-                cells.append(
-                    f'<c r="{letter}{index}" s="{styles.percent}"><v>{float(value)!r}</v></c>'
-                )
-            else:
-                cells.append(f'<c r="{letter}{index}"><v>{value!r}</v></c>')
-        cells.append("</row>")
-        return "".join(cells)
-
-    def write_rows(self, rows: Iterable[Sequence[Any]], progress: ExportProgress | None) -> None:
-        for row in rows:
-            self.append(row)
-            self.rows_written += 1
-            if progress is not None and self.rows_written % PROGRESS_EVERY == 0:
-                progress.rows = self.rows_written
-
-    def finish(self) -> None:
-        """Filter buttons on the header over every written row."""
-        self.auto_filter.ref = f"A1:{self._letters[-1]}{self.rows_written + 1}"
-
-
-class Percent(float):
-    """A share (0.5 = 50 %) written with a percent format."""
-
-
-@dataclass(frozen=True)
-class _Styles:
-    """Workbook style ids of header, date and percent cells, for rows written as raw XML."""
-
-    header: int
-    date: int
-    percent: int
-
-    @classmethod
-    def register(cls, workbook: Workbook) -> _Styles:
-        probe = WriteOnlyWorksheet(parent=workbook, title="probe")  # never added to the book
-        return cls(
-            header=_header_cell(probe, "").style_id,
-            date=_date_cell(probe, EXCEL_EPOCH).style_id,
-            percent=_percent_cell(probe, 0.0).style_id,
-        )
-
-
-def _header_cell(sheet: WriteOnlyWorksheet, value: str) -> WriteOnlyCell:
-    cell = WriteOnlyCell(sheet, value=value)
-    cell.font = Font(bold=True, color="FFFFFF")
-    cell.fill = PatternFill("solid", fgColor="1F6FB2")
-    cell.alignment = Alignment(vertical="center")
-    return cell
-
-
-def _date_cell(sheet: WriteOnlyWorksheet, value: datetime | None) -> WriteOnlyCell:
-    cell = WriteOnlyCell(sheet, value=value)
-    cell.number_format = DATE_FORMAT
-    return cell
-
-
-def _title_cell(sheet: WriteOnlyWorksheet, value: str) -> WriteOnlyCell:
-    cell = WriteOnlyCell(sheet, value=value)
-    cell.font = Font(bold=True, size=14)
-    return cell
-
-
-def _percent_cell(sheet: WriteOnlyWorksheet, value: float | None) -> WriteOnlyCell:
-    cell = WriteOnlyCell(sheet, value=value)
-    cell.number_format = "0.0%"
-    return cell
 
 
 # ---------------------------------------------------------------- what to export
@@ -307,14 +124,6 @@ class ExportRequest:
     include_phones: bool
     timezone: ZoneInfo
     now: datetime = field(default_factory=utcnow)
-
-
-@dataclass
-class ExportProgress:
-    """Written by the building thread, read by the bot to show how far it has got."""
-
-    sheet: str = ""
-    rows: int = 0
 
 
 @dataclass(frozen=True)
@@ -388,27 +197,21 @@ def build_workbook(
 ) -> ExportResult:
     """Write the export of `request.scopes` to `path` (blocking: run it in a worker thread)."""
     workbook = Workbook(write_only=True)
-    styles = _Styles.register(workbook)
+    styles = Styles.register(workbook)
     rows: dict[str, int] = {}
     with database.session() as session:
-        sections = available_sections(session)
         regions = _Regions(session)
         statistics = [
-            area_statistics(
-                session, scope, Period.ALL, request.timezone, now=request.now, sections=sections
-            )
+            area_statistics(session, scope, Period.ALL, request.timezone, now=request.now)
             for scope in request.scopes
         ]
         _summary_sheet(workbook, request, labels, [s for s in statistics if s])
-        specs = [_SheetSpec(labels.cadres, _cadre_rows, CADRE_WIDTHS, PHONE_COLUMN)]
-        if "reports" in sections:
-            specs.append(_SheetSpec(labels.reports, _report_rows, REPORT_WIDTHS))
-        if "trainings" in sections:
-            specs.append(
-                _SheetSpec(labels.trainings, _training_rows, TRAINING_WIDTHS, TRAINING_PHONE_COLUMN)
-            )
-        if "broadcasts" in sections:
-            specs.append(_SheetSpec(labels.broadcasts, _broadcast_rows, BROADCAST_WIDTHS))
+        specs = [
+            _SheetSpec(labels.cadres, _cadre_rows, CADRE_WIDTHS, PHONE_COLUMN),
+            _SheetSpec(labels.reports, _report_rows, REPORT_WIDTHS),
+            _SheetSpec(labels.trainings, _training_rows, TRAINING_WIDTHS, TRAINING_PHONE_COLUMN),
+            _SheetSpec(labels.broadcasts, _broadcast_rows, BROADCAST_WIDTHS),
+        ]
         for spec in specs:
             headers, widths = list(spec.labels.headers), list(spec.widths)
             if spec.phone_column is not None and not request.include_phones:
@@ -672,27 +475,25 @@ def _summary_sheet(
         sheet.column_dimensions[letter].width = 16
 
     areas = ", ".join(display_name(stats.area) for stats in statistics)
-    sheet.append([_title_cell(sheet, labels.summary_title)])
+    sheet.append([title_cell(sheet, labels.summary_title)])
     sheet.append([labels.summary_area, areas])
-    created = _date_cell(sheet, _local(request.now, request.timezone))
+    created = date_cell(sheet, _local(request.now, request.timezone))
     sheet.append([labels.summary_created, created])
     phones = labels.phones_included if request.include_phones else labels.phones_excluded
     sheet.append([labels.summary_phones, phones])
     sheet.append([])
-    sheet.append([_header_cell(sheet, h) for h in labels.summary.headers])
-    has_reports = any(stats.reports is not None for stats in statistics)
+    sheet.append([header_cell(sheet, h) for h in labels.summary.headers])
     for stats in statistics:
         rows = list(stats.children) if stats.children else []
         for child in rows:
             c = child.counts
             sheet.append(_summary_row(sheet, child.region.name, c, child.reports))
-        total_reports = stats.reports.total if stats.reports is not None else None
         sheet.append(
             _summary_row(
                 sheet,
                 f"{labels.summary_total} {display_name(stats.area)}",
                 stats.totals,
-                total_reports,
+                stats.reports.total,
             )
         )
     sheet.append([])
@@ -700,27 +501,27 @@ def _summary_sheet(
     for stats in statistics:
         for code, count in stats.by_institution:
             institutions[code] = institutions.get(code, 0) + count
-    sheet.append([_title_cell(sheet, labels.institutions_title)])
-    sheet.append([_header_cell(sheet, h) for h in labels.institution_header])
+    sheet.append([title_cell(sheet, labels.institutions_title)])
+    sheet.append([header_cell(sheet, h) for h in labels.institution_header])
     for code, count in sorted(institutions.items(), key=lambda item: (-item[1], item[0])):
         sheet.append([labels.institutions.get(code, code), count])
-    if has_reports:
+    if statistics:
         categories: dict[str, int] = {}
         for stats in statistics:
-            for code, count in stats.reports.by_category if stats.reports else ():
+            for code, count in stats.reports.by_category:
                 categories[code] = categories.get(code, 0) + count
         sheet.append([])
-        sheet.append([_title_cell(sheet, labels.categories_title)])
-        sheet.append([_header_cell(sheet, h) for h in labels.category_header])
+        sheet.append([title_cell(sheet, labels.categories_title)])
+        sheet.append([header_cell(sheet, h) for h in labels.category_header])
         for code, count in sorted(categories.items(), key=lambda item: (-item[1], item[0])):
             sheet.append([labels.categories.get(code, code), count])
 
 
 def _summary_row(
-    sheet: WriteOnlyWorksheet, name: str, counts: CadreCounts, reports: int | None
+    sheet: WriteOnlyWorksheet, name: str, counts: CadreCounts, reports: int
 ) -> list[Any]:
-    coverage = _percent_cell(sheet, counts.covered / counts.villages if counts.villages else None)
-    row: list[Any] = [
+    coverage = percent_cell(sheet, counts.covered / counts.villages if counts.villages else None)
+    return [
         name,
         counts.cadres,
         counts.active,
@@ -728,7 +529,5 @@ def _summary_row(
         counts.villages,
         counts.covered,
         coverage,
+        reports,
     ]
-    if reports is not None:
-        row.append(reports)
-    return row

@@ -18,17 +18,6 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
-    JSON,
-    BigInteger,
-    Boolean,
-    Column,
-    DateTime,
-    ForeignKey,
-    Index,
-    Integer,
-    SmallInteger,
-    String,
-    UniqueConstraint,
     and_,
     bindparam,
     func,
@@ -36,18 +25,29 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Field, Session, SQLModel, select
+from sqlmodel import Session, select
 
-from storage.models import AppUser, Cadre, utcnow
+from storage.models import (
+    AppUser,
+    Broadcast,
+    BroadcastRecipient,
+    BroadcastStatus,
+    Cadre,
+    RecipientState,
+    utcnow,
+)
 from storage.people import mark_unreachable
 from storage.regions import scope_filter
 
 __all__ = [
     "ACTIVE_STATES",
+    "CANCELLED",
+    "FAILED",
+    "PENDING",
+    "SENDING",
+    "SENT",
     "AudienceCounts",
-    "Broadcast",
     "BroadcastInfo",
-    "BroadcastRecipient",
     "Claimed",
     "DeliveryCounts",
     "Outcome",
@@ -71,75 +71,13 @@ __all__ = [
     "set_progress_message",
 ]
 
-# Broadcast status: queued (waiting for its time / quiet hours) → sending → done | cancelled.
-ACTIVE_STATES = ("queued", "sending")
-# Recipient state: pending → sending (claimed by the sender) → sent | failed | cancelled.
-PENDING, SENDING, SENT, FAILED, CANCELLED = "pending", "sending", "sent", "failed", "cancelled"
-
-_RecipientId = BigInteger().with_variant(Integer, "sqlite")  # SQLite autoincrements INTEGER only
-
-
-class Broadcast(SQLModel, table=True):
-    """One mass message: what to send (JSON payload), to whom (recipient rows), and its state."""
-
-    __tablename__ = "broadcast"
-    __table_args__ = (
-        UniqueConstraint("kind", "ref", name="uq_broadcast_kind_ref"),
-        Index("ix_broadcast_status", "status"),
-        Index("ix_broadcast_sender_id", "sender_id"),
-    )
-
-    id: int | None = Field(default=None, primary_key=True)
-    kind: str = Field(sa_column=Column(String(30), nullable=False))
-    ref: str | None = Field(default=None, sa_column=Column(String(160), nullable=True))
-    sender_id: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
-    payload: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
-    meta: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
-    urgent: bool = Field(default=False, sa_column=Column(Boolean, nullable=False))
-    status: str = Field(default="queued", sa_column=Column(String(12), nullable=False))
-    total: int = Field(default=0, sa_column=Column(Integer, nullable=False))
-    not_before: datetime | None = Field(default=None, sa_column=Column(DateTime, nullable=True))
-    progress_chat_id: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
-    progress_message_id: int | None = Field(
-        default=None, sa_column=Column(BigInteger, nullable=True)
-    )
-    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime, nullable=False))
-    started_at: datetime | None = Field(default=None, sa_column=Column(DateTime, nullable=True))
-    finished_at: datetime | None = Field(default=None, sa_column=Column(DateTime, nullable=True))
-    cancelled_by: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
-
-
-class BroadcastRecipient(SQLModel, table=True):
-    """One recipient of one broadcast and how delivery went.
-
-    `chat_id` has no foreign key (groups and channels are recipients too) and becomes NULL
-    when the cadre erases their data; `parts_done` lets a long message resume at its next part.
-    """
-
-    __tablename__ = "broadcast_recipient"
-    __table_args__ = (
-        UniqueConstraint("broadcast_id", "chat_id", name="uq_broadcast_recipient_chat"),
-        Index("ix_broadcast_recipient_state", "broadcast_id", "state", "id"),
-        Index("ix_broadcast_recipient_chat_id", "chat_id"),
-    )
-
-    id: int | None = Field(default=None, sa_column=Column(_RecipientId, primary_key=True))
-    broadcast_id: int = Field(
-        sa_column=Column(Integer, ForeignKey("broadcast.id", ondelete="CASCADE"), nullable=False)
-    )
-    chat_id: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
-    state: str = Field(
-        default=PENDING, sa_column=Column(String(10), nullable=False, default=PENDING)
-    )
-    attempts: int = Field(default=0, sa_column=Column(SmallInteger, nullable=False, default=0))
-    parts_done: int = Field(default=0, sa_column=Column(SmallInteger, nullable=False, default=0))
-    next_attempt_at: datetime | None = Field(
-        default=None, sa_column=Column(DateTime, nullable=True)
-    )
-    error: str | None = Field(default=None, sa_column=Column(String(120), nullable=True))
-    message_id: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
-    updated_at: datetime | None = Field(default=None, sa_column=Column(DateTime, nullable=True))
-
+#: Broadcasts the sender still has to look after.
+ACTIVE_STATES = (BroadcastStatus.QUEUED, BroadcastStatus.SENDING)
+PENDING = RecipientState.PENDING
+SENDING = RecipientState.SENDING
+SENT = RecipientState.SENT
+FAILED = RecipientState.FAILED
+CANCELLED = RecipientState.CANCELLED
 
 _R = BroadcastRecipient.__table__  # type: ignore[attr-defined]
 _B = Broadcast.__table__  # type: ignore[attr-defined]
@@ -339,8 +277,8 @@ def activate(session: Session, broadcast_id: int, now: datetime | None = None) -
     """queued → sending (once); False if it was not queued any more."""
     result = session.execute(
         update(_B)
-        .where(_B.c.id == broadcast_id, _B.c.status == "queued")
-        .values(status="sending", started_at=now or utcnow())
+        .where(_B.c.id == broadcast_id, _B.c.status == BroadcastStatus.QUEUED)
+        .values(status=BroadcastStatus.SENDING, started_at=now or utcnow())
     )
     return bool(result.rowcount)
 
@@ -498,7 +436,7 @@ def finish(session: Session, broadcast_id: int, now: datetime | None = None) -> 
     result = session.execute(
         update(_B)
         .where(_B.c.id == broadcast_id, _B.c.status.in_(ACTIVE_STATES))
-        .values(status="done", finished_at=now or utcnow())
+        .values(status=BroadcastStatus.DONE, finished_at=now or utcnow())
     )
     return bool(result.rowcount)
 
@@ -511,7 +449,7 @@ def cancel(
     result = session.execute(
         update(_B)
         .where(_B.c.id == broadcast_id, _B.c.status.in_(ACTIVE_STATES))
-        .values(status="cancelled", finished_at=now, cancelled_by=by)
+        .values(status=BroadcastStatus.CANCELLED, finished_at=now, cancelled_by=by)
     )
     if not result.rowcount:
         return False

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, update
+from sqlalchemy import update
 from sqlmodel import Session, select
 
 from storage.models import AppUser, Cadre, Draft, utcnow
@@ -14,7 +14,6 @@ from storage.models import AppUser, Cadre, Draft, utcnow
 __all__ = [
     "CadreInfo",
     "delete_draft",
-    "delete_personal_data",
     "expired_drafts",
     "get_cadre",
     "get_draft",
@@ -156,30 +155,6 @@ def set_receive_broadcasts(session: Session, telegram_id: int, receive: bool) ->
     row.updated_at = utcnow()
     session.add(row)
     return True
-
-
-def delete_personal_data(session: Session, telegram_id: int) -> bool:
-    """Erase the cadre's personal data (UU PDP): profile, drafts, preferences.
-
-    Rows of other features that point at the cadre must not block this: they are anonymised
-    by their own `ON DELETE SET NULL` foreign keys.
-    """
-    existed = (
-        session.exec(select(Cadre).where(Cadre.telegram_id == telegram_id)).first() is not None
-    )
-    session.exec(delete(Cadre).where(Cadre.telegram_id == telegram_id))  # type: ignore[arg-type]
-    session.exec(delete(Draft).where(Draft.telegram_id == telegram_id))  # type: ignore[arg-type]
-    # Broadcast recipients and training answers keep telegram ids without a foreign key
-    # (groups are recipients too): they forget this cadre here. Imported late: no cycle.
-    from storage import outbox, training
-
-    outbox.forget_recipient(session, telegram_id)
-    training.forget_participant(session, telegram_id)
-    user = session.get(AppUser, telegram_id)
-    if user is not None:
-        user.language = None
-        session.add(user)
-    return existed
 
 
 def get_draft(

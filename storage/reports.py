@@ -13,32 +13,36 @@ the same report at once exactly one wins, whatever the database.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
-    BigInteger,
-    Column,
-    DateTime,
-    Float,
-    ForeignKey,
-    Index,
-    Integer,
-    String,
-    Text,
-    UniqueConstraint,
     and_,
     func,
     or_,
     update,
 )
-from sqlmodel import Field, Session, SQLModel, select
+from sqlmodel import Session, select
 
-from storage.models import Cadre, Coordinator, utcnow
+from storage.audit import audit
+from storage.models import (
+    Coordinator,
+    Report,
+    ReportEvent,
+    ReportMedia,
+    ReportStatus,
+    utcnow,
+)
 from storage.regions import parent_code, scope_filter
-from storage.roles import audit
+from storage.report_info import (
+    DecisionOutcome,
+    MediaInfo,
+    MediaItem,
+    ReportEventInfo,
+    ReportInfo,
+    report_info,
+)
 
 __all__ = [
     "CATEGORIES",
@@ -46,11 +50,8 @@ __all__ = [
     "DecisionOutcome",
     "MediaInfo",
     "MediaItem",
-    "Report",
-    "ReportEvent",
     "ReportEventInfo",
     "ReportInfo",
-    "ReportMedia",
     "ReportStatus",
     "count_pending",
     "create_report",
@@ -81,259 +82,12 @@ CATEGORIES = (
 )
 
 
-class ReportStatus(StrEnum):
-    PENDING = "pending"
-    REVISION = "revision"
-    APPROVED = "approved"
-    REJECTED = "rejected"
-
-
 class Decision(StrEnum):
     """What a reviewer decides; each maps to the status the report gets."""
 
     APPROVE = "approved"
     REVISE = "revision"
     REJECT = "rejected"
-
-
-# ---------------------------------------------------------------- tables
-
-
-class Report(SQLModel, table=True):
-    """One innovation report (see the module docstring for what survives `/hapus_data`)."""
-
-    __tablename__ = "report"
-    __table_args__ = (
-        Index("ix_report_status_village", "status", "village_code"),
-        Index("ix_report_reporter_id", "reporter_id"),
-        Index("ix_report_submitted_at", "submitted_at"),
-    )
-
-    id: int | None = Field(default=None, primary_key=True)
-    reporter_id: int | None = Field(
-        default=None,
-        sa_column=Column(
-            BigInteger, ForeignKey("cadre.telegram_id", ondelete="SET NULL"), nullable=True
-        ),
-    )
-    village_code: str = Field(
-        sa_column=Column(String(16), ForeignKey("region.code"), nullable=False)
-    )
-    institution: str | None = Field(default=None, sa_column=Column(String(20), nullable=True))
-    title: str = Field(sa_column=Column(String(120), nullable=False))
-    category: str = Field(sa_column=Column(String(20), nullable=False))
-    description: str = Field(sa_column=Column(Text, nullable=False))
-    latitude: float | None = Field(default=None, sa_column=Column(Float, nullable=True))
-    longitude: float | None = Field(default=None, sa_column=Column(Float, nullable=True))
-    status: str = Field(sa_column=Column(String(12), nullable=False))
-    version: int = Field(default=1, sa_column=Column(Integer, nullable=False))
-    submitted_at: datetime = Field(sa_column=Column(DateTime, nullable=False))
-    updated_at: datetime = Field(sa_column=Column(DateTime, nullable=False))
-    decided_at: datetime | None = Field(default=None, sa_column=Column(DateTime, nullable=True))
-    decided_by: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
-    last_comment: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
-    featured_at: datetime | None = Field(default=None, sa_column=Column(DateTime, nullable=True))
-    featured_by: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
-    channel_posted_at: datetime | None = Field(
-        default=None, sa_column=Column(DateTime, nullable=True)
-    )
-
-
-class ReportMedia(SQLModel, table=True):
-    """A photo or document of a report: Telegram's file id and our own stored copy."""
-
-    __tablename__ = "report_media"
-    __table_args__ = (UniqueConstraint("report_id", "seq", name="uq_report_media_seq"),)
-
-    id: int | None = Field(default=None, primary_key=True)
-    report_id: int = Field(
-        sa_column=Column(Integer, ForeignKey("report.id", ondelete="CASCADE"), nullable=False)
-    )
-    seq: int = Field(sa_column=Column(Integer, nullable=False))
-    kind: str = Field(sa_column=Column(String(10), nullable=False))
-    file_id: str = Field(sa_column=Column(String(255), nullable=False))
-    file_unique_id: str = Field(sa_column=Column(String(64), nullable=False))
-    file_size: int | None = Field(default=None, sa_column=Column(Integer, nullable=True))
-    mime_type: str | None = Field(default=None, sa_column=Column(String(100), nullable=True))
-    # Shown to reviewers only; never used to name anything on disk.
-    file_name: str | None = Field(default=None, sa_column=Column(String(255), nullable=True))
-    local_path: str | None = Field(default=None, sa_column=Column(String(255), nullable=True))
-
-
-class ReportEvent(SQLModel, table=True):
-    """The history of a report: submissions and reviewers' decisions with their comments."""
-
-    __tablename__ = "report_event"
-    __table_args__ = (Index("ix_report_event_report_id", "report_id"),)
-
-    id: int | None = Field(default=None, primary_key=True)
-    report_id: int = Field(
-        sa_column=Column(Integer, ForeignKey("report.id", ondelete="CASCADE"), nullable=False)
-    )
-    at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime, nullable=False))
-    kind: str = Field(sa_column=Column(String(20), nullable=False))
-    # Reviewers only: a cadre's own submissions are implied by the report's reporter.
-    actor_id: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
-    comment: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
-
-
-# ---------------------------------------------------------------- plain data out
-
-
-@dataclass(frozen=True)
-class MediaItem:
-    """A photo or document as collected in a draft (before it belongs to a report)."""
-
-    kind: str
-    file_id: str
-    file_unique_id: str
-    file_size: int | None = None
-    mime_type: str | None = None
-    file_name: str | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "kind": self.kind,
-            "file_id": self.file_id,
-            "file_unique_id": self.file_unique_id,
-            "file_size": self.file_size,
-            "mime_type": self.mime_type,
-            "file_name": self.file_name,
-        }
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> MediaItem:
-        return cls(
-            kind=str(data["kind"]),
-            file_id=str(data["file_id"]),
-            file_unique_id=str(data["file_unique_id"]),
-            file_size=data.get("file_size"),
-            mime_type=data.get("mime_type"),
-            file_name=data.get("file_name"),
-        )
-
-
-@dataclass(frozen=True)
-class MediaInfo:
-    id: int
-    seq: int
-    kind: str
-    file_id: str
-    file_unique_id: str
-    file_size: int | None
-    mime_type: str | None
-    file_name: str | None
-    local_path: str | None
-
-    @classmethod
-    def of(cls, row: ReportMedia) -> MediaInfo:
-        return cls(
-            row.id or 0,
-            row.seq,
-            row.kind,
-            row.file_id,
-            row.file_unique_id,
-            row.file_size,
-            row.mime_type,
-            row.file_name,
-            row.local_path,
-        )
-
-
-@dataclass(frozen=True)
-class ReportEventInfo:
-    at: datetime
-    kind: str
-    actor_id: int | None
-    comment: str | None
-
-
-@dataclass(frozen=True)
-class ReportInfo:
-    id: int
-    reporter_id: int | None
-    reporter_name: str | None
-    village_code: str
-    institution: str | None
-    title: str
-    category: str
-    description: str
-    latitude: float | None
-    longitude: float | None
-    status: ReportStatus
-    version: int
-    submitted_at: datetime
-    decided_at: datetime | None
-    decided_by: int | None
-    last_comment: str | None
-    featured_at: datetime | None
-    channel_posted_at: datetime | None
-    media: tuple[MediaInfo, ...] = ()
-    events: tuple[ReportEventInfo, ...] = field(default=())
-
-    @property
-    def photos(self) -> tuple[MediaInfo, ...]:
-        return tuple(m for m in self.media if m.kind == "photo")
-
-    @property
-    def document(self) -> MediaInfo | None:
-        return next((m for m in self.media if m.kind == "document"), None)
-
-
-@dataclass(frozen=True)
-class DecisionOutcome:
-    """`won` is False when another reviewer decided first (then `report` shows their decision)."""
-
-    won: bool
-    report: ReportInfo | None
-
-
-def _info(
-    session: Session, row: Report, *, with_media: bool = True, with_events: bool = False
-) -> ReportInfo:
-    name = None
-    if row.reporter_id is not None:
-        name = session.exec(
-            select(Cadre.full_name).where(Cadre.telegram_id == row.reporter_id)
-        ).first()
-    media: tuple[MediaInfo, ...] = ()
-    if with_media:
-        media = tuple(
-            MediaInfo.of(m)
-            for m in session.exec(
-                select(ReportMedia).where(ReportMedia.report_id == row.id).order_by(ReportMedia.seq)  # type: ignore[arg-type]
-            ).all()
-        )
-    events: tuple[ReportEventInfo, ...] = ()
-    if with_events:
-        events = tuple(
-            ReportEventInfo(e.at, e.kind, e.actor_id, e.comment)
-            for e in session.exec(
-                select(ReportEvent).where(ReportEvent.report_id == row.id).order_by(ReportEvent.id)  # type: ignore[arg-type]
-            ).all()
-        )
-    return ReportInfo(
-        id=row.id or 0,
-        reporter_id=row.reporter_id,
-        reporter_name=name,
-        village_code=row.village_code,
-        institution=row.institution,
-        title=row.title,
-        category=row.category,
-        description=row.description,
-        latitude=row.latitude,
-        longitude=row.longitude,
-        status=ReportStatus(row.status),
-        version=row.version,
-        submitted_at=row.submitted_at,
-        decided_at=row.decided_at,
-        decided_by=row.decided_by,
-        last_comment=row.last_comment,
-        featured_at=row.featured_at,
-        channel_posted_at=row.channel_posted_at,
-        media=media,
-        events=events,
-    )
 
 
 # ---------------------------------------------------------------- submission
@@ -383,7 +137,7 @@ def create_report(
         session.add(_media_row(row.id, seq, item))
     session.add(ReportEvent(report_id=row.id, at=now, kind="submitted"))
     session.flush()
-    return _info(session, row)
+    return report_info(session, row)
 
 
 def _media_row(report_id: int, seq: int, item: MediaItem) -> ReportMedia:
@@ -462,7 +216,7 @@ def resubmit_report(
     row = session.get(Report, report_id)
     assert row is not None
     session.refresh(row)
-    return _info(session, row), dropped
+    return report_info(session, row), dropped
 
 
 def set_media_path(session: Session, media_id: int, path: str) -> None:
@@ -476,7 +230,7 @@ def set_media_path(session: Session, media_id: int, path: str) -> None:
 
 def get_report(session: Session, report_id: int, *, with_events: bool = False) -> ReportInfo | None:
     row = session.get(Report, report_id)
-    return _info(session, row, with_events=with_events) if row else None
+    return report_info(session, row, with_events=with_events) if row else None
 
 
 # ---------------------------------------------------------------- review
@@ -541,7 +295,7 @@ def next_in_queue(
         row = session.exec(query.where(Report.id > after_id).limit(1)).first()  # type: ignore[operator]
     if row is None:
         row = session.exec(query.limit(1)).first()
-    return (_info(session, row) if row else None), total
+    return (report_info(session, row) if row else None), total
 
 
 def decide(
@@ -594,7 +348,7 @@ def decide(
     row = session.get(Report, report_id)
     if row is not None:
         session.refresh(row)
-    return DecisionOutcome(won, _info(session, row) if row else None)
+    return DecisionOutcome(won, report_info(session, row) if row else None)
 
 
 def _mark_once(
@@ -666,7 +420,7 @@ def reports_of(
         .offset(offset)
         .limit(limit)
     ).all()
-    return [_info(session, r, with_media=False) for r in rows], total
+    return [report_info(session, r, with_media=False) for r in rows], total
 
 
 def list_reports(
@@ -699,4 +453,4 @@ def list_reports(
         .offset(offset)
         .limit(limit)
     ).all()
-    return [_info(session, r, with_media=False) for r in rows], total
+    return [report_info(session, r, with_media=False) for r in rows], total

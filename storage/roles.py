@@ -6,17 +6,16 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any
 
 from sqlmodel import Session, select
 
-from storage.models import AuditLog, Coordinator, CoordinatorInvite, utcnow
+from storage.audit import audit
+from storage.models import Coordinator, CoordinatorInvite, utcnow
 from storage.regions import scope_filter
 
 __all__ = [
     "CoordinatorInfo",
     "InviteResult",
-    "audit",
     "coordinator_scopes",
     "create_invite",
     "list_coordinators",
@@ -40,16 +39,6 @@ class CoordinatorInfo:
     display_name: str
     scope_code: str
     created_at: datetime
-
-
-def audit(
-    session: Session,
-    actor_id: int,
-    action: str,
-    target: str | None = None,
-    **details: Any,
-) -> None:
-    session.add(AuditLog(actor_id=actor_id, action=action, target=target, details=details))
 
 
 def coordinator_scopes(session: Session, telegram_id: int) -> list[str]:

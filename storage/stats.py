@@ -1,13 +1,11 @@
 """Statistics of an area and a period, aggregated in SQL (Telegram-free).
 
-The figures are organised in independent sections: the cadre sections (registered, active,
-unreachable, coverage, institutions) need only the foundation tables; the report, training
-and broadcast sections are filled only when the feature that owns those tables has landed in
-this database (`available_sections`), otherwise they are `None` — absent, never faked.
+The figures are organised in sections: cadres (registered, active, unreachable, coverage,
+institutions), reports, trainings and broadcasts.
 
 Every area filter is a range on the dotted region code (`'64.74.' <= code < '64.74/'`, as '/'
 sorts right after '.'), compared byte by byte so the btree index applies on SQLite and on
-PostgreSQL whatever the database collation (see `bytewise`). Groupings run first per
+PostgreSQL whatever the database collation (see `storage.coderange`). Groupings run first per
 kelurahan/desa, in the order of covering indexes, then roll up to the sub-regions shown.
 Deliveries of broadcasts (millions of rows) are folded once per settled broadcast into
 per-kelurahan sums (`summarise_deliveries`), which never change afterwards.
@@ -15,42 +13,44 @@ per-kelurahan sums (`summarise_deliveries`), which never change afterwards.
 
 from __future__ import annotations
 
-import importlib.util
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 from typing import Any
-from weakref import WeakKeyDictionary
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
-    Column,
-    DateTime,
-    Engine,
-    Integer,
-    String,
-    and_,
     case,
     exists,
     func,
     insert,
-    inspect,
     literal,
     or_,
     select,
 )
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql import ColumnElement
-from sqlalchemy.sql.visitors import InternalTraversal
-from sqlmodel import Field, Session, SQLModel
+from sqlmodel import Session
 
-from storage.models import AppUser, Cadre, Region, utcnow
-from storage.outbox import Broadcast, BroadcastRecipient
+from storage.coderange import CODE_LENGTH, code_within, village_within
+from storage.models import (
+    AppUser,
+    Broadcast,
+    BroadcastRecipient,
+    BroadcastStatus,
+    Cadre,
+    DeliverySummary,
+    Region,
+    Report,
+    ReportStatus,
+    RsvpStatus,
+    SummarisedBroadcast,
+    Training,
+    TrainingRsvp,
+    utcnow,
+)
 from storage.regions import LEVELS, RegionInfo, children, get_region
-from storage.reports import Report, ReportStatus
-from storage.training import RsvpStatus, Training, TrainingRsvp
 
 __all__ = [
     "ACTIVE_DAYS",
@@ -63,64 +63,15 @@ __all__ = [
     "TrainingFigures",
     "Window",
     "area_statistics",
-    "available_sections",
-    "bytewise",
-    "code_within",
     "deliveries_by_broadcast",
     "empty_villages",
     "fold_deliveries",
     "period_window",
     "report_channelled",
     "summarise_deliveries",
-    "village_within",
 ]
 
 ACTIVE_DAYS = 30
-# Length of a region code at each level: "64", "64.74", "64.74.03", "64.74.03.1003".
-CODE_LENGTH = {"province": 2, "regency": 5, "district": 8, "village": 13}
-
-
-# ---------------------------------------------------------------- code ranges
-
-
-class bytewise(ColumnElement[str]):
-    """A code column compared byte by byte.
-
-    Under a linguistic collation (en_US.UTF-8…) PostgreSQL ignores punctuation, so
-    `'64.74.03.1003' < '64.74/'` would be false; `COLLATE "C"` restores byte order and matches
-    the `COLLATE "C"` indexes of migration 0005. SQLite compares bytes already (BINARY).
-    """
-
-    inherit_cache = True
-    type = String()
-    _traverse_internals = [("column", InternalTraversal.dp_clauseelement)]
-
-    def __init__(self, column: Any) -> None:
-        self.column = column
-
-
-@compiles(bytewise)
-def _bytewise_default(element: bytewise, compiler: Any, **kw: Any) -> str:
-    return compiler.process(element.column, **kw)
-
-
-@compiles(bytewise, "postgresql")
-def _bytewise_postgresql(element: bytewise, compiler: Any, **kw: Any) -> str:
-    return f'{compiler.process(element.column, **kw)} COLLATE "C"'
-
-
-def code_within(column: Any, scope: str) -> ColumnElement[bool]:
-    """`column` is the region `scope` or lies below it (codes of any level)."""
-    code = bytewise(column)
-    return or_(code == scope, and_(code >= scope + ".", code < scope + "/"))
-
-
-def village_within(column: Any, scope: str) -> ColumnElement[bool]:
-    """`column` holds kelurahan/desa codes: a single range (or equality for a village scope)."""
-    code = bytewise(column)
-    if len(scope) >= CODE_LENGTH["village"]:
-        return code == scope
-    return and_(code >= scope + ".", code < scope + "/")
 
 
 # ---------------------------------------------------------------- periods
@@ -168,36 +119,6 @@ def period_window(period: Period, tz: ZoneInfo, now: datetime | None = None) -> 
     return Window(period, first, local_today, start, now)
 
 
-# ---------------------------------------------------------------- sections
-
-# Section name → (storage module of the feature, tables it needs).
-_SECTION_TABLES: dict[str, tuple[str, tuple[str, ...]]] = {
-    "reports": ("storage.reports", ("report",)),
-    "broadcasts": ("storage.outbox", ("broadcast", "broadcast_recipient", "stats_delivery")),
-    "trainings": ("storage.training", ("training", "training_rsvp")),
-}
-_sections_cache: WeakKeyDictionary[Engine, frozenset[str]] = WeakKeyDictionary()
-
-
-def available_sections(session: Session) -> frozenset[str]:
-    """Sections whose feature has landed here (its module ships and its tables exist).
-
-    Checked once per engine: tables appear only through migrations, which run at start.
-    """
-    engine = session.get_bind()
-    assert isinstance(engine, Engine)
-    cached = _sections_cache.get(engine)
-    if cached is None:
-        tables = set(inspect(engine).get_table_names())
-        cached = frozenset(
-            name
-            for name, (module, needed) in _SECTION_TABLES.items()
-            if importlib.util.find_spec(module) is not None and set(needed) <= tables
-        )
-        _sections_cache[engine] = cached
-    return cached
-
-
 # ---------------------------------------------------------------- figures
 
 
@@ -228,7 +149,7 @@ class ChildFigures:
 
     region: RegionInfo
     counts: CadreCounts
-    reports: int | None = None
+    reports: int
 
 
 @dataclass(frozen=True)
@@ -285,9 +206,9 @@ class AreaStatistics:
     by_institution: tuple[tuple[str, int], ...]
     children: tuple[ChildFigures, ...]
     empty_villages: tuple[RegionInfo, ...]
-    reports: ReportFigures | None = None
-    trainings: TrainingFigures | None = None
-    broadcasts: BroadcastFigures | None = None
+    reports: ReportFigures
+    trainings: TrainingFigures
+    broadcasts: BroadcastFigures
 
     @property
     def child_level(self) -> str | None:
@@ -302,7 +223,6 @@ def area_statistics(
     tz: ZoneInfo,
     *,
     now: datetime | None = None,
-    sections: Iterable[str] | None = None,
 ) -> AreaStatistics | None:
     """Figures of `area_code` for `period`; None if the region does not exist."""
     area = get_region(session, area_code)
@@ -312,12 +232,9 @@ def area_statistics(
     child_level = LEVELS[LEVELS.index(area.level) + 1] if area.level != LEVELS[-1] else area.level
     width = CODE_LENGTH[child_level]
 
-    wanted = available_sections(session) if sections is None else frozenset(sections)
     per_child, by_institution = _cadre_groups(session, area.code, width, window)
     coverage = _coverage_by_child(session, area.code, width)
-    reports, reports_by_child = (
-        _report_groups(session, area.code, width, window) if "reports" in wanted else (None, {})
-    )
+    reports, reports_by_child = _report_groups(session, area.code, width, window)
 
     kids = children(session, area.code) if area.level != LEVELS[-1] else [area]
     rows = []
@@ -327,9 +244,7 @@ def area_statistics(
         counts = CadreCounts(
             counts.cadres, counts.active, counts.unreachable, counts.joined, villages, covered
         )
-        rows.append(
-            ChildFigures(kid, counts, reports_by_child.get(kid.code, 0) if reports else None)
-        )
+        rows.append(ChildFigures(kid, counts, reports_by_child.get(kid.code, 0)))
     totals = sum((row.counts for row in rows), CadreCounts())
     if area.level == LEVELS[-1]:
         rows = []
@@ -342,10 +257,8 @@ def area_statistics(
         children=tuple(rows),
         empty_villages=tuple(empty_villages(session, area.code)),
         reports=reports,
-        trainings=_training_figures(session, area.code, window) if "trainings" in wanted else None,
-        broadcasts=_broadcast_figures(session, area.code, window)
-        if "broadcasts" in wanted
-        else None,
+        trainings=_training_figures(session, area.code, window),
+        broadcasts=_broadcast_figures(session, area.code, window),
     )
 
 
@@ -490,33 +403,8 @@ def _report_groups(
 
 # A broadcast's outcomes stop changing once it is finished and its in-flight sends have
 # settled (a send racing a cancel may still land as "sent"): only then is it summarised.
-FINISHED_BROADCASTS = ("done", "cancelled")
+FINISHED_BROADCASTS = (BroadcastStatus.DONE, BroadcastStatus.CANCELLED)
 SETTLE_TIME = timedelta(minutes=10)
-
-
-class DeliverySummary(SQLModel, table=True):
-    """Outcomes of one finished broadcast per kelurahan/desa of its recipients (migration 0005b).
-
-    Two million delivery rows would take a second to scan for a province view; their per-
-    kelurahan sums are a few per broadcast and never change, so they are folded once.
-    """
-
-    __tablename__ = "stats_delivery"
-
-    broadcast_id: int = Field(sa_column=Column(Integer, primary_key=True, autoincrement=False))
-    village_code: str = Field(sa_column=Column(String(16), primary_key=True))
-    sent: int = Field(sa_column=Column(Integer, nullable=False))
-    failed: int = Field(sa_column=Column(Integer, nullable=False))
-    other: int = Field(sa_column=Column(Integer, nullable=False))
-
-
-class SummarisedBroadcast(SQLModel, table=True):
-    """Broadcasts already folded into `stats_delivery` (also those that reached no cadre)."""
-
-    __tablename__ = "stats_delivery_done"
-
-    broadcast_id: int = Field(sa_column=Column(Integer, primary_key=True, autoincrement=False))
-    summarised_at: datetime = Field(sa_column=Column(DateTime, nullable=False))
 
 
 _R = BroadcastRecipient.__table__  # type: ignore[attr-defined]

@@ -10,7 +10,7 @@ from sqlmodel import select
 
 from bot.reminder_scheduler import ReminderScheduler
 from storage import outbox, reminders
-from storage.outbox import Broadcast
+from storage.models import Broadcast
 from storage.recurrence import Rule, local_to_utc
 from storage.reminders import OccurrenceInfo, ReminderInfo
 from tests.auxil.broadcast import engine, wait_finished

@@ -11,9 +11,8 @@ from sqlmodel import select
 
 from bot import reminder_scheduler
 from storage import people, training
-from storage.reminders import Reminder, ReminderKind, ReminderStatus
+from storage.models import Reminder, ReminderKind, ReminderStatus, Training
 from storage.reports import Decision
-from storage.training import Training
 from tests.auxil.flows import BONTANG_SELATAN, BONTANG_UTARA, seed_cadre, seed_coordinator
 from tests.auxil.reminders import FakeClock, received, reminder_broadcasts, scheduler, settle, wita
 from tests.auxil.reports import seed_report

@@ -18,8 +18,7 @@ from bot.config import Settings
 from bot.delivery import Payload, PayloadError, submit
 from storage import outbox
 from storage.db import Database
-from storage.models import AppUser
-from storage.outbox import BroadcastRecipient
+from storage.models import AppUser, BroadcastRecipient
 from tests.auxil.broadcast import delivered, engine, known_users, speed_up, status, wait_finished
 from tests.conftest import TOKEN
 from tests.fakebot import RateLimiter, RateLimits

@@ -18,8 +18,8 @@ from sqlmodel import select
 from bot import reminder_scheduler
 from bot.reminder_scheduler import ReminderScheduler
 from storage import people
+from storage.models import Reminder, ReminderKind, ReminderStatus
 from storage.recurrence import Rule
-from storage.reminders import Reminder, ReminderKind, ReminderStatus
 from tests.auxil.flows import BONTANG_SELATAN, BONTANG_UTARA, seed_cadre, seed_coordinator
 from tests.auxil.reminders import (
     FakeClock,

@@ -8,9 +8,8 @@ import pytest
 from sqlmodel import select
 
 from bot import reminder_scheduler
-from storage.models import AuditLog, ConversationRow
+from storage.models import AuditLog, ConversationRow, Reminder, ReminderStatus
 from storage.recurrence import Frequency, Rule
-from storage.reminders import Reminder, ReminderStatus
 from tests.auxil.flows import BONTANG_SELATAN, BONTANG_UTARA, seed_cadre, seed_coordinator
 from tests.auxil.reminders import FakeClock, reminder_row, seed_reminder, settle, wita
 

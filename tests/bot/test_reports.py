@@ -9,8 +9,7 @@ from sqlmodel import func, select
 from bot.report_media import LIMITS
 from bot.reports import clean_description, clean_title
 from storage import people
-from storage.models import AuditLog, ConversationRow, Draft
-from storage.reports import Report, ReportMedia
+from storage.models import AuditLog, ConversationRow, Draft, Report, ReportMedia
 from tests.auxil.flows import BONTANG_BARAT, BONTANG_UTARA
 from tests.auxil.reports import KANAAN, STORY, cadre, coordinator, get, report_via_chat
 

@@ -14,8 +14,14 @@ from sqlalchemy import update
 from sqlmodel import select
 
 from storage import outbox, reports, stats, training
-from storage.models import utcnow
-from storage.outbox import Broadcast, BroadcastRecipient
+from storage.models import (
+    Broadcast,
+    BroadcastRecipient,
+    DeliverySummary,
+    SummarisedBroadcast,
+    TrainingRsvp,
+    utcnow,
+)
 from storage.reports import Decision
 from tests.auxil.flows import seed_cadre, seed_coordinator, set_cadre_history
 from tests.auxil.reports import seed_report
@@ -197,7 +203,7 @@ def seed_trainings(runner) -> None:
             for order, (cadre, status) in enumerate(answers.items()):
                 moment = starts - timedelta(days=7, minutes=-order)
                 session.add(
-                    training.TrainingRsvp(
+                    TrainingRsvp(
                         training_id=created.id,
                         telegram_id=cadre,
                         status=status,
@@ -484,10 +490,10 @@ async def test_finished_broadcasts_are_summarised_once(forum, server):
     await official.send_text("/statistik")
     await official.press("Semua waktu")
     with forum.session() as session:
-        done = session.exec(select(stats.SummarisedBroadcast.broadcast_id)).all()
+        done = session.exec(select(SummarisedBroadcast.broadcast_id)).all()
         rows = session.exec(
-            select(stats.DeliverySummary).order_by(
-                stats.DeliverySummary.broadcast_id, stats.DeliverySummary.village_code
+            select(DeliverySummary).order_by(
+                DeliverySummary.broadcast_id, DeliverySummary.village_code
             )
         ).all()
     assert sorted(done) == [1, 2, 3]

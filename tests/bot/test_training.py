@@ -11,11 +11,10 @@ import pytest
 from sqlmodel import select
 
 from bot.training import parse_when
-from storage import outbox, people
+from storage import outbox, people, privacy
 from storage import training as store
-from storage.models import AuditLog, utcnow
-from storage.outbox import BroadcastRecipient
-from storage.training import RsvpResult, TrainingRsvp
+from storage.models import AuditLog, Broadcast, BroadcastRecipient, TrainingRsvp, utcnow
+from storage.training import RsvpResult
 from tests.auxil.broadcast import announce_training, speed_up, wait_finished
 from tests.auxil.flows import (
     BONTANG_BARAT,
@@ -336,7 +335,7 @@ async def test_erasing_a_cadre_forgets_answers_and_delivery_rows(fast, server):
     training = await announce_training(bot, area=kanaan)
     await cadre.press("Ikut", message=announcement(cadre))
     with bot.session() as session:
-        people.delete_personal_data(session, cadre.id)
+        privacy.delete_personal_data(session, cadre.id)
     with bot.session() as session:
         assert session.exec(select(TrainingRsvp)).all() == []
         rows = session.exec(select(BroadcastRecipient)).all()
@@ -355,7 +354,7 @@ def test_when_is_stored_in_utc():
 
 def notification_refs(bot) -> list[str]:
     with bot.session() as session:
-        rows = session.exec(select(outbox.Broadcast).where(outbox.Broadcast.kind == "notification"))
+        rows = session.exec(select(Broadcast).where(Broadcast.kind == "notification"))
         return [row.ref or "" for row in rows.all()]
 
 

@@ -6,12 +6,12 @@ from datetime import datetime
 
 from openpyxl import Workbook, load_workbook
 
-from storage.export import MAX_CELL_TEXT, Percent, StreamingSheet, _Styles
+from storage.xlsx import MAX_CELL_TEXT, Percent, StreamingSheet, Styles
 
 
 def test_rows_written_as_raw_xml_read_back_exactly(tmp_path):
     book = Workbook(write_only=True)
-    styles = _Styles.register(book)
+    styles = Styles.register(book)
     sheet = StreamingSheet(
         book, "Data & <lain>", ["Teks", "Angka", "Waktu", "Lain"], [20] * 4, styles
     )

@@ -10,9 +10,10 @@ from sqlalchemy import select, text
 from sqlalchemy.dialects import postgresql, sqlite
 
 from storage import people
+from storage.coderange import village_within
 from storage.db import Database
 from storage.models import Cadre
-from storage.stats import Period, area_statistics, available_sections, period_window, village_within
+from storage.stats import Period, area_statistics, period_window
 
 WITA = ZoneInfo("Asia/Makassar")
 
@@ -88,7 +89,6 @@ def test_province_and_village_ranges(database):
         village = area_statistics(session, "64.74.01.1006", Period.ALL, WITA)
         kota = area_statistics(session, "64.74", Period.ALL, WITA)
         assert area_statistics(session, "64.99", Period.ALL, WITA) is None
-        assert available_sections(session) >= {"reports"}
     assert province.totals.cadres == 4
     assert len(province.children) == 10
     by_regency = {c.region.code: c.counts.cadres for c in province.children}
@@ -121,7 +121,8 @@ def test_a_batch_another_request_summarised_is_skipped_then_the_rest_is_done(dat
     from sqlalchemy import update
 
     from storage import outbox
-    from storage.stats import DeliverySummary, fold_deliveries, summarise_deliveries
+    from storage.models import Broadcast, BroadcastRecipient, DeliverySummary
+    from storage.stats import fold_deliveries, summarise_deliveries
 
     _cadre(database, 1, "64.74.01.1006")
     _cadre(database, 2, "64.74.03.1003")
@@ -133,8 +134,8 @@ def test_a_batch_another_request_summarised_is_skipped_then_the_rest_is_done(dat
                 session, kind="announcement", payload={"text": "x"}, recipients=recipients
             )
             ids.append(broadcast_id)
-        session.execute(update(outbox.Broadcast).values(status="done", finished_at=finished))
-        session.execute(update(outbox.BroadcastRecipient).values(state="sent"))
+        session.execute(update(Broadcast).values(status="done", finished_at=finished))
+        session.execute(update(BroadcastRecipient).values(state="sent"))
     with database.session() as session:
         assert fold_deliveries(session, [ids[1]], finished)  # the other request's batch
     with database.session() as session:

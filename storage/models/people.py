@@ -1,34 +1,34 @@
-"""Tables of the foundation: regions, people, roles, drafts, audit and bot persistence.
-
-Times are stored in UTC (naive `datetime` in UTC, the same on SQLite and PostgreSQL) and
-converted to the forum's timezone only when shown.
-"""
+"""Tables of the foundation: regions, people, their roles, drafts and the audit log."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, DateTime, Index, String, Text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    String,
+    true,
+)
 from sqlmodel import Field, SQLModel
+
+from storage.models.common import utcnow
 
 __all__ = [
     "AppUser",
     "AuditLog",
-    "BotStateRow",
     "Cadre",
-    "ConversationRow",
     "Coordinator",
     "CoordinatorInvite",
     "Draft",
     "Region",
-    "utcnow",
 ]
-
-
-def utcnow() -> datetime:
-    """Current UTC time without tzinfo (how every timestamp is stored)."""
-    return datetime.now(UTC).replace(tzinfo=None)
 
 
 class Region(SQLModel, table=True):
@@ -49,6 +49,10 @@ class AppUser(SQLModel, table=True):
     """Everyone who has talked to the bot: language choice, reachability and activity."""
 
     __tablename__ = "app_user"
+    # Covering: `/statistik` reads each cadre's activity by primary key (migration 0005).
+    __table_args__ = (
+        Index("ix_app_user_activity", "telegram_id", "last_seen_at", "unreachable_since"),
+    )
 
     telegram_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
     language: str | None = Field(default=None, sa_column=Column(String(5), nullable=True))
@@ -66,16 +70,26 @@ class Cadre(SQLModel, table=True):
     """A registered cadre (kader) with the kelurahan/desa they serve and their institution."""
 
     __tablename__ = "cadre"
-    __table_args__ = (Index("ix_cadre_village_code", "village_code"),)
+    __table_args__ = (
+        Index("ix_cadre_village_code", "village_code"),
+        # Covering indexes of `/statistik` (migration 0005; the code is `COLLATE "C"` there
+        # on PostgreSQL) and of folding deliveries per kelurahan.
+        Index("ix_cadre_stats", "village_code", "institution", "telegram_id", "registered_at"),
+        Index("ix_cadre_home", "telegram_id", "village_code"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     telegram_id: int = Field(sa_column=Column(BigInteger, unique=True, nullable=False))
     full_name: str = Field(sa_column=Column(String(100), nullable=False))
     phone: str = Field(sa_column=Column(String(20), nullable=False))
-    village_code: str = Field(sa_column=Column(String(16), nullable=False))
+    village_code: str = Field(
+        sa_column=Column(String(16), ForeignKey("region.code"), nullable=False)
+    )
     institution: str = Field(sa_column=Column(String(20), nullable=False))
     institution_other: str | None = Field(default=None, sa_column=Column(String(80), nullable=True))
-    receive_broadcasts: bool = Field(default=True)
+    receive_broadcasts: bool = Field(
+        default=True, sa_column=Column(Boolean, nullable=False, server_default=true())
+    )
     consent_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime, nullable=False))
     registered_at: datetime = Field(
         default_factory=utcnow, sa_column=Column(DateTime, nullable=False)
@@ -92,7 +106,7 @@ class Coordinator(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     telegram_id: int = Field(sa_column=Column(BigInteger, nullable=False))
     display_name: str = Field(sa_column=Column(String(100), nullable=False))
-    scope_code: str = Field(sa_column=Column(String(16), nullable=False))
+    scope_code: str = Field(sa_column=Column(String(16), ForeignKey("region.code"), nullable=False))
     created_by: int = Field(sa_column=Column(BigInteger, nullable=False))
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime, nullable=False))
     revoked_at: datetime | None = Field(default=None, sa_column=Column(DateTime, nullable=True))
@@ -105,7 +119,7 @@ class CoordinatorInvite(SQLModel, table=True):
     __tablename__ = "coordinator_invite"
 
     code: str = Field(sa_column=Column(String(40), primary_key=True))
-    scope_code: str = Field(sa_column=Column(String(16), nullable=False))
+    scope_code: str = Field(sa_column=Column(String(16), ForeignKey("region.code"), nullable=False))
     created_by: int = Field(sa_column=Column(BigInteger, nullable=False))
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime, nullable=False))
     expires_at: datetime = Field(sa_column=Column(DateTime, nullable=False))
@@ -138,23 +152,3 @@ class Draft(SQLModel, table=True):
     kind: str = Field(sa_column=Column(String(30), primary_key=True))
     data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     updated_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime, nullable=False))
-
-
-class ConversationRow(SQLModel, table=True):
-    """PTB conversation state (one row per conversation name and key)."""
-
-    __tablename__ = "bot_conversation"
-
-    name: str = Field(sa_column=Column(String(60), primary_key=True))
-    key: str = Field(sa_column=Column(String(120), primary_key=True))
-    state: str = Field(sa_column=Column(Text, nullable=False))
-
-
-class BotStateRow(SQLModel, table=True):
-    """PTB user_data / chat_data / bot_data / callback_data, as JSON."""
-
-    __tablename__ = "bot_state"
-
-    kind: str = Field(sa_column=Column(String(12), primary_key=True))
-    key: str = Field(sa_column=Column(String(40), primary_key=True))
-    data: str = Field(sa_column=Column(Text, nullable=False))

@@ -1,0 +1,71 @@
+"""Every table of the bot, importable from one place (the migrations' `env.py` imports this).
+
+One module per aggregate; the query functions live in `storage.<feature>` and import their
+tables from here. Closed sets of stored strings are `StrEnum`s next to their tables.
+"""
+
+from __future__ import annotations
+
+from storage.models.botstate import BotStateRow, ConversationRow
+from storage.models.common import one_of, utcnow
+from storage.models.outbox import (
+    Broadcast,
+    BroadcastKind,
+    BroadcastRecipient,
+    BroadcastStatus,
+    RecipientState,
+)
+from storage.models.people import (
+    AppUser,
+    AuditLog,
+    Cadre,
+    Coordinator,
+    CoordinatorInvite,
+    Draft,
+    Region,
+)
+from storage.models.reminders import (
+    OccurrenceStatus,
+    PauseReason,
+    Reminder,
+    ReminderKind,
+    ReminderOccurrence,
+    ReminderStatus,
+)
+from storage.models.reports import Report, ReportEvent, ReportMedia, ReportStatus
+from storage.models.stats import DeliverySummary, SummarisedBroadcast
+from storage.models.training import RsvpStatus, Training, TrainingRsvp
+
+__all__ = [
+    "AppUser",
+    "AuditLog",
+    "BotStateRow",
+    "Broadcast",
+    "BroadcastKind",
+    "BroadcastRecipient",
+    "BroadcastStatus",
+    "Cadre",
+    "ConversationRow",
+    "Coordinator",
+    "CoordinatorInvite",
+    "DeliverySummary",
+    "Draft",
+    "OccurrenceStatus",
+    "PauseReason",
+    "RecipientState",
+    "Region",
+    "Reminder",
+    "ReminderKind",
+    "ReminderOccurrence",
+    "ReminderStatus",
+    "Report",
+    "ReportEvent",
+    "ReportMedia",
+    "ReportStatus",
+    "RsvpStatus",
+    "SummarisedBroadcast",
+    "Training",
+    "TrainingRsvp",
+    "one_of",
+    "utcnow",
+]
