@@ -28,12 +28,11 @@ from bot.forms import END, Draft, Form, chat_of, region_picker
 from bot.forms.audience import INSTITUTIONS
 from bot.forms.region_picker import PickerState, StaleButton
 from bot.home import send_main_menu
-from bot.i18n import language_for, t
+from bot.i18n import t
 from bot.roles import redeem_invite
 from bot.ui import keyboard, show
 from bot.validation import clean_label, normalise_phone, valid_name
 from storage import people
-from storage.models import utcnow
 from storage.regions import get_region, in_scope, region_path_name
 
 __all__ = [
@@ -45,8 +44,6 @@ __all__ = [
     "sweep_expired",
 ]
 
-FIELDS = ("name", "phone", "region", "institution")
-
 
 class Step(IntEnum):
     CONSENT = 1
@@ -56,6 +53,15 @@ class Step(IntEnum):
     INSTITUTION = 5
     INSTITUTION_OTHER = 6
     CONFIRM = 7
+
+
+# The fields the summary's "Ubah" offers, and the step that asks each.
+FIELDS = {
+    "name": Step.NAME,
+    "phone": Step.PHONE,
+    "region": Step.REGION,
+    "institution": Step.INSTITUTION,
+}
 
 
 @dataclasses.dataclass
@@ -414,25 +420,11 @@ async def on_institution(
         return await prompt(update, context, draft, Step.INSTITUTION)
     await _answer(update)
     draft.institution = code
+    chosen = t(f"institution.{code}", context.lang)
+    await show(update, t("reg.institution_chosen", context.lang, institution=chosen))
     if code == "lainnya":
-        await show(
-            update,
-            t(
-                "reg.institution_chosen",
-                context.lang,
-                institution=t("institution.lainnya", context.lang),
-            ),
-        )
         return await prompt(update, context, draft, Step.INSTITUTION_OTHER)
     draft.institution_other = None
-    await show(
-        update,
-        t(
-            "reg.institution_chosen",
-            context.lang,
-            institution=t(f"institution.{code}", context.lang),
-        ),
-    )
     return await prompt(update, context, draft, Step.CONFIRM)
 
 
@@ -482,18 +474,11 @@ async def on_confirm(
             return Step.CONFIRM
         if field not in FIELDS:
             return await prompt(update, context, draft, Step.CONFIRM)
-        draft.back_to_summary = True
         await show(update, t("reg.changing", lang, field=t(f"reg.field.{field}", lang)))
-        target = {
-            "name": Step.NAME,
-            "phone": Step.PHONE,
-            "region": Step.REGION,
-            "institution": Step.INSTITUTION,
-        }
         if field == "region":
             draft.picker = None
             draft.area = context.settings.forum_area
-        return await prompt(update, context, draft, target[field])
+        return await FORM.change(update, context, draft, FIELDS[field])
     if query.data != "reg:ok":
         await _answer(update, t("common.stale_button", lang))
         return await prompt(update, context, draft, Step.CONFIRM)
@@ -524,29 +509,8 @@ async def on_confirm(
     return END
 
 
-async def sweep_expired(context: BotContext) -> None:
-    """Tell users whose form expired while the bot was down, and drop their drafts.
-
-    Runs every minute; waits two extra minutes so PTB's own timeout answers first when it can.
-    """
-    cutoff = utcnow() - context.settings.conversation_timeout - timedelta(minutes=2)
-    with context.db.session() as session:
-        expired = people.expired_drafts(session, FORM.kind, cutoff)
-    for user_id in expired:
-        lang = _user_lang(context, user_id)
-        FORM.drop(context, user_id)
-        try:
-            await context.bot.send_message(
-                user_id, t("reg.expired", lang), reply_markup=ReplyKeyboardRemove()
-            )
-        except Exception:
-            continue
-
-
-def _user_lang(context: BotContext, user_id: int) -> str:
-    with context.db.session() as session:
-        chosen, telegram = people.user_language(session, user_id)
-    return language_for(chosen, telegram)
+# Runs every minute (see `bot.app`): tells users whose form expired while the bot was down.
+sweep_expired = FORM.sweep_expired
 
 
 def conversation(conversation_timeout: timedelta) -> ConversationHandler[BotContext]:

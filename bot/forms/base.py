@@ -17,12 +17,13 @@ from datetime import timedelta
 from typing import Any, ClassVar, Generic, Literal, Protocol, Self, TypeVar
 
 from telegram import ReplyKeyboardRemove, Update
+from telegram.error import TelegramError
 from telegram.ext import BaseHandler, CommandHandler, ConversationHandler, TypeHandler
 from telegram.warnings import PTBUserWarning
 
 from bot.auth import Identity, identify
 from bot.context import BotContext
-from bot.i18n import t
+from bot.i18n import language_for, t
 from storage import people
 from storage.models import utcnow
 
@@ -143,6 +144,12 @@ class Form(Generic[D]):
         summary = self.summary if draft.back_to_summary else None
         return await self.ask(update, context, draft, default if summary is None else summary, "")
 
+    async def change(self, update: Update, context: BotContext, draft: D, state: int) -> int:
+        """ "Ubah" on the summary: ask `state` again; `proceed` then comes back to the summary."""
+        assert self.ask is not None, "change needs the form's `ask`"
+        draft.back_to_summary = True
+        return await self.ask(update, context, draft, state, "")
+
     # ------------------------------------------------------------ the draft row
 
     def load(self, context: BotContext, user_id: int) -> tuple[D, bool] | None:
@@ -256,6 +263,25 @@ class Form(Generic[D]):
         return self.step(resume)
 
     # ------------------------------------------------------------ ending
+
+    async def sweep_expired(self, context: BotContext) -> None:
+        """Tell users whose form expired while the bot was down, and drop their drafts.
+
+        PTB's timeout jobs do not survive a restart. Run this every minute; it waits two
+        extra minutes so PTB's own timeout answers first when it can.
+        """
+        cutoff = utcnow() - context.settings.conversation_timeout - timedelta(minutes=2)
+        with context.db.session() as session:
+            expired = people.expired_drafts(session, self.kind, cutoff)
+        for user_id in expired:
+            with context.db.session() as session:
+                chosen, telegram = people.user_language(session, user_id)
+            self.drop(context, user_id)
+            text = t(f"{self.keys}.expired", language_for(chosen, telegram))
+            try:
+                await context.bot.send_message(user_id, text, reply_markup=self._markup)
+            except TelegramError:
+                continue  # blocked the bot, deleted the chat: nothing to tell
 
     async def cancel(self, update: Update, context: BotContext) -> int:
         """`/batal` at any step: drop the draft, say so."""
