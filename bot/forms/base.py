@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from datetime import timedelta
 from typing import Any, ClassVar, Generic, Literal, Protocol, Self, TypeVar
 
-from telegram import ReplyKeyboardRemove, Update
+from telegram import Chat, ReplyKeyboardRemove, Update
 from telegram.error import TelegramError
 from telegram.ext import BaseHandler, CommandHandler, ConversationHandler, TypeHandler
 from telegram.warnings import PTBUserWarning
@@ -92,7 +92,7 @@ class Ask(Protocol[D_contra]):
 AskT = TypeVar("AskT", bound=Ask[Any])
 
 
-def chat_of(update: Update) -> Any:
+def chat_of(update: Update) -> Chat:
     """The chat the update came from (forms only run in private chats, so there is one)."""
     assert update.effective_chat is not None
     return update.effective_chat
@@ -104,8 +104,9 @@ class Form(Generic[D]):
     `summary` is the state of the form's summary (where "Ubah" returns to, see `proceed`).
 
     `keys` is the catalog prefix of the form's own messages: `<keys>.expired` (idle too long),
-    `<keys>.cancelled` (`/batal`), `<keys>.not_allowed` (when `requires` fails), `<keys>.paused`
-    (when `on_idle="pause"`), `<keys>.resume` (with `resume=`).
+    `<keys>.cancelled` (`/batal`), `<keys>.not_allowed` (when `requires` fails), `<keys>.resume`
+    (with `resume=`). A form with `on_idle="pause"` keeps an idle draft and says
+    `<keys>.paused` instead of `<keys>.expired`, and `<keys>.no_draft` when the draft is gone.
     """
 
     STALE_KEY: ClassVar[str] = "common.stale_button"
@@ -141,8 +142,10 @@ class Form(Generic[D]):
         """After a step: back to the summary when the user is changing one field ("Ubah"),
         else on to `default`."""
         assert self.ask is not None, "proceed needs the form's `ask`"
-        summary = self.summary if draft.back_to_summary else None
-        return await self.ask(update, context, draft, default if summary is None else summary, "")
+        state = default
+        if draft.back_to_summary and self.summary is not None:
+            state = self.summary
+        return await self.ask(update, context, draft, state, "")
 
     async def change(self, update: Update, context: BotContext, draft: D, state: int) -> int:
         """ "Ubah" on the summary: ask `state` again; `proceed` then comes back to the summary."""
@@ -216,8 +219,8 @@ class Form(Generic[D]):
         """Which message ends the form instead of running the step, if any."""
         if not self.allows(identity):
             return "not_allowed"
-        if loaded is None:
-            return "expired"
+        if loaded is None:  # dropped meanwhile (/batal elsewhere, the sweep)
+            return "expired" if self.on_idle == "drop" else "no_draft"
         if loaded[1]:
             return "paused" if self.on_idle == "pause" else "expired"
         return None
