@@ -7,7 +7,8 @@ preview exactly as cadres will see it, with the recipient count → "Kirim" / "B
 Coordinators and officials only; every button and command argument is re-checked against the
 sender's scopes on the server, so a forged region code is refused, never obeyed. Sending hands
 the announcement to the delivery engine (`bot.delivery`), which reports progress in a status
-message of its own. The audience steps are shared with training announcements.
+message of its own. The form runs on `bot.forms.Form`; its audience steps are
+`bot.forms.audience`'s, shared with training announcements.
 """
 
 from __future__ import annotations
