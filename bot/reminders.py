@@ -32,14 +32,15 @@ from telegram.ext import (
 )
 from telegram.warnings import PTBUserWarning
 
-from bot import region_picker
 from bot.auth import Identity, identify
 from bot.context import BotContext
 from bot.datetime_text import Problem, parse_moment, parse_time
 from bot.delivery import quiet_until
-from bot.drafts import Draft, DraftStore
+from bot.forms import region_picker
+from bot.forms.legacy import DictDraft as Draft
+from bot.forms.legacy import DraftStore
+from bot.forms.region_picker import PickerState, StaleButton
 from bot.i18n import t
-from bot.region_picker import PickerState, StaleButton
 from bot.reminder_texts import (
     clock,
     describe_rule,

@@ -35,7 +35,8 @@ from telegram.warnings import PTBUserWarning
 
 from bot.auth import identify
 from bot.context import BotContext
-from bot.drafts import Draft, DraftStore
+from bot.forms.legacy import DictDraft as Draft
+from bot.forms.legacy import DraftStore
 from bot.i18n import t
 from bot.report_media import LIMITS, MB, store_media
 from bot.review import notify_reviewers, reviewer_role

@@ -12,12 +12,12 @@ from datetime import UTC
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
-from bot import region_picker
 from bot.auth import identify
 from bot.context import BotContext
+from bot.forms import region_picker
+from bot.forms.region_picker import PickerState, StaleButton
 from bot.i18n import language_for, t
 from bot.menu import refresh_commands
-from bot.region_picker import PickerState, StaleButton
 from bot.ui import keyboard, show
 from storage import people, roles
 from storage.regions import in_scope, region_path_name

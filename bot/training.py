@@ -34,14 +34,15 @@ from telegram.ext import (
 )
 from telegram.warnings import PTBUserWarning
 
-from bot import broadcast
 from bot.auth import Identity, identify
-from bot.broadcast import audience_counts_for, audience_label, drop_draft, form_step, save_draft
 from bot.config import Settings
 from bot.context import BotContext, ForkomApplication
 from bot.delivery import Payload, local_time, submit, with_flood_retry
+from bot.forms import audience
+from bot.forms.audience import AudienceDraft, audience_counts, audience_label
+from bot.forms.legacy import drop_draft, form_step, save_draft
+from bot.forms.region_picker import StaleButton
 from bot.i18n import LANGUAGES, t
-from bot.region_picker import StaleButton
 from bot.telegram_text import escape, split_html, visible_length
 from bot.ui import Button, keyboard, show
 from storage import outbox
@@ -90,8 +91,8 @@ class MoveStep(IntEnum):
 
 
 Draft = dict[str, Any]
-step = form_step(DRAFT, "training.expired")
-move_step = form_step(MOVE_DRAFT, "training.move_expired")
+step = form_step(DRAFT, "training.expired", "training.not_allowed")
+move_step = form_step(MOVE_DRAFT, "training.move_expired", "training.not_allowed")
 
 # ---------------------------------------------------------------- dates the Indonesian way
 
@@ -206,11 +207,11 @@ async def start(update: Update, context: BotContext) -> int:
     if not identity.is_privileged:
         await update.message.reply_text(t("training.not_allowed", lang))
         return END
-    accepted, area = await broadcast.area_argument(update, context, identity, "training.refused")
+    accepted, area = await audience.area_argument(update, context, identity, "training.refused")
     if not accepted:
         return END
     draft: Draft = {"token": secrets.token_hex(6), "step": int(Step.TITLE)}
-    broadcast.start_audience(draft, area)
+    _put_audience(draft, AudienceDraft(area=area))
     save_draft(context, user.id, DRAFT, draft)
     await update.message.reply_text(t("training.ask_title", lang))
     return Step.TITLE
@@ -310,18 +311,32 @@ async def on_quota(update: Update, context: BotContext, draft: Draft, identity: 
     if draft.get("back_to_preview"):
         return await _preview(update, context, draft)
     if draft.get("area"):
-        await broadcast.ask_institutions(update, context, draft, "tn")
+        await audience.ask_institutions(update, context, _audience_of(draft), "tn")
         return Step.INSTITUTION
-    await broadcast.ask_audience(update, context, identity, "tn")
+    await audience.ask_audience(update, context, identity, "tn")
     return Step.AUDIENCE
+
+
+# ---------------------------------------------------------------- the audience (bot.forms.audience)
+
+
+def _audience_of(draft: Draft) -> AudienceDraft:
+    """The audience part of this form's `dict` draft, as the shared audience steps take it."""
+    return AudienceDraft.from_dict(draft)
+
+
+def _put_audience(draft: Draft, chosen: AudienceDraft) -> None:
+    draft.update(area=chosen.area, institutions=chosen.institutions, picker=chosen.picker)
 
 
 @step
 async def on_audience(update: Update, context: BotContext, draft: Draft, identity: Identity) -> int:
     query = update.callback_query
     assert query is not None
+    chosen = _audience_of(draft)
     try:
-        choice = await broadcast.on_audience_button(update, context, draft, identity, "tn")
+        choice = await audience.on_audience_button(update, context, chosen, identity, "tn")
+        _put_audience(draft, chosen)
     except StaleButton:
         await query.answer(t("common.stale_button", context.lang))
         return Step(draft["step"])
@@ -329,17 +344,18 @@ async def on_audience(update: Update, context: BotContext, draft: Draft, identit
         return await _refuse(update, context, draft)
     await query.answer()
     if choice.exited:
-        await broadcast.ask_audience(update, context, identity, "tn")
+        await audience.ask_audience(update, context, identity, "tn")
         return Step.AUDIENCE
     if choice.area is None:
         return Step.PICK_AREA
-    draft["area"] = choice.area
-    await broadcast.ask_institutions(update, context, draft, "tn")
+    draft["area"] = chosen.area = choice.area
+    await audience.ask_institutions(update, context, chosen, "tn")
     return Step.INSTITUTION
 
 
 async def _refuse(update: Update, context: BotContext, draft: Draft) -> int:
-    return await broadcast.refuse_area(update, context, draft, "training.refused")
+    await audience.audit_refusal(update, context, "training.refused")
+    return int(draft["step"])
 
 
 @step
@@ -347,9 +363,11 @@ async def on_area_text(
     update: Update, context: BotContext, draft: Draft, identity: Identity
 ) -> int:
     if not draft.get("picker"):
-        await _chat(update).send_message(t("broadcast.use_buttons", context.lang))
+        await _chat(update).send_message(t("form.use_buttons", context.lang))
         return Step(draft["step"])
-    await broadcast.on_picker_text(update, context, draft, "tn")
+    chosen = _audience_of(draft)
+    await audience.on_picker_text(update, context, chosen, "tn")
+    _put_audience(draft, chosen)
     return Step.PICK_AREA
 
 
@@ -359,13 +377,15 @@ async def on_institution(
 ) -> int:
     query = update.callback_query
     assert query is not None and query.data is not None
-    done = broadcast.on_institution_button(draft, query.data.split(":", 2)[2])
+    chosen = _audience_of(draft)
+    done = audience.toggle_institution(chosen, query.data.split(":", 2)[2])
+    _put_audience(draft, chosen)
     if done is None:
         await query.answer(t("common.stale_button", context.lang))
         return Step.INSTITUTION
     await query.answer()
     if not done:
-        await broadcast.ask_institutions(update, context, draft, "tn")
+        await audience.ask_institutions(update, context, chosen, "tn")
         return Step.INSTITUTION
     return await _preview(update, context, draft)
 
@@ -382,13 +402,13 @@ async def _preview(update: Update, context: BotContext, draft: Draft) -> int:
             reply_markup=keyboard(rsvp_buttons(None, lang)),
         )
     )
-    counts = audience_counts_for(context, draft)
+    counts = audience_counts(context, _audience_of(draft))
     text = t("broadcast.preview_title", lang) + "\n\n"
     text += t(
         "broadcast.preview_count",
         lang,
         count=counts.eligible,
-        audience=audience_label(context, draft, lang),
+        audience=audience_label(context, _audience_of(draft), lang),
     )
     rows: list[list[Button]] = []
     if counts.eligible:
@@ -432,9 +452,8 @@ async def on_preview(update: Update, context: BotContext, draft: Draft, identity
         if what == "quota":
             await _ask_quota(update, context)
             return Step.QUOTA
-        broadcast.start_audience(draft)
-        draft["institutions"] = []
-        await broadcast.ask_audience(update, context, identity, "tn")
+        _put_audience(draft, AudienceDraft())
+        await audience.ask_audience(update, context, identity, "tn")
         return Step.AUDIENCE
     if action == "no":
         drop_draft(context, user.id, DRAFT)
@@ -471,7 +490,7 @@ async def _announce(context: BotContext, draft: Draft, sender_id: int) -> tuple[
         training,
         recipients,
         sender_id=sender_id,
-        audience=audience_label(context, draft, "id"),
+        audience=audience_label(context, _audience_of(draft), "id"),
     )
     with context.db.session() as session:
         audit(
@@ -552,7 +571,7 @@ def conversation(conversation_timeout: timedelta) -> ConversationHandler:  # typ
     ours = r"^tn:(?!pv$)"
     use_text, use_buttons = (
         _reprompt("training.need_text"),
-        _reprompt("broadcast.use_buttons"),
+        _reprompt("form.use_buttons"),
     )
 
     def typed(handler: Callable[[Update, BotContext], Awaitable[int]]) -> list[Any]:

@@ -281,3 +281,45 @@ async def test_registered_cadre_start_shows_menu_not_form(bot, server):
     await user.send_text("/start")
     assert "Selamat datang kembali" in user.last_message.text
     assert "/profil" in user.last_message.text
+
+
+async def test_the_step_is_kept_once_in_the_conversation_state(bot, server):
+    """The draft holds the answers only; with the conversation state lost, /start resumes at
+    the first unanswered step."""
+    user = server.new_user()
+    await user.send_text("/start")
+    await user.press("Ya, saya setuju")
+    await user.send_text("Rina Wati")
+    with bot.session() as session:
+        draft = session.get(Draft, (user.id, "registration"))
+        assert "step" not in draft.data and draft.data["name"] == "Rina Wati"
+    await bot.stop()
+    from storage.db import Database
+
+    database = Database(bot.settings.database_url)
+    with database.session() as session:
+        for row in session.exec(select(ConversationRow)).all():
+            session.delete(row)
+    database.dispose()
+    await bot.start()
+    await user.send_text("/start")
+    assert "lanjutkan" in user.last_message.text.lower()
+    assert "nomor HP" in user.last_message.text
+    await user.send_text("081298765432")
+    assert "Bontang Barat" in str(user.last_message.buttons)
+
+
+async def test_other_features_buttons_pass_through_the_free_text_institution_step(bot, server):
+    user = server.new_user()
+    await user.send_text("/start")
+    await user.press("Ya, saya setuju")
+    await user.send_text("Rina Wati")
+    await user.send_text("081298765432")
+    await user.press("Bontang Barat")
+    await user.press("Kanaan")
+    await user.press("Lainnya")
+    await user.press_data("lang:en")  # the language switch's button, not the form's
+    with bot.session() as session:
+        assert people.user_language(session, user.id)[0] == "en"
+    await user.send_text("Kelompok Tani")
+    assert "Kelompok Tani" in user.last_message.text

@@ -10,12 +10,22 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 from sqlmodel import Session
+from telegram import InlineKeyboardMarkup
 
 from bot.i18n import t
 from bot.ui import Button, keyboard
 from storage.regions import LEVELS, RegionInfo, children, display_name, get_region, in_scope
 
-__all__ = ["PickOutcome", "PickerState", "StaleButton", "apply_callback", "apply_filter", "render"]
+__all__ = [
+    "PickOutcome",
+    "PickerState",
+    "StaleButton",
+    "apply_callback",
+    "apply_filter",
+    "parse_area_code",
+    "render",
+    "start",
+]
 
 PAGE_SIZE = 12
 
@@ -39,8 +49,8 @@ class PickerState:
         return cls(
             root=str(data["root"]),
             node=str(data["node"]),
-            page=int(data.get("page") or 0),  # type: ignore[call-overload]
-            query=data.get("query") or None,  # type: ignore[arg-type]
+            page=int(str(data.get("page") or 0)),
+            query=str(data["query"]) if data.get("query") else None,
         )
 
 
@@ -49,6 +59,15 @@ class PickOutcome:
     state: PickerState
     picked: str | None = None
     exited: bool = False
+
+
+def parse_area_code(payload: str) -> str | None:
+    """A deep-link or command argument (`64_74_03` or `64.74.03`) as a region code, if it is one."""
+    code = payload.strip().replace("_", ".")
+    parts = code.split(".")
+    if not parts or not all(p.isdigit() for p in parts) or len(parts) > 4:
+        return None
+    return code
 
 
 def start(session: Session, root: str, target_level: str, at: str | None = None) -> PickerState:
@@ -122,7 +141,7 @@ def render(
     title: str,
     allow_pick_node: bool = False,
     back_exits: bool = True,
-) -> tuple[str, object, bool]:
+) -> tuple[str, InlineKeyboardMarkup, bool]:
     """(text, keyboard, filter_matched) for the picker's current state."""
     node = get_region(session, state.node)
     items = children(session, state.node, state.query)

@@ -1,0 +1,384 @@
+"""Who a coordinator's message goes to: the whole scope or a kecamatan/kelurahan inside it, then
+(optionally) a filter by institution. Shared by `/umumkan` and `/pelatihan_baru`.
+
+Every pressed code is re-checked against the sender's scopes on the server: a forged or stale
+region is refused with an alert and audited, never obeyed. A form with an audience puts the
+three fields of `AudienceDraft` in its draft (by inheriting it) and lets `AudienceSteps` build
+the three conversation states; it declares only what happens once the audience is chosen.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, Generic, TypeVar
+
+from telegram import Update
+from telegram.ext import BaseHandler, CallbackQueryHandler, MessageHandler, filters
+
+from bot.auth import Identity
+from bot.context import BotContext
+from bot.forms import region_picker
+from bot.forms.base import Draft, Form, Handler, chat_of
+from bot.forms.region_picker import PickerState, StaleButton
+from bot.i18n import t
+from bot.ui import Button, keyboard, show
+from storage import outbox, roles
+from storage.outbox import AudienceCounts
+from storage.regions import LEVELS, get_region, region_path_name
+
+__all__ = [
+    "INSTITUTIONS",
+    "AudienceChoice",
+    "AudienceDraft",
+    "AudienceSteps",
+    "area_argument",
+    "ask_audience",
+    "ask_institutions",
+    "audience_counts",
+    "audience_label",
+    "audit_refusal",
+    "institution_names",
+    "on_audience_button",
+    "on_picker_text",
+    "toggle_institution",
+]
+
+USE_BUTTONS = "form.use_buttons"
+# The institutions a cadre registers with, which an audience may be filtered by.
+INSTITUTIONS = ("pkk", "posyandu", "lpm", "karang_taruna", "bumdes", "kpmd", "rt_rw", "lainnya")
+
+
+@dataclasses.dataclass
+class AudienceDraft(Draft):
+    """The audience part of a draft: the chosen area, the institution filter, the open picker."""
+
+    area: str | None = None
+    institutions: list[str] = dataclasses.field(default_factory=list)
+    picker: dict[str, Any] | None = None
+
+    def reset_audience(self, area: str | None = None) -> None:
+        self.area = area
+        self.picker = None
+        self.institutions = []
+
+
+@dataclasses.dataclass(frozen=True)
+class AudienceChoice:
+    """What an audience button did: `area` chosen, the picker `shown`, `exited`, or `refused`."""
+
+    area: str | None = None
+    shown: bool = False
+    exited: bool = False
+    refused: bool = False
+
+
+# ---------------------------------------------------------------- the pieces
+
+
+async def area_argument(
+    update: Update, context: BotContext, identity: Identity, refused_action: str
+) -> tuple[bool, str | None]:
+    """The optional region-code argument of a command that addresses cadres.
+
+    (True, None) without an argument, (True, code) for a known region in the sender's scope;
+    anything else is refused with a message, audited as `refused_action`, and gives (False, None).
+    """
+    if not context.args:
+        return True, None
+    assert update.message is not None and update.effective_user is not None
+    area = region_picker.parse_area_code(context.args[0])
+    with context.db.session() as session:
+        known = area is not None and get_region(session, area) is not None
+    if known and area is not None and identity.may_act_on(area):
+        return True, area
+    with context.db.session() as session:
+        roles.audit(session, update.effective_user.id, refused_action, context.args[0][:40])
+    await update.message.reply_text(t("audience.area_refused", context.lang))
+    return False, None
+
+
+async def ask_audience(
+    update: Update, context: BotContext, identity: Identity, prefix: str, note: str = ""
+) -> None:
+    """Whole scope(s) or "choose inside": one row per scope the sender may address."""
+    lang = context.lang
+    rows: list[list[Button]] = []
+    with context.db.session() as session:
+        for scope in identity.scopes:
+            region = get_region(session, scope)
+            if region is None:
+                continue
+            name = region_path_name(session, scope)
+            rows.append([(t("audience.all", lang, name=name), f"{prefix}:s:{scope}")])
+            if region.level != LEVELS[-1]:
+                rows.append([(t("audience.pick", lang, name=name), f"{prefix}:c:{scope}")])
+    text = t("audience.ask", lang)
+    await show(update, f"{note}\n\n{text}" if note else text, keyboard(rows))
+
+
+async def on_audience_button(
+    update: Update, context: BotContext, draft: AudienceDraft, identity: Identity, prefix: str
+) -> AudienceChoice:
+    """`s` whole scope, `c` choose inside a scope, or a picker button (`r`, `p`, `b`, `a`)."""
+    query = update.callback_query
+    assert query is not None and query.data is not None
+    _, action, arg = [*query.data.split(":", 2), "", ""][:3]
+    if action in ("s", "c"):
+        if not identity.may_act_on(arg):  # never trust the keyboard
+            return AudienceChoice(refused=True)
+        if action == "s":
+            return AudienceChoice(area=arg)
+        with context.db.session() as session:
+            state = region_picker.start(session, arg, "village")
+        draft.picker = state.to_dict()
+        await _show_picker(update, context, state, prefix)
+        return AudienceChoice(shown=True)
+    if not draft.picker:
+        raise StaleButton(query.data)
+    state = PickerState.from_dict(draft.picker)
+    with context.db.session() as session:
+        outcome = region_picker.apply_callback(session, state, action, arg, "village")
+    if outcome.exited:
+        draft.picker = None
+        return AudienceChoice(exited=True)
+    if outcome.picked is not None:
+        if not identity.may_act_on(outcome.picked):
+            return AudienceChoice(refused=True)
+        draft.picker = None
+        return AudienceChoice(area=outcome.picked)
+    draft.picker = outcome.state.to_dict()
+    await _show_picker(update, context, outcome.state, prefix)
+    return AudienceChoice(shown=True)
+
+
+async def on_picker_text(
+    update: Update, context: BotContext, draft: AudienceDraft, prefix: str
+) -> None:
+    """Typing while the picker is open filters the list."""
+    assert update.message is not None and update.message.text is not None
+    assert draft.picker is not None
+    state = region_picker.apply_filter(PickerState.from_dict(draft.picker), update.message.text)
+    draft.picker = state.to_dict()
+    await _show_picker(update, context, state, prefix, edit=False)
+
+
+async def _show_picker(
+    update: Update, context: BotContext, state: PickerState, prefix: str, *, edit: bool = True
+) -> None:
+    with context.db.session() as session:
+        text, markup, _ = region_picker.render(
+            session,
+            state,
+            prefix=prefix,
+            lang=context.lang,
+            title=t("audience.pick_area", context.lang),
+            allow_pick_node=True,
+            back_exits=True,
+        )
+    await show(update, text, markup, edit=edit)
+
+
+async def ask_institutions(
+    update: Update, context: BotContext, draft: AudienceDraft, prefix: str
+) -> None:
+    """Optional filter: tap institutions to toggle them; none chosen = every institution."""
+    lang = context.lang
+    chosen = set(draft.institutions)
+    rows: list[list[Button]] = []
+    for pair in (INSTITUTIONS[i : i + 2] for i in range(0, len(INSTITUTIONS), 2)):
+        rows.append(
+            [
+                (
+                    ("✅ " if code in chosen else "") + t(f"institution.{code}", lang),
+                    f"{prefix}:i:{code}",
+                )
+                for code in pair
+            ]
+        )
+    rows.append([(t("audience.institutions_all", lang), f"{prefix}:i:*")])
+    rows.append([(t("audience.institutions_done", lang), f"{prefix}:i:ok")])
+    assert draft.area is not None
+    with context.db.session() as session:
+        area = region_path_name(session, draft.area)
+    text = t(
+        "audience.ask_institutions",
+        lang,
+        area=area,
+        chosen=institution_names(chosen, lang) or t("audience.institutions_any", lang),
+    )
+    await show(update, text, keyboard(rows))
+
+
+def toggle_institution(draft: AudienceDraft, code: str) -> bool | None:
+    """Toggle an institution; True when the sender is done, None for a forged code."""
+    if code == "ok":
+        return True
+    chosen = set(draft.institutions)
+    if code == "*":
+        chosen.clear()
+    elif code in INSTITUTIONS:
+        chosen ^= {code}
+    else:
+        return None
+    draft.institutions = sorted(chosen)
+    return False
+
+
+def institution_names(codes: set[str] | list[str], lang: str) -> str:
+    return ", ".join(t(f"institution.{code}", lang) for code in INSTITUTIONS if code in codes)
+
+
+def audience_label(context: BotContext, draft: AudienceDraft, lang: str) -> str:
+    """ "Kec. Bontang Barat, Kota Bontang · PKK, Posyandu" (plain text, not escaped)."""
+    assert draft.area is not None
+    with context.db.session() as session:
+        area = region_path_name(session, draft.area)
+    names = institution_names(draft.institutions, lang)
+    return f"{area} · {names}" if names else area
+
+
+def audience_counts(context: BotContext, draft: AudienceDraft) -> AudienceCounts:
+    assert draft.area is not None
+    with context.db.session() as session:
+        return outbox.audience_counts(session, [draft.area], draft.institutions or None)
+
+
+async def audit_refusal(update: Update, context: BotContext, action: str) -> None:
+    """A forged or stale region outside the sender's scopes: audit it as `action` and say so
+    in an alert; the caller keeps the form at its step."""
+    query = update.callback_query
+    user = update.effective_user
+    assert user is not None
+    with context.db.session() as session:
+        roles.audit(session, user.id, action, (query.data or "" if query else "")[:120] or None)
+    if query is not None:
+        await query.answer(t("audience.area_refused", context.lang), show_alert=True)
+
+
+# ---------------------------------------------------------------- the three states of a form
+
+A = TypeVar("A", bound=AudienceDraft)
+OnDone = Callable[[Update, BotContext, A, Identity], Awaitable[int]]
+
+
+class AudienceSteps(Generic[A]):
+    """The scope → picker → institutions states of `form`, under the button prefix `prefix`.
+
+    `states` are the form's own state numbers for (scope, picker, institutions); `on_done` runs
+    once the audience is complete and returns the next state; `refused_action` is the audit
+    action of a forged button; `buttons` matches every button of the form (for re-prompts);
+    `ignore` as in `Form.reprompt`.
+    """
+
+    def __init__(
+        self,
+        form: Form[A],
+        *,
+        prefix: str,
+        states: tuple[int, int, int],
+        on_done: OnDone[A],
+        refused_action: str,
+        buttons: str,
+        ignore: Callable[[Update, A], bool] | None = None,
+    ) -> None:
+        self.form = form
+        self.prefix = prefix
+        self.scope, self.pick_area, self.institution = states
+        self.on_done = on_done
+        self.refused_action = refused_action
+        self.buttons = buttons
+        self.ignore = ignore
+
+    async def ask(self, update: Update, context: BotContext, draft: A, identity: Identity) -> int:
+        """Enter the audience: the institutions when the area is known already, else the scope."""
+        if draft.area:
+            await ask_institutions(update, context, draft, self.prefix)
+            return self.institution
+        await ask_audience(update, context, identity, self.prefix)
+        return self.scope
+
+    async def again(self, update: Update, context: BotContext, draft: A, identity: Identity) -> int:
+        """Choose the audience anew (the preview's "change audience" button)."""
+        draft.reset_audience()
+        await ask_audience(update, context, identity, self.prefix)
+        return self.scope
+
+    async def refuse(self, update: Update, context: BotContext, state: int) -> int:
+        """Refuse and audit a region outside the sender's scopes; stay in `state`."""
+        await audit_refusal(update, context, self.refused_action)
+        return state
+
+    def _on_audience(self, state: int) -> Handler:
+        async def on_audience(
+            update: Update, context: BotContext, draft: A, identity: Identity
+        ) -> int:
+            query = update.callback_query
+            assert query is not None
+            try:
+                choice = await on_audience_button(update, context, draft, identity, self.prefix)
+            except StaleButton:
+                await query.answer(t("common.stale_button", context.lang))
+                return state
+            if choice.refused:
+                return await self.refuse(update, context, state)
+            await query.answer()
+            if choice.exited:
+                await ask_audience(update, context, identity, self.prefix)
+                return self.scope
+            if choice.area is None:
+                return self.pick_area
+            draft.area = choice.area
+            await ask_institutions(update, context, draft, self.prefix)
+            return self.institution
+
+        return self.form.step(on_audience)
+
+    async def _on_area_text(
+        self, update: Update, context: BotContext, draft: A, identity: Identity
+    ) -> int:
+        if not draft.picker:
+            await chat_of(update).send_message(t(USE_BUTTONS, context.lang))
+            return self.pick_area
+        await on_picker_text(update, context, draft, self.prefix)
+        return self.pick_area
+
+    async def _on_institution(
+        self, update: Update, context: BotContext, draft: A, identity: Identity
+    ) -> int:
+        query = update.callback_query
+        assert query is not None and query.data is not None
+        done = toggle_institution(draft, query.data.split(":", 2)[2])
+        if done is None:
+            await query.answer(t("common.stale_button", context.lang))
+            return self.institution
+        await query.answer()
+        if not done:
+            await ask_institutions(update, context, draft, self.prefix)
+            return self.institution
+        return await self.on_done(update, context, draft, identity)
+
+    def handlers(self) -> Mapping[int, list[BaseHandler[Update, BotContext, Any]]]:
+        """The three states' handler lists, to merge into the form's `states`."""
+        p = self.prefix
+        anything = ~filters.COMMAND
+
+        def wrong_input(state: int) -> list[BaseHandler[Update, BotContext, Any]]:
+            again = self.form.reprompt(state, USE_BUTTONS, ignore=self.ignore)
+            return [MessageHandler(anything, again), CallbackQueryHandler(again, self.buttons)]
+
+        return {
+            self.scope: [
+                CallbackQueryHandler(self._on_audience(self.scope), pattern=rf"^{p}:[sc]:"),
+                *wrong_input(self.scope),
+            ],
+            self.pick_area: [
+                CallbackQueryHandler(self._on_audience(self.pick_area), pattern=rf"^{p}:[rpba]:"),
+                MessageHandler(filters.TEXT & ~filters.COMMAND, self.form.step(self._on_area_text)),
+                *wrong_input(self.pick_area),
+            ],
+            self.institution: [
+                CallbackQueryHandler(self.form.step(self._on_institution), pattern=rf"^{p}:i:"),
+                *wrong_input(self.institution),
+            ],
+        }
