@@ -23,7 +23,8 @@ from bot.forms.base import Draft, Form, Handler, chat_of
 from bot.forms.region_picker import PickerState, StaleButton
 from bot.i18n import t
 from bot.ui import Button, keyboard, show
-from storage import outbox, roles
+from storage import outbox
+from storage.audit import audit
 from storage.outbox import AudienceCounts
 from storage.regions import LEVELS, get_region, region_path_name
 
@@ -93,7 +94,7 @@ async def area_argument(
     if known and area is not None and identity.may_act_on(area):
         return True, area
     with context.db.session() as session:
-        roles.audit(session, update.effective_user.id, refused_action, context.args[0][:40])
+        audit(session, update.effective_user.id, refused_action, context.args[0][:40])
     await update.message.reply_text(t("audience.area_refused", context.lang))
     return False, None
 
@@ -251,7 +252,7 @@ async def audit_refusal(update: Update, context: BotContext, action: str) -> Non
     user = update.effective_user
     assert user is not None
     with context.db.session() as session:
-        roles.audit(session, user.id, action, (query.data or "" if query else "")[:120] or None)
+        audit(session, user.id, action, (query.data or "" if query else "")[:120] or None)
     if query is not None:
         await query.answer(t("audience.area_refused", context.lang), show_alert=True)
 
