@@ -35,7 +35,7 @@ from telegram.warnings import PTBUserWarning
 from bot import region_picker
 from bot.auth import Identity, identify
 from bot.context import BotContext
-from bot.datetime_text import Problem, parse_moment, parse_time
+from bot.moments import Problem, parse_moment, parse_time
 from bot.delivery import quiet_until
 from bot.drafts import Draft, DraftStore
 from bot.i18n import t

@@ -65,7 +65,10 @@ def test_dates_are_read_the_indonesian_way():
         "Jumat, 25 des 2026 jam 08.00 WITA",
     ):
         assert parse_when(text, WITA, now) == expected, text
-    assert parse_when("besok pagi", WITA, now) == "training.when_format"
+    # Trainings read every form reminders read (issue 9): "besok 08.00" is tomorrow at 08.00.
+    assert parse_when("besok 08.00", WITA, now) == datetime(2026, 11, 25, 0, 0)
+    assert parse_when("besok", WITA, now) == "training.when_format"
+    assert parse_when("apa saja", WITA, now) == "training.when_format"
     assert parse_when("31/02/2027 08.00", WITA, now) == "training.when_invalid"
     assert parse_when("01/01/2026 08.00", WITA, now) == "training.when_past"
     assert parse_when("01/01/2030 08.00", WITA, now) == "training.when_far"

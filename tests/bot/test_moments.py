@@ -1,12 +1,26 @@
-"""Dates and times typed the way Indonesians write them."""
+"""Dates and times typed the way Indonesians write them, and written back with Babel."""
 
 from __future__ import annotations
 
-from datetime import date, time
+from datetime import UTC, date, datetime, time
+from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.datetime_text import Problem, Typed, parse_date, parse_moment, parse_time
+from bot.moments import (
+    Problem,
+    Typed,
+    format_clock,
+    format_count,
+    format_day,
+    format_moment,
+    parse_date,
+    parse_moment,
+    parse_time,
+    to_local,
+    to_utc,
+    zone_abbreviation,
+)
 
 TODAY = date(2026, 11, 23)  # a Monday
 
@@ -121,3 +135,82 @@ def test_date_and_time_together(text, expected):
 )
 def test_date_and_time_problems(text, problem):
     assert parse_moment(text, TODAY) == Typed(problem=problem)
+
+
+WIB, WITA, WIT = (ZoneInfo(z) for z in ("Asia/Jakarta", "Asia/Makassar", "Asia/Jayapura"))
+
+
+@pytest.mark.parametrize(
+    ("tz", "suffix", "other"), [(WIB, "WIB", "WITA"), (WITA, "WITA", "WIB"), (WIT, "WIT", "WIB")]
+)
+def test_the_configured_zone_may_follow_a_time(tz, suffix, other):
+    assert parse_time(f"08.00 {suffix}", tz) == time(8, 0)
+    assert parse_time(f"jam 8 {suffix.lower()}", tz) == time(8, 0)
+    assert parse_time(f"08.00 {other}", tz) is Problem.UNRECOGNISED
+    assert parse_moment(f"besok 08.00 {suffix}", TODAY, tz) == Typed(
+        day=date(2026, 11, 24), at=time(8, 0)
+    )
+
+
+@pytest.mark.parametrize(
+    "text", ["25.12.2026", "25.12.26", "Jumat, 25 Desember 2026", "jumat 25/12/2026", "25 ags 2026"]
+)
+def test_the_forms_trainings_read_before_are_read_too(text):
+    expected = date(2026, 12, 25) if "ags" not in text else date(2026, 8, 25)
+    assert parse_date(text, TODAY) == expected
+
+
+@pytest.mark.parametrize("text", ["١٢.٠٠", "²3.00", "08.٠٠", "٢٥/١٢/٢٠٢٦"])
+def test_only_ascii_digits_count(text):
+    assert parse_moment(text, TODAY).problem is Problem.UNRECOGNISED
+
+
+def test_a_dotted_day_and_month_is_a_time():
+    assert parse_moment("25.12", TODAY).problem is Problem.NO_SUCH_TIME
+    assert parse_moment("08.30", TODAY) == Typed(at=time(8, 30))
+
+
+MOMENT = datetime(2026, 12, 25, 0, 0)  # naive UTC, 08.00 WITA, a Friday
+
+
+@pytest.mark.parametrize(
+    ("tz", "lang", "expected"),
+    [
+        (WITA, "id", "Jumat, 25 Desember 2026 pukul 08.00 WITA"),
+        (WITA, "en", "Friday, 25 December 2026 at 08:00 WITA"),
+        (WIB, "id", "Jumat, 25 Desember 2026 pukul 07.00 WIB"),
+        (WIT, "en", "Friday, 25 December 2026 at 09:00 WIT"),
+        (ZoneInfo("Asia/Bangkok"), "en", "Friday, 25 December 2026 at 07:00 UTC+07:00"),
+        (ZoneInfo("America/Caracas"), "id", "Kamis, 24 Desember 2026 pukul 20.00 UTC-04:00"),
+    ],
+)
+def test_moments_read_in_the_readers_language(tz, lang, expected):
+    assert format_moment(MOMENT, tz, lang) == expected
+    assert format_moment(MOMENT.replace(tzinfo=UTC), tz, lang) == expected
+
+
+def test_the_shorter_forms():
+    assert format_moment(MOMENT, WITA, "id", with_date=False) == "08.00 WITA"
+    assert format_moment(MOMENT, WITA, "en", with_date=False) == "08:00 WITA"
+    assert format_day(date(2026, 1, 5), "id") == "Senin, 5 Januari 2026"
+    assert format_day(date(2026, 1, 5), "en") == "Monday, 5 January 2026"
+    assert format_day(date(2026, 1, 5), "id", weekday=False) == "5 Januari 2026"
+    assert format_clock(time(7, 5), "id") == "07.05"
+    assert format_clock(time(19, 5), "en") == "19:05"
+
+
+def test_local_and_utc_round_trip():
+    local = to_local(MOMENT, WITA)
+    assert (local.hour, local.tzinfo) == (8, WITA)
+    assert to_utc(local.date(), local.time(), WITA) == MOMENT
+    assert zone_abbreviation(WITA) == "WITA"
+    assert zone_abbreviation(UTC) == "UTC+00:00"
+
+
+@pytest.mark.parametrize(
+    ("n", "id_text", "en_text"),
+    [(0, "0", "0"), (7, "7", "7"), (1234, "1.234", "1,234"), (1234567, "1.234.567", "1,234,567")],
+)
+def test_counts(n, id_text, en_text):
+    assert format_count(n, "id") == id_text
+    assert format_count(n, "en") == en_text
