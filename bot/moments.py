@@ -224,7 +224,7 @@ def parse_moment(text: str, today: date, tz: tzinfo = DEFAULT_ZONE) -> Typed:
     only_time = parse_time(cleaned, tz)
     if isinstance(only_time, time):
         return Typed(at=only_time)
-    problems = [only_date, only_time]
+    problems: list[Problem] = [only_date, only_time]
     words = cleaned.split()
     # The time is whatever follows the date; try every split, date first.
     for cut in range(1, len(words)):
@@ -233,7 +233,7 @@ def parse_moment(text: str, today: date, tz: tzinfo = DEFAULT_ZONE) -> Typed:
         if isinstance(day, date) and isinstance(at, time):
             return Typed(day=day, at=at)
         if isinstance(day, date):
-            problems.append(Problem.NO_SUCH_TIME if at is Problem.UNRECOGNISED else at)
+            problems.append(Problem.NO_SUCH_TIME)  # a date, then no time we can use
         elif isinstance(at, time):
             problems.append(day)
     for problem in (Problem.NO_SUCH_DATE, Problem.NO_SUCH_TIME):
