@@ -50,9 +50,10 @@ from bot.delivery import (
 )
 from bot.i18n import t
 from bot.region_picker import PickerState, StaleButton
-from bot.registration import INSTITUTIONS, parse_area_payload
+from bot.registration import parse_area_payload
 from bot.telegram_text import plain_text
 from bot.ui import Button, keyboard, show
+from bot.vocabulary import INSTITUTIONS
 from storage import outbox, people, roles
 from storage.models import utcnow
 from storage.outbox import AudienceCounts

@@ -32,14 +32,14 @@ from bot.i18n import t
 from bot.region_picker import PickerState, StaleButton
 from bot.ui import keyboard, show
 from bot.validation import clean_label, normalise_phone, valid_name
+from bot.vocabulary import INSTITUTIONS, institution_label
 from storage import people
 from storage.models import utcnow
 from storage.regions import get_region, in_scope, region_path_name
 
-__all__ = ["INSTITUTIONS", "Step", "conversation", "parse_area_payload"]
+__all__ = ["Step", "conversation", "parse_area_payload"]
 
 DRAFT = "registration"
-INSTITUTIONS = ("pkk", "posyandu", "lpm", "karang_taruna", "bumdes", "kpmd", "rt_rw", "lainnya")
 FIELDS = ("name", "phone", "region", "institution")
 END = ConversationHandler.END
 
@@ -64,12 +64,6 @@ def parse_area_payload(payload: str) -> str | None:
     if not parts or not all(p.isdigit() for p in parts) or len(parts) > 4:
         return None
     return code
-
-
-def institution_label(code: str, other: str | None, lang: str) -> str:
-    if code == "lainnya" and other:
-        return other
-    return t(f"institution.{code}", lang)
 
 
 # ---------------------------------------------------------------- draft plumbing
