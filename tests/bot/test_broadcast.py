@@ -72,7 +72,7 @@ async def test_compose_preview_send_with_progress_and_summary(bot, server):
     assert preview == "Rapat <kader> & pelatihan\n\nBesok pukul 08.00 di kantor lurah."
     control = coordinator.last_message.text
     assert "Penerima: 10 kader" in control
-    assert "1 kader yang berhenti berlangganan, 1 kader yang tidak dapat dihubungi" in control
+    assert "1 kader yang memilih berhenti menerima pengumuman, 1 kader yang tidak dapat dihubungi" in control
     assert nobody_got_anything(inside + outside + [opted_out, unreachable])
 
     await coordinator.press("Kirim")
@@ -243,7 +243,7 @@ async def test_quiet_hours_wait_unless_urgent(bot, server):
         await coordinator.send_text("Air PDAM mati" if urgent else "Jadwal posyandu")
         await coordinator.press("Semua kader")
         await coordinator.press("Lanjut")
-        assert "jam tenang" in coordinator.last_message.text
+        assert "jam istirahat malam" in coordinator.last_message.text
         if urgent:
             await coordinator.press("Tandai mendesak")
             assert "Ditandai mendesak" in coordinator.last_message.text

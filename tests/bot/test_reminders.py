@@ -164,12 +164,12 @@ async def test_quiet_hours_are_mentioned_in_the_preview(bot, server):
     await coord.press("Setiap hari")
     await coord.send_text("22.00")
     # The delivery engine holds messages in the quiet hours: the preview says so up front.
-    assert "jam tenang forum" in coord.last_message.text
+    assert "jam istirahat malam forum" in coord.last_message.text
     assert "baru dikirim pukul 06.00" in coord.last_message.text
     await coord.press("Ubah jadwal")
     await coord.press("Setiap hari")
     await coord.send_text("20.30")
-    assert "jam tenang" not in coord.last_message.text
+    assert "jam istirahat malam" not in coord.last_message.text
 
 
 async def test_monthly_on_the_31st_explains_and_previews_month_ends(bot, server, clock):
