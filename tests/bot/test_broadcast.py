@@ -63,7 +63,7 @@ async def test_compose_preview_send_with_progress_and_summary(bot, server):
     assert "Kepada siapa" in coordinator.last_message.text
     assert coordinator.last_message.buttons == [
         ["Semua kader di Kec. Bontang Barat, Kota Bontang"],
-        ["Pilih kecamatan/kelurahan di Kec. Bontang Barat, Kota Bontang…"],
+        ["Pilih kecamatan atau kelurahan/desa di Kec. Bontang Barat, Kota Bontang…"],
     ]
     await coordinator.press("Semua kader")
     assert "Saring menurut lembaga" in coordinator.last_message.text
@@ -114,7 +114,7 @@ async def test_official_picks_a_kelurahan_and_an_institution(bot, server):
 
     await official.send_text("/umumkan")
     await official.send_text("Pelatihan <b>PKK</b>")
-    await official.press("Pilih kecamatan/kelurahan")
+    await official.press("Pilih kecamatan atau kelurahan/desa")
     await official.press("Bontang Barat")
     await official.send_text("kana")  # typing filters the list
     assert [label for row in official.last_message.buttons[:1] for label in row] == ["Kanaan"]
@@ -148,7 +148,7 @@ async def test_scope_is_enforced_against_forged_buttons_and_arguments(bot, serve
         await coordinator.press_data(forged)
         answer = coordinator.callback_answers[-1]
         assert "di luar wilayah tugas" in answer["text"] and answer.get("show_alert")
-    await coordinator.press("Pilih kecamatan/kelurahan")
+    await coordinator.press("Pilih kecamatan atau kelurahan/desa")
     await coordinator.press_data("bc:a:64.74.01")  # "all of" a node the picker is not at
     assert coordinator.callback_answers[-1]["text"] == "Tombol ini sudah tidak berlaku."
     await coordinator.press_data("bc:r:64.74.01.1001")

@@ -116,7 +116,7 @@ async def test_official_exports_the_forum_area_with_phone_numbers(forum, server)
         "Judul",
         "Kategori",
         "Status",
-        "Disalurkan",
+        "Inovasi pilihan",
         "Kelurahan/Desa",
         "Kecamatan",
         "Kabupaten/Kota",

@@ -262,7 +262,7 @@ async def test_past_closed_and_foreign_trainings_cannot_be_joined(fast, server):
     await asyncio.sleep(1.1)
     await cadre.press("Ikut", message=announcement(cadre))
     answer = cadre.callback_answers[-1]
-    assert "sudah lewat" in answer["text"] and answer["show_alert"]
+    assert "sudah berlangsung" in answer["text"] and answer["show_alert"]
 
     coordinator = server.new_user()
     seed_coordinator(bot, coordinator.id, BONTANG_BARAT)
@@ -298,7 +298,7 @@ async def test_pelatihan_lists_my_trainings_and_cancels(fast, server):
         assert store.seats(session, joined.id).declined == 1
     outsider = server.new_user()
     await outsider.send_text("/pelatihan")
-    assert "hanya untuk kader terdaftar" in outsider.last_message.text
+    assert "hanya untuk kader yang sudah terdaftar" in outsider.last_message.text
 
 
 async def test_peserta_shows_names_and_enforces_scope(fast, server):
