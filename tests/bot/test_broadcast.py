@@ -72,7 +72,10 @@ async def test_compose_preview_send_with_progress_and_summary(bot, server):
     assert preview == "Rapat <kader> & pelatihan\n\nBesok pukul 08.00 di kantor lurah."
     control = coordinator.last_message.text
     assert "Penerima: 10 kader" in control
-    assert "1 kader yang memilih berhenti menerima pengumuman, 1 kader yang tidak dapat dihubungi" in control
+    assert (
+        "1 kader yang memilih berhenti menerima pengumuman, 1 kader yang tidak dapat dihubungi"
+        in control
+    )
     assert nobody_got_anything(inside + outside + [opted_out, unreachable])
 
     await coordinator.press("Kirim")
