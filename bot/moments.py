@@ -256,9 +256,13 @@ def to_utc(day: date, at: time, tz: tzinfo) -> datetime:
     return datetime.combine(day, at, tzinfo=tz).astimezone(UTC).replace(tzinfo=None)
 
 
-def format_day(day: date, lang: str, *, weekday: bool = True) -> str:
-    """ "Senin, 25 Desember 2026" / "Monday, 25 December 2026" (without weekday: "25 Desember 2026")."""
-    pattern = "EEEE, d MMMM y" if weekday else "d MMMM y"
+def format_day(day: date, lang: str, *, weekday: bool = True, short: bool = False) -> str:
+    """ "Senin, 25 Desember 2026" / "Monday, 25 December 2026"; without weekday "25 Desember 2026";
+    short, for buttons and lists: "Sen, 25 Des" / "Mon, 25 Dec"."""
+    if short:
+        pattern = "EEE, d MMM" if weekday else "d MMM y"
+    else:
+        pattern = "EEEE, d MMMM y" if weekday else "d MMMM y"
     return babel_format_date(day, pattern, locale=lang)
 
 

@@ -195,6 +195,9 @@ def test_the_shorter_forms():
     assert format_day(date(2026, 1, 5), "id") == "Senin, 5 Januari 2026"
     assert format_day(date(2026, 1, 5), "en") == "Monday, 5 January 2026"
     assert format_day(date(2026, 1, 5), "id", weekday=False) == "5 Januari 2026"
+    assert format_day(date(2026, 8, 1), "id", short=True) == "Sab, 1 Agu"
+    assert format_day(date(2026, 8, 1), "en", short=True) == "Sat, 1 Aug"
+    assert format_day(date(2026, 8, 1), "id", short=True, weekday=False) == "1 Agu 2026"
     assert format_clock(time(7, 5), "id") == "07.05"
     assert format_clock(time(19, 5), "en") == "19:05"
 
