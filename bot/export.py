@@ -26,8 +26,8 @@ from telegram.ext import CallbackQueryHandler, CommandHandler
 from bot.auth import Identity, identify
 from bot.context import BotContext
 from bot.i18n import t
-from bot.registration import INSTITUTIONS
 from bot.statistics import may_read_area, parse_area_code
+from bot.vocabulary import INSTITUTIONS
 from storage.audit import audit
 from storage.export import (
     ExportLabels,

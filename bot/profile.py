@@ -9,8 +9,8 @@ from bot.auth import identify
 from bot.context import BotContext
 from bot.i18n import t
 from bot.menu import refresh_commands
-from bot.registration import institution_label
 from bot.ui import keyboard, show
+from bot.vocabulary import institution_label
 from storage import botstate, people, privacy
 from storage.regions import region_path_name
 

@@ -25,24 +25,17 @@ from telegram.ext import (
 from bot.auth import Identity
 from bot.context import BotContext
 from bot.forms import END, Draft, Form, chat_of, region_picker
-from bot.forms.audience import INSTITUTIONS
 from bot.forms.region_picker import PickerState, StaleButton
 from bot.home import send_main_menu
 from bot.i18n import t
 from bot.roles import redeem_invite
 from bot.ui import keyboard, show
 from bot.validation import clean_label, normalise_phone, valid_name
+from bot.vocabulary import INSTITUTIONS, institution_label
 from storage import people
 from storage.regions import get_region, in_scope, region_path_name
 
-__all__ = [
-    "INSTITUTIONS",
-    "RegistrationDraft",
-    "Step",
-    "conversation",
-    "institution_label",
-    "sweep_expired",
-]
+__all__ = ["RegistrationDraft", "Step", "conversation", "sweep_expired"]
 
 
 class Step(IntEnum):
@@ -107,12 +100,6 @@ class RegistrationDraft(Draft):
 FORM = Form(
     "registration", RegistrationDraft, keys="reg", summary=Step.CONFIRM, remove_keyboard=True
 )
-
-
-def institution_label(code: str, other: str | None, lang: str) -> str:
-    if code == "lainnya" and other:
-        return other
-    return t(f"institution.{code}", lang)
 
 
 async def _answer(update: Update, text: str | None = None) -> None:

@@ -34,13 +34,13 @@ from telegram.warnings import PTBUserWarning
 
 from bot.auth import Identity, identify
 from bot.context import BotContext
-from bot.datetime_text import Problem, parse_moment, parse_time
 from bot.delivery import quiet_until
 from bot.forms import region_picker
 from bot.forms.legacy import DictDraft as Draft
 from bot.forms.legacy import DraftStore
 from bot.forms.region_picker import PickerState, StaleButton
 from bot.i18n import t
+from bot.moments import Problem, parse_moment, parse_time
 from bot.reminder_texts import (
     clock,
     describe_rule,
@@ -489,7 +489,7 @@ async def _ask_date_again(update: Update, context: BotContext, draft: Draft) -> 
 async def on_date_text(update: Update, context: BotContext, draft: Draft) -> int:
     assert update.message is not None
     lang, today = context.lang, _today(context)
-    typed = parse_moment(update.message.text or "", today)
+    typed = parse_moment(update.message.text or "", today, context.settings.timezone)
     if typed.problem is not None:
         return await prompt(update, context, draft, Step.DATE, _problem_note(typed.problem, lang))
     day = typed.day or today  # a time alone means today
@@ -529,7 +529,7 @@ async def _time_chosen(update: Update, context: BotContext, draft: Draft, at: ti
 @step
 async def on_time_text(update: Update, context: BotContext, draft: Draft) -> int:
     assert update.message is not None
-    at = parse_time(update.message.text or "")
+    at = parse_time(update.message.text or "", context.settings.timezone)
     if at is Problem.NO_SUCH_TIME:
         return await prompt(update, context, draft, Step.TIME, _problem_note(at, context.lang))
     if isinstance(at, Problem):

@@ -7,8 +7,6 @@ and written to the audit log.
 
 from __future__ import annotations
 
-from datetime import UTC
-
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
@@ -18,6 +16,7 @@ from bot.forms import region_picker
 from bot.forms.region_picker import PickerState, StaleButton
 from bot.i18n import language_for, t
 from bot.menu import refresh_commands
+from bot.moments import format_moment
 from bot.ui import keyboard, show
 from storage import people, roles
 from storage.regions import in_scope, region_path_name
@@ -102,7 +101,6 @@ async def invite_picker_button(update: Update, context: BotContext) -> None:
         )
         scope_name = region_path_name(session, scope)
     link = f"https://t.me/{context.bot.username}?start=inv_{invite.code}"
-    expires = invite.expires_at.replace(tzinfo=UTC).astimezone(context.settings.timezone)
     await show(
         update,
         t(
@@ -110,7 +108,7 @@ async def invite_picker_button(update: Update, context: BotContext) -> None:
             context.lang,
             scope=scope_name,
             link=link,
-            expires=expires.strftime("%d/%m/%Y %H.%M"),
+            expires=format_moment(invite.expires_at, context.settings.timezone, context.lang),
         ),
     )
 

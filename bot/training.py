@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 import secrets
 import warnings
 from collections.abc import Awaitable, Callable, Sequence
@@ -43,6 +42,7 @@ from bot.forms.audience import AudienceDraft, audience_counts, audience_label
 from bot.forms.legacy import drop_draft, form_step, save_draft
 from bot.forms.region_picker import StaleButton
 from bot.i18n import LANGUAGES, t
+from bot.moments import Problem, parse_moment, to_local, to_utc
 from bot.telegram_text import escape, split_html, visible_length
 from bot.ui import Button, keyboard, show
 from storage import outbox
@@ -94,48 +94,21 @@ Draft = dict[str, Any]
 step = form_step(DRAFT, "training.expired", "training.not_allowed")
 move_step = form_step(MOVE_DRAFT, "training.move_expired", "training.not_allowed")
 
-# ---------------------------------------------------------------- dates the Indonesian way
-
-_MONTHS = {
-    "januari": 1, "jan": 1, "februari": 2, "feb": 2, "pebruari": 2, "maret": 3, "mar": 3,
-    "april": 4, "apr": 4, "mei": 5, "juni": 6, "jun": 6, "juli": 7, "jul": 7, "agustus": 8,
-    "agu": 8, "agt": 8, "ags": 8, "aug": 8, "september": 9, "sep": 9, "sept": 9, "oktober": 10,
-    "okt": 10, "oct": 10, "november": 11, "nov": 11, "nop": 11, "desember": 12, "des": 12,
-    "dec": 12,
-}  # fmt: skip
-_NUMERIC_DATE = re.compile(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{2}|\d{4})$")
-_NAMED_DATE = re.compile(r"^(\d{1,2})\s+([a-z]+)\s+(\d{4})$")
-_TIME = re.compile(r"^(\d{1,2})[.:](\d{2})$")
-_FILLER = re.compile(
-    r"\b(pukul|jam|pkl|hari|tanggal|tgl|wita|wib|wit|senin|selasa|rabu|kamis|jumat|jum'at"
-    r"|sabtu|minggu|ahad)\b\.?|,"
-)
+# ---------------------------------------------------------------- when it takes place
 
 
 def parse_when(text: str, tz: ZoneInfo, now: datetime) -> datetime | str:
-    """ "25/12/2026 08.00", "25-12-26 8:00", "25 Desember 2026 pukul 08.00" → UTC (naive).
+    """ "25/12/2026 08.00", "besok 08.00", "Jumat, 25 Desember 2026 pukul 08.00" → UTC (naive).
 
-    Returns an error key instead when the text is not a date and time, or not in the future.
-    `now` is UTC (naive).
+    Reads every form a reminder accepts (`bot.moments`); a training needs both a date and a time,
+    in the future and within two years. Returns an error key instead. `now` is UTC (naive).
     """
-    words = _FILLER.sub(" ", text.lower()).split()
-    if len(words) < 2 or not _TIME.match(words[-1]):
-        return "training.when_format"
-    hour, minute = (int(x) for x in _TIME.match(words[-1]).groups())  # type: ignore[union-attr]
-    date_text = " ".join(words[:-1])
-    numeric, named = _NUMERIC_DATE.match(date_text), _NAMED_DATE.match(date_text)
-    if numeric:
-        day, month, year = (int(x) for x in numeric.groups())
-        year += 2000 if year < 100 else 0
-    elif named and named[2] in _MONTHS:
-        day, month, year = int(named[1]), _MONTHS[named[2]], int(named[3])
-    else:
-        return "training.when_format"
-    try:
-        local = datetime(year, month, day, hour, minute, tzinfo=tz)
-    except ValueError:
+    typed = parse_moment(text, to_local(now, tz).date(), tz)
+    if typed.problem in (Problem.NO_SUCH_DATE, Problem.NO_SUCH_TIME):
         return "training.when_invalid"
-    moment = local.astimezone(UTC).replace(tzinfo=None)
+    if typed.day is None or typed.at is None:
+        return "training.when_format"
+    moment = to_utc(typed.day, typed.at, tz)
     if moment <= now:
         return "training.when_past"
     if moment > now + timedelta(days=730):

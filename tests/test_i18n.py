@@ -9,7 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.i18n import LANGUAGES, catalog, language_for, t
+from bot import i18n
+from bot.i18n import LANGUAGES, catalog, language_for, language_in, language_of, t, tn
+from storage import people
+from storage.db import Database
 
 BOT_DIR = Path(__file__).resolve().parent.parent / "bot"
 
@@ -76,3 +79,51 @@ def test_values_are_escaped_and_language_choice():
     assert language_for(None, "id") == "id"
     assert language_for(None, None) == "id"
     assert language_for("id", "en") == "id"
+
+
+def test_fuzzy_entries_are_skipped(tmp_path, monkeypatch):
+    """A fuzzy entry (an editor's unchecked guess) falls back to the default language."""
+    folder = tmp_path / "en" / "LC_MESSAGES"
+    folder.mkdir(parents=True)
+    (folder / "x.po").write_text(
+        'msgid ""\nmsgstr ""\n"Language: en\\n"\n\n'
+        'msgid "x.checked"\nmsgstr "Checked"\n\n'
+        '#, fuzzy\nmsgid "x.guess"\nmsgstr "A guess"\n',
+        encoding="utf-8",
+    )
+    monkeypatch.setattr(i18n, "LOCALES_DIR", tmp_path)
+    i18n.catalog.cache_clear()
+    try:
+        assert i18n.catalog("en") == {"x.checked": "Checked"}
+    finally:
+        monkeypatch.undo()
+        i18n.catalog.cache_clear()
+
+
+def test_indonesian_has_one_plural_form_and_tn_still_counts():
+    for path in sorted((BOT_DIR / "locales" / "id" / "LC_MESSAGES").glob("*.po")):
+        assert '"Plural-Forms: nplurals=1; plural=0;\\n"' in path.read_text(encoding="utf-8")
+    assert len(catalog("id")["reminders.review_digest"]) == 1
+    for count in (1, 3):
+        assert f"Ada {count} laporan" in tn("reminders.review_digest", count, "id")
+    assert "1 innovation report is" in tn("reminders.review_digest", 1, "en")
+    assert "3 innovation reports are" in tn("reminders.review_digest", 3, "en")
+
+
+def test_a_recipients_language(database_url):
+    database = Database(database_url)
+    try:
+        with database.session() as session:
+            people.touch_user(session, 1, "en-GB")
+            people.touch_user(session, 2, "en")
+            people.set_language(session, 2, "id")
+            people.touch_user(session, 3, None)
+        assert language_of(database, 1) == "en"  # from their Telegram client
+        assert language_of(database, 2) == "id"  # their own choice wins
+        assert language_of(database, 3) == "id"
+        assert language_of(database, 3, "en") == "en"  # the update's client, if nothing stored
+        assert language_of(database, 404) == "id"  # a stranger
+        with database.session() as session:
+            assert language_in(session, 1) == "en"
+    finally:
+        database.dispose()

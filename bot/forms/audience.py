@@ -23,13 +23,13 @@ from bot.forms.base import Draft, Form, Handler, chat_of
 from bot.forms.region_picker import PickerState, StaleButton
 from bot.i18n import t
 from bot.ui import Button, keyboard, show
+from bot.vocabulary import INSTITUTIONS
 from storage import outbox
 from storage.audit import audit
 from storage.outbox import AudienceCounts
 from storage.regions import LEVELS, get_region, region_path_name
 
 __all__ = [
-    "INSTITUTIONS",
     "AudienceChoice",
     "AudienceDraft",
     "AudienceSteps",
@@ -47,7 +47,6 @@ __all__ = [
 
 USE_BUTTONS = "form.use_buttons"
 # The institutions a cadre registers with, which an audience may be filtered by.
-INSTITUTIONS = ("pkk", "posyandu", "lpm", "karang_taruna", "bumdes", "kpmd", "rt_rw", "lainnya")
 
 
 @dataclasses.dataclass

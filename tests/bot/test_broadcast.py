@@ -63,7 +63,7 @@ async def test_compose_preview_send_with_progress_and_summary(bot, server):
     assert "Kepada siapa" in coordinator.last_message.text
     assert coordinator.last_message.buttons == [
         ["Semua kader di Kec. Bontang Barat, Kota Bontang"],
-        ["Pilih kecamatan/kelurahan di Kec. Bontang Barat, Kota Bontang…"],
+        ["Pilih kecamatan atau kelurahan/desa di Kec. Bontang Barat, Kota Bontang…"],
     ]
     await coordinator.press("Semua kader")
     assert "Saring menurut lembaga" in coordinator.last_message.text
@@ -72,7 +72,10 @@ async def test_compose_preview_send_with_progress_and_summary(bot, server):
     assert preview == "Rapat <kader> & pelatihan\n\nBesok pukul 08.00 di kantor lurah."
     control = coordinator.last_message.text
     assert "Penerima: 10 kader" in control
-    assert "1 kader yang berhenti berlangganan, 1 kader yang tidak dapat dihubungi" in control
+    assert (
+        "1 kader yang memilih berhenti menerima pengumuman, 1 kader yang tidak dapat dihubungi"
+        in control
+    )
     assert nobody_got_anything(inside + outside + [opted_out, unreachable])
 
     await coordinator.press("Kirim")
@@ -114,7 +117,7 @@ async def test_official_picks_a_kelurahan_and_an_institution(bot, server):
 
     await official.send_text("/umumkan")
     await official.send_text("Pelatihan <b>PKK</b>")
-    await official.press("Pilih kecamatan/kelurahan")
+    await official.press("Pilih kecamatan atau kelurahan/desa")
     await official.press("Bontang Barat")
     await official.send_text("kana")  # typing filters the list
     assert [label for row in official.last_message.buttons[:1] for label in row] == ["Kanaan"]
@@ -148,7 +151,7 @@ async def test_scope_is_enforced_against_forged_buttons_and_arguments(bot, serve
         await coordinator.press_data(forged)
         answer = coordinator.callback_answers[-1]
         assert "di luar wilayah tugas" in answer["text"] and answer.get("show_alert")
-    await coordinator.press("Pilih kecamatan/kelurahan")
+    await coordinator.press("Pilih kecamatan atau kelurahan/desa")
     await coordinator.press_data("bc:a:64.74.01")  # "all of" a node the picker is not at
     assert coordinator.callback_answers[-1]["text"] == "Tombol ini sudah tidak berlaku."
     await coordinator.press_data("bc:r:64.74.01.1001")
@@ -243,7 +246,7 @@ async def test_quiet_hours_wait_unless_urgent(bot, server):
         await coordinator.send_text("Air PDAM mati" if urgent else "Jadwal posyandu")
         await coordinator.press("Semua kader")
         await coordinator.press("Lanjut")
-        assert "jam tenang" in coordinator.last_message.text
+        assert "jam istirahat malam" in coordinator.last_message.text
         if urgent:
             await coordinator.press("Tandai mendesak")
             assert "Ditandai mendesak" in coordinator.last_message.text

@@ -218,7 +218,7 @@ async def test_quiet_hours_hold_ordinary_broadcasts_until_morning(bot, server):
     await asyncio.sleep(0.4)
     assert cadre.texts == ["Banjir! Segera"]
     assert status(bot, ordinary).pending == 1
-    assert "06.00" in sender.last_message.text and "jam tenang" in sender.last_message.text
+    assert "06.00" in sender.last_message.text and "jam istirahat malam" in sender.last_message.text
     clock["now"] = night + timedelta(hours=8, minutes=5)  # 06.05 WITA
     engine(bot).wake()
     await wait_finished(bot, ordinary)

@@ -17,7 +17,7 @@ async def test_unexpected_error_apologises_and_alerts(bot, server, monkeypatch):
 
     monkeypatch.setattr(profile.people, "get_cadre", broken)
     await user.send_text("/profil")
-    assert user.last_message.text.startswith("Maaf, terjadi kesalahan")
+    assert user.last_message.text.startswith("Maaf, terjadi gangguan")
     assert "Traceback" not in " ".join(user.texts)
     alert = operators.messages[-1].text
     assert "database is on fire" in alert and "update" in alert

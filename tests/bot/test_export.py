@@ -33,7 +33,7 @@ CADRE_HEADERS = [
     "Kode wilayah",
     "Terdaftar",
     "Terakhir aktif",
-    "Tidak terjangkau sejak",
+    "Tidak dapat dihubungi sejak",
     "Terima siaran",
 ]
 
@@ -116,7 +116,7 @@ async def test_official_exports_the_forum_area_with_phone_numbers(forum, server)
         "Judul",
         "Kategori",
         "Status",
-        "Disalurkan",
+        "Inovasi pilihan",
         "Kelurahan/Desa",
         "Kecamatan",
         "Kabupaten/Kota",
@@ -139,12 +139,12 @@ async def test_official_exports_the_forum_area_with_phone_numbers(forum, server)
     assert summary[0][0] == "Ringkasan data Forkom KPM"
     assert summary[1][:2] == ["Wilayah", "Kota Bontang"]
     assert summary[2][:2] == ["Dibuat (WITA)", datetime(2026, 11, 20, 12, 0)]
-    assert summary[3][:2] == ["Nomor HP", "Disertakan (pejabat dinas)"]
+    assert summary[3][:2] == ["Nomor HP", "Disertakan (petugas dinas)"]
     assert summary[5] == [
         "Wilayah",
         "Kader terdaftar",
         "Aktif 30 hari",
-        "Tidak terjangkau",
+        "Tidak dapat dihubungi",
         "Kel./desa",
         "Kel./desa dengan kader",
         "Cakupan",
@@ -279,7 +279,7 @@ async def test_coordinator_export_is_scoped_and_has_no_phone_numbers(forum, serv
         [5, 1, 1, 0, 0, 1],
     ]
     summary = rows(book["Ringkasan"])
-    assert summary[3][:2] == ["Nomor HP", "Tidak disertakan (hanya untuk pejabat dinas)"]
+    assert summary[3][:2] == ["Nomor HP", "Tidak disertakan (hanya untuk petugas dinas)"]
     assert [r[0] for r in summary[6:13]] == [
         "Berbas Pantai",
         "Berbas Tengah",
@@ -324,7 +324,7 @@ async def test_forged_export_buttons_and_cadres_are_refused(forum, server):
     cadre = server.new_user(user_id=501)
     await cadre.send_text("/ekspor")
     assert cadre.last_message.text == (
-        "Maaf, unduhan data hanya untuk koordinator wilayah dan pejabat dinas."
+        "Maaf, unduhan data hanya untuk koordinator wilayah dan petugas dinas."
     )
     await cadre.press_data("ex:64.74.01", cadre.last_message)
     assert cadre.callback_answers[-1]["show_alert"] is True

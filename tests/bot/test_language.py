@@ -19,7 +19,7 @@ async def test_bahasa_switches_language_and_menu(bot, server):
     assert "Do you agree?" in user.last_message.text
     await user.send_text("/bahasa")
     await user.press("Bahasa Indonesia")
-    assert user.last_message.text == "Bahasa diubah ke Bahasa Indonesia."
+    assert user.last_message.text == "Bahasa diubah ke bahasa Indonesia."
     await user.send_text("/batal")
     assert "dibatalkan" in user.last_message.text
 

@@ -127,7 +127,7 @@ async def test_one_time_reminder_typed_the_indonesian_way(bot, server):
 
     await coord.send_text("25/12/2026 08.00")
     preview = coord.last_message.text
-    assert "sekali, Jumat, 25/12/2026 pukul 08.00 WITA" in preview
+    assert "sekali, pada Jumat, 25/12/2026 pukul 08.00 WITA" in preview
     assert [line for line in preview.splitlines() if line.startswith("• ")] == [
         "• Jumat, 25/12/2026 pukul 08.00 WITA"
     ]
@@ -146,7 +146,7 @@ async def test_day_and_time_picked_with_buttons_and_typed_besok(bot, server, clo
     assert "Tanggal: Selasa, 24/11/2026" in coord.texts[-2]
     assert "Jam berapa" in coord.last_message.text
     await coord.press("07.00")
-    assert "sekali, Selasa, 24/11/2026 pukul 07.00 WITA" in coord.last_message.text
+    assert "sekali, pada Selasa, 24/11/2026 pukul 07.00 WITA" in coord.last_message.text
     await coord.press("Ubah jadwal")
     await coord.press("Sekali saja")
     await coord.send_text("besok jam 7 malam")
@@ -163,12 +163,12 @@ async def test_quiet_hours_are_mentioned_in_the_preview(bot, server):
     await coord.press("Setiap hari")
     await coord.send_text("22.00")
     # The delivery engine holds messages in the quiet hours: the preview says so up front.
-    assert "jam tenang forum" in coord.last_message.text
+    assert "jam istirahat malam forum" in coord.last_message.text
     assert "baru dikirim pukul 06.00" in coord.last_message.text
     await coord.press("Ubah jadwal")
     await coord.press("Setiap hari")
     await coord.send_text("20.30")
-    assert "jam tenang" not in coord.last_message.text
+    assert "jam istirahat malam" not in coord.last_message.text
 
 
 async def test_monthly_on_the_31st_explains_and_previews_month_ends(bot, server, clock):

@@ -113,7 +113,7 @@ async def test_wrong_input_at_every_step_is_reprompted(bot, server):
     await user.send_text("ini fotonya")
     assert "mohon kirim foto" in user.texts[-1]
     await user.send_document("foto.jpg", mime_type="image/jpeg")
-    assert "bukan sebagai file" in user.texts[-1]
+    assert "bukan sebagai berkas" in user.texts[-1]
     await user.send_photo()
     assert "1 dari maks. 5" in user.last_message.text
     await user.press("Selesai")
@@ -123,9 +123,9 @@ async def test_wrong_input_at_every_step_is_reprompted(bot, server):
     assert "Mohon kirim lokasi" in user.texts[-2]
     await user.press("Tanpa lokasi")
     await user.send_photo()
-    assert "dokumen sebagai file" in user.last_message.text
+    assert "sebagai dokumen (📎 → Berkas)" in user.last_message.text
     await user.send_text("tidak ada")
-    assert "dokumen sebagai file" in user.last_message.text
+    assert "sebagai dokumen (📎 → Berkas)" in user.last_message.text
     await user.press("Tanpa dokumen")
     await user.send_text("kirim")
     assert "menekan salah satu tombol" in user.last_message.text
@@ -268,7 +268,7 @@ async def test_officials_review_when_no_coordinator_covers_the_area(bot, server)
     official = server.new_user(user_id=ADMIN_ID)
     user = cadre(bot, server)
     await report_via_chat(user)
-    assert "petugas Forkom KPM" in user.last_message.text
+    assert "petugas dinas (DPMPD)" in user.last_message.text
     assert "Laporan inovasi baru" in official.last_message.text
 
 

@@ -53,7 +53,7 @@ Periode: Bulan ini (1 Nov 2026 – 20 Nov 2026)
 👥 Kader
 Terdaftar: 7 (+2 baru pada periode ini)
 Aktif 30 hari terakhir: 4 (57,1%)
-Tidak terjangkau (memblokir bot): 2
+Tidak dapat dihubungi (memblokir bot): 2
 
 🗺️ Cakupan: 5 dari 15 kelurahan/desa sudah punya kader (33,3%)
 Belum ada kader: Kel. Bontang Kuala, Kel. Bontang Baru, Kel. Gunung Elai, Kel. Tanjung Laut, \
@@ -63,7 +63,7 @@ dan 2 lainnya
 🏛️ Per lembaga
 PKK 3 · Karang Taruna 1 · Lainnya 1 · LPM 1 · Posyandu 1
 
-📝 Laporan inovasi: 2 masuk, ⭐ 1 disalurkan
+📝 Laporan inovasi: 2 masuk, ⭐ 1 inovasi pilihan
 Per kategori: Kesehatan 1 · Pertanian & peternakan 1
 Per status: Menunggu tinjauan 1 · Disetujui 1
 
@@ -84,7 +84,7 @@ Periode: Bulan ini (1 Nov 2026 – 20 Nov 2026)
 👥 Kader
 Terdaftar: 4 (+1 baru pada periode ini)
 Aktif 30 hari terakhir: 3 (75%)
-Tidak terjangkau (memblokir bot): 1
+Tidak dapat dihubungi (memblokir bot): 1
 
 🗺️ Cakupan: 3 dari 6 kelurahan/desa sudah punya kader (50%)
 Belum ada kader: Kel. Bontang Kuala, Kel. Bontang Baru, Kel. Gunung Elai
@@ -92,7 +92,7 @@ Belum ada kader: Kel. Bontang Kuala, Kel. Bontang Baru, Kel. Gunung Elai
 🏛️ Per lembaga
 PKK 2 · LPM 1 · Posyandu 1
 
-📝 Laporan inovasi: 2 masuk, ⭐ 1 disalurkan
+📝 Laporan inovasi: 2 masuk, ⭐ 1 inovasi pilihan
 Per kategori: Kesehatan 1 · Pertanian & peternakan 1
 Per status: Menunggu tinjauan 1 · Disetujui 1
 
@@ -281,7 +281,7 @@ async def test_official_sees_exact_figures_and_a_chart(forum, server):
     assert width == 640 and height > 400
     assert chart.buttons == [
         ["✅ Bulan ini", "3 bulan terakhir"],
-        ["Tahun ini", "Semua waktu"],
+        ["Tahun ini", "Seluruh periode"],
         ["Bontang Barat (1)", "Bontang Selatan (2)"],
         ["Bontang Utara (4)"],
         ["📋 Tanpa kader (10)", "📥 Unduh Excel"],
@@ -298,7 +298,7 @@ async def test_periods_change_new_registrations_only(forum, server):
     assert "Periode: 3 bulan terakhir (1 Sep 2026 – 20 Nov 2026)" in text
     assert "Terdaftar: 7 (+4 baru pada periode ini)" in text
     assert "Aktif 30 hari terakhir: 4 (57,1%)" in text
-    assert "📝 Laporan inovasi: 4 masuk, ⭐ 1 disalurkan\n" in text
+    assert "📝 Laporan inovasi: 4 masuk, ⭐ 1 inovasi pilihan\n" in text
     assert (
         "Per kategori: Pertanian & peternakan 2 · Kesehatan 1 · Ekonomi kreatif/UMKM 1\n"
         "Per status: Menunggu tinjauan 1 · Perlu perbaikan 1 · Disetujui 1 · Ditolak 1\n"
@@ -321,11 +321,11 @@ async def test_periods_change_new_registrations_only(forum, server):
     assert "📝 Laporan inovasi: 4 masuk" in text
     assert "📣 Siaran: 4 siaran, 10 pesan" in text
     assert "🎓 Pelatihan: 3 (2 sudah berlangsung, 1 akan datang)" in text
-    await official.press("Semua waktu")
+    await official.press("Seluruh periode")
     text, chart = view(official)
-    assert "Periode: Semua waktu (sampai 20 Nov 2026)" in text
+    assert "Periode: Seluruh periode (sampai 20 Nov 2026)" in text
     assert "\nTerdaftar: 7\n" in text
-    assert "📝 Laporan inovasi: 5 masuk, ⭐ 1 disalurkan\n" in text
+    assert "📝 Laporan inovasi: 5 masuk, ⭐ 1 inovasi pilihan\n" in text
     assert "📣 Siaran: 5 siaran, 11 pesan ke kader wilayah ini\nTerkirim 6 (75%)" in text
     assert (
         "🎓 Pelatihan: 4 (3 sudah berlangsung, 1 akan datang)\n"
@@ -447,7 +447,7 @@ async def test_cadres_and_guests_are_refused_politely(forum, server):
     cadre = server.new_user(user_id=501)
     await cadre.send_text("/statistik")
     assert cadre.last_message.text == (
-        "Maaf, statistik hanya dapat dibuka oleh koordinator wilayah dan pejabat dinas."
+        "Maaf, statistik hanya dapat dibuka oleh koordinator wilayah dan petugas dinas."
     )
     await cadre.press_data("st:v:64.74:m", cadre.last_message)
     assert cadre.callback_answers[-1]["show_alert"] is True
@@ -465,7 +465,7 @@ async def test_english_view_and_empty_area(bot, server, monkeypatch):
     assert text.startswith("📊 Statistics for Kota Bontang\nPeriod: This month (1 Nov 2026 – ")
     assert "Registered: 0 (+0 new in this period)" in text
     assert (
-        "Innovation reports: 0 submitted, ⭐ 0 channelled\n\n"
+        "Innovation reports: 0 submitted, ⭐ 0 featured\n\n"
         "🎓 Trainings: 0 (0 held, 0 upcoming)\n\n"
         "📣 Broadcasts: 0, 0 messages to cadres of this area\n\n📍 By district"
     ) in text
@@ -488,7 +488,7 @@ async def test_view_survives_a_restart(forum, server):
 async def test_finished_broadcasts_are_summarised_once(forum, server):
     official = server.new_user(user_id=ADMIN_ID)
     await official.send_text("/statistik")
-    await official.press("Semua waktu")
+    await official.press("Seluruh periode")
     with forum.session() as session:
         done = session.exec(select(SummarisedBroadcast.broadcast_id)).all()
         rows = session.exec(

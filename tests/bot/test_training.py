@@ -64,7 +64,10 @@ def test_dates_are_read_the_indonesian_way():
         "Jumat, 25 des 2026 jam 08.00 WITA",
     ):
         assert parse_when(text, WITA, now) == expected, text
-    assert parse_when("besok pagi", WITA, now) == "training.when_format"
+    # Trainings read every form reminders read (issue 9): "besok 08.00" is tomorrow at 08.00.
+    assert parse_when("besok 08.00", WITA, now) == datetime(2026, 11, 25, 0, 0)
+    assert parse_when("besok", WITA, now) == "training.when_format"
+    assert parse_when("apa saja", WITA, now) == "training.when_format"
     assert parse_when("31/02/2027 08.00", WITA, now) == "training.when_invalid"
     assert parse_when("01/01/2026 08.00", WITA, now) == "training.when_past"
     assert parse_when("01/01/2030 08.00", WITA, now) == "training.when_far"
@@ -258,7 +261,7 @@ async def test_past_closed_and_foreign_trainings_cannot_be_joined(fast, server):
     await asyncio.sleep(1.1)
     await cadre.press("Ikut", message=announcement(cadre))
     answer = cadre.callback_answers[-1]
-    assert "sudah lewat" in answer["text"] and answer["show_alert"]
+    assert "sudah berlangsung" in answer["text"] and answer["show_alert"]
 
     coordinator = server.new_user()
     seed_coordinator(bot, coordinator.id, BONTANG_BARAT)
@@ -294,7 +297,7 @@ async def test_pelatihan_lists_my_trainings_and_cancels(fast, server):
         assert store.seats(session, joined.id).declined == 1
     outsider = server.new_user()
     await outsider.send_text("/pelatihan")
-    assert "hanya untuk kader terdaftar" in outsider.last_message.text
+    assert "hanya untuk kader yang sudah terdaftar" in outsider.last_message.text
 
 
 async def test_peserta_shows_names_and_enforces_scope(fast, server):
