@@ -240,8 +240,8 @@ def create_broadcast(
         return existing, False
     assert row.id is not None
     if unique:
-        session.execute(
-            _R.insert(), [{"broadcast_id": row.id, "chat_id": chat_id} for chat_id in unique]
+        session.exec(
+            _R.insert(), params=[{"broadcast_id": row.id, "chat_id": chat_id} for chat_id in unique]
         )
     return row.id, True
 
@@ -412,7 +412,7 @@ def delivery_counts(session: Session, broadcast_ids: Sequence[int]) -> dict[int,
     """`broadcast_status` for several broadcasts in one query."""
     if not broadcast_ids:
         return {}
-    rows = session.execute(
+    rows = session.exec(
         select(_R.c.broadcast_id, _R.c.state, func.count())
         .where(_R.c.broadcast_id.in_(list(broadcast_ids)))
         .group_by(_R.c.broadcast_id, _R.c.state)
@@ -425,7 +425,7 @@ def delivery_counts(session: Session, broadcast_ids: Sequence[int]) -> dict[int,
 
 def failure_reasons(session: Session, broadcast_id: int) -> dict[str, int]:
     """Failed recipients of a broadcast by reason (blocked, chat_not_found, network…)."""
-    rows = session.execute(
+    rows = session.exec(
         select(_R.c.error, func.count())
         .where(_R.c.broadcast_id == broadcast_id, _R.c.state == FAILED)
         .group_by(_R.c.error)
@@ -531,7 +531,7 @@ def audience_counts(
     """How many cadres an announcement reaches, and how many it skips (opted out/unreachable)."""
     if not scope_codes:
         return AudienceCounts(0, 0, 0)
-    rows = session.execute(
+    rows = session.exec(
         select(
             Cadre.receive_broadcasts,
             col(AppUser.unreachable_since).is_not(None),
