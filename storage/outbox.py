@@ -19,6 +19,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import (
+    Table,
     and_,
     bindparam,
     func,
@@ -81,8 +82,9 @@ SENT = RecipientState.SENT
 FAILED = RecipientState.FAILED
 CANCELLED = RecipientState.CANCELLED
 
-_R = BroadcastRecipient.__table__  # type: ignore[attr-defined]
-_B = Broadcast.__table__  # type: ignore[attr-defined]
+# SQLModel creates `__table__` on every table class but does not declare it for type checkers.
+_R: Table = BroadcastRecipient.__table__  # type: ignore[attr-defined]
+_B: Table = Broadcast.__table__  # type: ignore[attr-defined]
 
 
 # ---------------------------------------------------------------- plain data out

@@ -21,6 +21,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
+    Table,
     case,
     exists,
     func,
@@ -407,8 +408,9 @@ FINISHED_BROADCASTS = (BroadcastStatus.DONE, BroadcastStatus.CANCELLED)
 SETTLE_TIME = timedelta(minutes=10)
 
 
-_R = BroadcastRecipient.__table__  # type: ignore[attr-defined]
-_B = Broadcast.__table__  # type: ignore[attr-defined]
+# SQLModel creates `__table__` on every table class but does not declare it for type checkers.
+_R: Table = BroadcastRecipient.__table__  # type: ignore[attr-defined]
+_B: Table = Broadcast.__table__  # type: ignore[attr-defined]
 _SUMMARY_BATCH = 100
 
 
@@ -475,7 +477,7 @@ def deliveries_by_broadcast(
     counted from their recipients (there are few of those).
     """
     summarise_deliveries(session, window.now_utc)
-    summary = DeliverySummary.__table__  # type: ignore[attr-defined]
+    summary: Table = DeliverySummary.__table__  # type: ignore[attr-defined]  # as _R above
     folded = (
         select(
             summary.c.broadcast_id,
