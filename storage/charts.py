@@ -18,6 +18,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 
+from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
@@ -196,7 +197,7 @@ def _room_for_labels(panel: BarPanel, widest: int, bars_in: float) -> float:
     return needed
 
 
-def _draw_panel(ax, panel: BarPanel, bars_in: float) -> None:  # type: ignore[no-untyped-def]
+def _draw_panel(ax: Axes, panel: BarPanel, bars_in: float) -> None:
     # Largest first, ties by name; the first bar goes at the top (highest y).
     order = sorted(range(len(panel.values)), key=lambda i: (-panel.values[i], panel.labels[i]))
     values = [panel.values[i] for i in order]

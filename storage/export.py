@@ -21,10 +21,11 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import sqlalchemy as sa
 from openpyxl import Workbook
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
-from sqlalchemy import case, func, or_, select
-from sqlmodel import Session
+from sqlalchemy import case, func, or_
+from sqlmodel import Session, col, select
 
 from storage.coderange import code_within, village_within
 from storage.db import Database
@@ -136,7 +137,7 @@ class _Regions:
     """Names of every region the export mentions, loaded once (a province has ~1,200)."""
 
     def __init__(self, session: Session) -> None:
-        self.names = dict(session.execute(select(Region.code, Region.name)).all())  # type: ignore[call-overload]
+        self.names: dict[str, str] = dict(session.exec(select(Region.code, Region.name)).all())
 
     def path(self, village: str) -> tuple[str, str, str]:
         """(kelurahan/desa, kecamatan, kabupaten/kota) names of a kelurahan/desa code."""
@@ -230,19 +231,19 @@ def _cadre_rows(
     session: Session, request: ExportRequest, labels: ExportLabels, regions: _Regions
 ) -> Iterator[list[Any]]:
     stmt = (
-        select(
-            Cadre.full_name,
-            Cadre.phone,
-            Cadre.institution,
-            Cadre.institution_other,
-            Cadre.village_code,
-            Cadre.registered_at,
-            Cadre.receive_broadcasts,
-            AppUser.last_seen_at,
-            AppUser.unreachable_since,
+        sa.select(
+            col(Cadre.full_name),
+            col(Cadre.phone),
+            col(Cadre.institution),
+            col(Cadre.institution_other),
+            col(Cadre.village_code),
+            col(Cadre.registered_at),
+            col(Cadre.receive_broadcasts),
+            col(AppUser.last_seen_at),
+            col(AppUser.unreachable_since),
         )
         .select_from(Cadre)
-        .outerjoin(AppUser, AppUser.telegram_id == Cadre.telegram_id)  # type: ignore[arg-type]
+        .outerjoin(AppUser, col(AppUser.telegram_id) == Cadre.telegram_id)
         .where(_within(Cadre.village_code, request.scopes))
         .order_by(Cadre.village_code, Cadre.full_name)
     )
@@ -281,21 +282,21 @@ def _report_rows(
     session: Session, request: ExportRequest, labels: ExportLabels, regions: _Regions
 ) -> Iterator[list[Any]]:
     stmt = (
-        select(
-            Report.id,
-            Report.submitted_at,
-            Report.title,
-            Report.category,
-            Report.status,
+        sa.select(
+            col(Report.id),
+            col(Report.submitted_at),
+            col(Report.title),
+            col(Report.category),
+            col(Report.status),
             report_channelled,
-            Report.village_code,
-            Report.institution,
-            Cadre.full_name,
+            col(Report.village_code),
+            col(Report.institution),
+            col(Cadre.full_name),
         )
         .select_from(Report)
-        .outerjoin(Cadre, Cadre.telegram_id == Report.reporter_id)  # type: ignore[arg-type]
+        .outerjoin(Cadre, col(Cadre.telegram_id) == Report.reporter_id)
         .where(_within(Report.village_code, request.scopes))
-        .order_by(Report.id)
+        .order_by(col(Report.id))
     )
     tz = request.timezone
     for (
@@ -330,42 +331,42 @@ def _training_rows(
     Trainings for the scopes or for an area around them (a kota-wide training reaches the
     kecamatan's cadres too), with the participants from the scopes.
     """
-    status = TrainingRsvp.status
+    status = col(TrainingRsvp.status)
     seats = (
-        select(
-            TrainingRsvp.training_id.label("training_id"),  # type: ignore[attr-defined]
+        sa.select(
+            col(TrainingRsvp.training_id).label("training_id"),
             func.sum(case((status == RsvpStatus.GOING, 1), else_=0)).label("going"),
             func.sum(case((status == RsvpStatus.WAITING, 1), else_=0)).label("waiting"),
         )
-        .group_by(TrainingRsvp.training_id)
+        .group_by(col(TrainingRsvp.training_id))
         .subquery()
     )
     people = (
-        select(
-            TrainingRsvp.id.label("rsvp_id"),  # type: ignore[union-attr]
-            TrainingRsvp.training_id.label("training_id"),  # type: ignore[attr-defined]
-            TrainingRsvp.updated_at.label("since"),  # type: ignore[attr-defined]
-            status.label("status"),  # type: ignore[attr-defined]
-            Cadre.full_name.label("name"),  # type: ignore[attr-defined]
-            Cadre.phone.label("phone"),  # type: ignore[attr-defined]
-            Cadre.village_code.label("village"),  # type: ignore[attr-defined]
-            Cadre.institution.label("institution"),  # type: ignore[attr-defined]
+        sa.select(
+            col(TrainingRsvp.id).label("rsvp_id"),
+            col(TrainingRsvp.training_id).label("training_id"),
+            col(TrainingRsvp.updated_at).label("since"),
+            status.label("status"),
+            col(Cadre.full_name).label("name"),
+            col(Cadre.phone).label("phone"),
+            col(Cadre.village_code).label("village"),
+            col(Cadre.institution).label("institution"),
         )
-        .join(Cadre, Cadre.telegram_id == TrainingRsvp.telegram_id)  # type: ignore[arg-type]
+        .join(Cadre, col(Cadre.telegram_id) == TrainingRsvp.telegram_id)
         .where(
-            status.in_((RsvpStatus.GOING, RsvpStatus.WAITING)),  # type: ignore[attr-defined]
+            status.in_((RsvpStatus.GOING, RsvpStatus.WAITING)),
             _within(Cadre.village_code, request.scopes),
         )
         .subquery()
     )
     stmt = (
-        select(
-            Training.id,
-            Training.title,
-            Training.starts_at,
-            Training.place,
-            Training.area_code,
-            Training.quota,
+        sa.select(
+            col(Training.id),
+            col(Training.title),
+            col(Training.starts_at),
+            col(Training.place),
+            col(Training.area_code),
+            col(Training.quota),
             seats.c.going,
             seats.c.waiting,
             people.c.name,
@@ -380,12 +381,16 @@ def _training_rows(
         .where(
             or_(
                 *(code_within(Training.area_code, scope) for scope in request.scopes),
-                Training.area_code.in_(_around(request.scopes)),  # type: ignore[attr-defined]
+                col(Training.area_code).in_(_around(request.scopes)),
             )
         )
         # "going" sorts before "waiting"; each in the order they got there.
         .order_by(
-            Training.starts_at, Training.id, people.c.status, people.c.since, people.c.rsvp_id
+            col(Training.starts_at),
+            col(Training.id),
+            people.c.status,
+            people.c.since,
+            people.c.rsvp_id,
         )
     )
     tz = request.timezone
@@ -439,11 +444,15 @@ def _broadcast_rows(
     tz = request.timezone
     for start in range(0, len(ids), 500):
         rows = session.execute(
-            select(
-                Broadcast.id, Broadcast.created_at, Broadcast.kind, Broadcast.meta, Broadcast.status
+            sa.select(
+                col(Broadcast.id),
+                col(Broadcast.created_at),
+                col(Broadcast.kind),
+                col(Broadcast.meta),
+                col(Broadcast.status),
             )
-            .where(Broadcast.id.in_(ids[start : start + 500]))  # type: ignore[union-attr]
-            .order_by(Broadcast.id)
+            .where(col(Broadcast.id).in_(ids[start : start + 500]))
+            .order_by(col(Broadcast.id))
         )
         for number, created, kind, meta, status in rows:
             delivered, failed, other = outcomes[number]

@@ -17,7 +17,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy import (
+    Table,
     and_,
     bindparam,
     func,
@@ -25,7 +27,8 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlalchemy.sql import ColumnElement
+from sqlmodel import Session, col, select
 
 from storage.models import (
     AppUser,
@@ -79,8 +82,9 @@ SENT = RecipientState.SENT
 FAILED = RecipientState.FAILED
 CANCELLED = RecipientState.CANCELLED
 
-_R = BroadcastRecipient.__table__  # type: ignore[attr-defined]
-_B = Broadcast.__table__  # type: ignore[attr-defined]
+# SQLModel creates `__table__` on every table class but does not declare it for type checkers.
+_R: Table = BroadcastRecipient.__table__  # type: ignore[attr-defined]
+_B: Table = Broadcast.__table__  # type: ignore[attr-defined]
 
 
 # ---------------------------------------------------------------- plain data out
@@ -238,15 +242,15 @@ def create_broadcast(
         return existing, False
     assert row.id is not None
     if unique:
-        session.execute(
-            _R.insert(), [{"broadcast_id": row.id, "chat_id": chat_id} for chat_id in unique]
+        session.exec(
+            _R.insert(), params=[{"broadcast_id": row.id, "chat_id": chat_id} for chat_id in unique]
         )
     return row.id, True
 
 
 def _find_by_ref(session: Session, kind: str, ref: str) -> int | None:
     return session.exec(
-        select(Broadcast.id).where(Broadcast.kind == kind, Broadcast.ref == ref)
+        select(Broadcast.id).where(col(Broadcast.kind) == kind, col(Broadcast.ref) == ref)
     ).first()
 
 
@@ -255,7 +259,7 @@ def _find_by_ref(session: Session, kind: str, ref: str) -> int | None:
 
 def recover_in_flight(session: Session) -> int:
     """At start: rows a crashed sender had claimed go back to the queue (at-least-once)."""
-    result = session.execute(
+    result = session.exec(
         update(_R).where(_R.c.state == SENDING).values(state=PENDING, updated_at=utcnow())
     )
     return result.rowcount or 0
@@ -263,7 +267,9 @@ def recover_in_flight(session: Session) -> int:
 
 def active_broadcasts(session: Session) -> list[BroadcastInfo]:
     rows = session.exec(
-        select(Broadcast).where(Broadcast.status.in_(ACTIVE_STATES)).order_by(Broadcast.id)  # type: ignore[attr-defined]
+        select(Broadcast)
+        .where(col(Broadcast.status).in_(ACTIVE_STATES))
+        .order_by(col(Broadcast.id))
     ).all()
     return [BroadcastInfo.of(r) for r in rows]
 
@@ -275,7 +281,7 @@ def get_broadcast(session: Session, broadcast_id: int) -> BroadcastInfo | None:
 
 def activate(session: Session, broadcast_id: int, now: datetime | None = None) -> bool:
     """queued → sending (once); False if it was not queued any more."""
-    result = session.execute(
+    result = session.exec(
         update(_B)
         .where(_B.c.id == broadcast_id, _B.c.status == BroadcastStatus.QUEUED)
         .values(status=BroadcastStatus.SENDING, started_at=now or utcnow())
@@ -284,9 +290,7 @@ def activate(session: Session, broadcast_id: int, now: datetime | None = None) -
 
 
 def set_progress_message(session: Session, broadcast_id: int, message_id: int) -> None:
-    session.execute(
-        update(_B).where(_B.c.id == broadcast_id).values(progress_message_id=message_id)
-    )
+    session.exec(update(_B).where(_B.c.id == broadcast_id).values(progress_message_id=message_id))
 
 
 def claim(
@@ -299,15 +303,15 @@ def claim(
     """
     now = now or utcnow()
     query = (
-        select(
+        sa.select(  # six columns: more than sqlmodel's select() types
             _R.c.id,
             _R.c.chat_id,
             _R.c.parts_done,
             _R.c.attempts,
-            AppUser.language,
-            AppUser.telegram_language,
+            col(AppUser.language),
+            col(AppUser.telegram_language),
         )
-        .select_from(_R.outerjoin(AppUser, AppUser.telegram_id == _R.c.chat_id))  # type: ignore[arg-type]
+        .select_from(_R.outerjoin(AppUser, col(AppUser.telegram_id) == _R.c.chat_id))
         .where(
             _R.c.broadcast_id == broadcast_id,
             _R.c.state == PENDING,
@@ -324,7 +328,7 @@ def claim(
         return []
     ids = [r[0] for r in rows]
     for chunk in _chunks(ids, 500):
-        session.execute(update(_R).where(_R.c.id.in_(chunk)).values(state=SENDING, updated_at=now))
+        session.exec(update(_R).where(_R.c.id.in_(chunk)).values(state=SENDING, updated_at=now))
     return [Claimed(r[0], broadcast_id, r[1], r[2], r[3], r[4], r[5]) for r in rows]
 
 
@@ -340,7 +344,7 @@ def record_outcomes(
     final = [o for o in outcomes if o.state in (SENT, FAILED)]
     ongoing = [o for o in outcomes if o.state in (PENDING, SENDING)]
     if final:
-        session.execute(
+        session.exec(
             update(_R)
             .where(_R.c.id == bindparam("rid"))
             .values(
@@ -351,7 +355,7 @@ def record_outcomes(
                 message_id=bindparam("new_message_id"),
                 updated_at=now,
             ),
-            [
+            params=[
                 {
                     "rid": o.recipient_id,
                     "new_state": o.state,
@@ -364,7 +368,7 @@ def record_outcomes(
             ],
         )
     if ongoing:
-        session.execute(
+        session.exec(
             update(_R)
             .where(_R.c.id == bindparam("rid"), _R.c.state == SENDING)
             .values(
@@ -375,7 +379,7 @@ def record_outcomes(
                 next_attempt_at=bindparam("new_retry_at"),
                 updated_at=now,
             ),
-            [
+            params=[
                 {
                     "rid": o.recipient_id,
                     "new_state": o.state,
@@ -394,7 +398,7 @@ def record_outcomes(
 def release(session: Session, recipient_ids: Iterable[int]) -> None:
     """Give claimed-but-unsent recipients back to the queue (a clean stop)."""
     for chunk in _chunks(list(recipient_ids), 500):
-        session.execute(
+        session.exec(
             update(_R)
             .where(_R.c.id.in_(chunk), _R.c.state == SENDING)
             .values(state=PENDING, updated_at=utcnow())
@@ -410,7 +414,7 @@ def delivery_counts(session: Session, broadcast_ids: Sequence[int]) -> dict[int,
     """`broadcast_status` for several broadcasts in one query."""
     if not broadcast_ids:
         return {}
-    rows = session.execute(
+    rows = session.exec(
         select(_R.c.broadcast_id, _R.c.state, func.count())
         .where(_R.c.broadcast_id.in_(list(broadcast_ids)))
         .group_by(_R.c.broadcast_id, _R.c.state)
@@ -423,7 +427,7 @@ def delivery_counts(session: Session, broadcast_ids: Sequence[int]) -> dict[int,
 
 def failure_reasons(session: Session, broadcast_id: int) -> dict[str, int]:
     """Failed recipients of a broadcast by reason (blocked, chat_not_found, network…)."""
-    rows = session.execute(
+    rows = session.exec(
         select(_R.c.error, func.count())
         .where(_R.c.broadcast_id == broadcast_id, _R.c.state == FAILED)
         .group_by(_R.c.error)
@@ -433,7 +437,7 @@ def failure_reasons(session: Session, broadcast_id: int) -> dict[str, int]:
 
 def finish(session: Session, broadcast_id: int, now: datetime | None = None) -> bool:
     """sending → done, once nothing remains; False if someone else finished or cancelled it."""
-    result = session.execute(
+    result = session.exec(
         update(_B)
         .where(_B.c.id == broadcast_id, _B.c.status.in_(ACTIVE_STATES))
         .values(status=BroadcastStatus.DONE, finished_at=now or utcnow())
@@ -446,14 +450,14 @@ def cancel(
 ) -> bool:
     """Stop a broadcast: recipients not yet sent become `cancelled`; False if not running."""
     now = now or utcnow()
-    result = session.execute(
+    result = session.exec(
         update(_B)
         .where(_B.c.id == broadcast_id, _B.c.status.in_(ACTIVE_STATES))
         .values(status=BroadcastStatus.CANCELLED, finished_at=now, cancelled_by=by)
     )
     if not result.rowcount:
         return False
-    session.execute(
+    session.exec(
         update(_R)
         .where(_R.c.broadcast_id == broadcast_id, _R.c.state.in_((PENDING, SENDING)))
         .values(state=CANCELLED, updated_at=now)
@@ -471,10 +475,10 @@ def recent_broadcasts(
     """Newest broadcasts first (optionally of one sender / some kinds), with their figures."""
     query = select(Broadcast)
     if sender_id is not None:
-        query = query.where(Broadcast.sender_id == sender_id)
+        query = query.where(col(Broadcast.sender_id) == sender_id)
     if kinds:
-        query = query.where(Broadcast.kind.in_(list(kinds)))  # type: ignore[attr-defined]
-    rows = session.exec(query.order_by(Broadcast.id.desc()).limit(limit)).all()  # type: ignore[union-attr]
+        query = query.where(col(Broadcast.kind).in_(list(kinds)))
+    rows = session.exec(query.order_by(col(Broadcast.id).desc()).limit(limit)).all()
     infos = [BroadcastInfo.of(r) for r in rows]
     counts = delivery_counts(session, [i.id for i in infos])
     return [(info, counts.get(info.id, DeliveryCounts())) for info in infos]
@@ -483,21 +487,23 @@ def recent_broadcasts(
 def forget_recipient(session: Session, telegram_id: int) -> None:
     """Right to erasure: the cadre's id leaves the delivery log; nothing more is sent to them."""
     now = utcnow()
-    session.execute(
+    session.exec(
         update(_R)
         .where(_R.c.chat_id == telegram_id, _R.c.state.in_((PENDING, SENDING)))
         .values(state=CANCELLED, updated_at=now)
     )
-    session.execute(update(_R).where(_R.c.chat_id == telegram_id).values(chat_id=None))
+    session.exec(update(_R).where(_R.c.chat_id == telegram_id).values(chat_id=None))
 
 
 # ---------------------------------------------------------------- audiences
 
 
-def _audience_where(scope_codes: Sequence[str], institutions: Sequence[str] | None):  # type: ignore[no-untyped-def]
+def _audience_where(
+    scope_codes: Sequence[str], institutions: Sequence[str] | None
+) -> ColumnElement[bool]:
     conditions = [or_(*(scope_filter(Cadre.village_code, code) for code in scope_codes))]
     if institutions:
-        conditions.append(Cadre.institution.in_(list(institutions)))  # type: ignore[attr-defined]
+        conditions.append(col(Cadre.institution).in_(list(institutions)))
     return and_(*conditions)
 
 
@@ -510,13 +516,13 @@ def audience_ids(
         return []
     rows = session.exec(
         select(Cadre.telegram_id)
-        .outerjoin(AppUser, AppUser.telegram_id == Cadre.telegram_id)  # type: ignore[arg-type]
+        .outerjoin(AppUser, col(AppUser.telegram_id) == Cadre.telegram_id)
         .where(
             _audience_where(scope_codes, institutions),
-            Cadre.receive_broadcasts.is_(True),  # type: ignore[attr-defined]
-            AppUser.unreachable_since.is_(None),  # type: ignore[union-attr]
+            col(Cadre.receive_broadcasts).is_(True),
+            col(AppUser.unreachable_since).is_(None),
         )
-        .order_by(Cadre.id)
+        .order_by(col(Cadre.id))
     ).all()
     return list(rows)
 
@@ -527,16 +533,16 @@ def audience_counts(
     """How many cadres an announcement reaches, and how many it skips (opted out/unreachable)."""
     if not scope_codes:
         return AudienceCounts(0, 0, 0)
-    rows = session.execute(
+    rows = session.exec(
         select(
             Cadre.receive_broadcasts,
-            AppUser.unreachable_since.is_not(None),  # type: ignore[union-attr]
+            col(AppUser.unreachable_since).is_not(None),
             func.count(),
         )
         .select_from(Cadre)
-        .outerjoin(AppUser, AppUser.telegram_id == Cadre.telegram_id)  # type: ignore[arg-type]
+        .outerjoin(AppUser, col(AppUser.telegram_id) == Cadre.telegram_id)
         .where(_audience_where(scope_codes, institutions))
-        .group_by(Cadre.receive_broadcasts, AppUser.unreachable_since.is_not(None))  # type: ignore[union-attr]
+        .group_by(col(Cadre.receive_broadcasts), col(AppUser.unreachable_since).is_not(None))
     ).all()
     eligible = opted_out = unreachable = 0
     for receives, is_unreachable, count in rows:

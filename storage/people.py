@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import update
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from storage.models import AppUser, Cadre, Draft, utcnow
 
@@ -98,13 +98,13 @@ def mark_unreachable(session: Session, telegram_id: int, when: datetime | None =
     """The user blocked the bot (403): later audiences skip them until they write again."""
     session.exec(
         update(AppUser)
-        .where(AppUser.telegram_id == telegram_id)  # type: ignore[arg-type]
+        .where(col(AppUser.telegram_id) == telegram_id)
         .values(unreachable_since=when or utcnow())
     )
 
 
 def get_cadre(session: Session, telegram_id: int) -> CadreInfo | None:
-    row = session.exec(select(Cadre).where(Cadre.telegram_id == telegram_id)).first()
+    row = session.exec(select(Cadre).where(col(Cadre.telegram_id) == telegram_id)).first()
     return CadreInfo.of(row) if row else None
 
 
@@ -120,7 +120,7 @@ def save_cadre(
 ) -> tuple[CadreInfo, bool]:
     """Create or update the cadre; returns (cadre, created)."""
     now = utcnow()
-    row = session.exec(select(Cadre).where(Cadre.telegram_id == telegram_id)).first()
+    row = session.exec(select(Cadre).where(col(Cadre.telegram_id) == telegram_id)).first()
     created = row is None
     if row is None:
         row = Cadre(
@@ -148,7 +148,7 @@ def save_cadre(
 
 def set_receive_broadcasts(session: Session, telegram_id: int, receive: bool) -> bool:
     """Opt the cadre in or out of broadcasts; False if they are not registered."""
-    row = session.exec(select(Cadre).where(Cadre.telegram_id == telegram_id)).first()
+    row = session.exec(select(Cadre).where(col(Cadre.telegram_id) == telegram_id)).first()
     if row is None:
         return False
     row.receive_broadcasts = receive
@@ -184,6 +184,6 @@ def delete_draft(session: Session, telegram_id: int, kind: str) -> bool:
 
 def expired_drafts(session: Session, kind: str, older_than: datetime) -> list[int]:
     rows = session.exec(
-        select(Draft.telegram_id).where(Draft.kind == kind, Draft.updated_at < older_than)
+        select(Draft.telegram_id).where(col(Draft.kind) == kind, col(Draft.updated_at) < older_than)
     ).all()
     return list(rows)

@@ -7,7 +7,7 @@ themselves depend on people: here nothing depends back.
 from __future__ import annotations
 
 from sqlalchemy import delete
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from storage import outbox, training
 from storage.models import AppUser, Cadre, Draft
@@ -22,10 +22,10 @@ def delete_personal_data(session: Session, telegram_id: int) -> bool:
     by their own `ON DELETE SET NULL` foreign keys.
     """
     existed = (
-        session.exec(select(Cadre).where(Cadre.telegram_id == telegram_id)).first() is not None
+        session.exec(select(Cadre).where(col(Cadre.telegram_id) == telegram_id)).first() is not None
     )
-    session.exec(delete(Cadre).where(Cadre.telegram_id == telegram_id))  # type: ignore[arg-type]
-    session.exec(delete(Draft).where(Draft.telegram_id == telegram_id))  # type: ignore[arg-type]
+    session.exec(delete(Cadre).where(col(Cadre.telegram_id) == telegram_id))
+    session.exec(delete(Draft).where(col(Draft.telegram_id) == telegram_id))
     # Broadcast recipients and training answers keep telegram ids without a foreign key
     # (groups are recipients too): they forget this cadre here.
     outbox.forget_recipient(session, telegram_id)

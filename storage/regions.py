@@ -10,9 +10,11 @@ import csv
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import delete, func, or_
-from sqlmodel import Session, select
+from sqlalchemy.sql import ColumnElement
+from sqlmodel import Session, col, select
 
 from storage.models import Region
 
@@ -58,7 +60,7 @@ def in_scope(code: str, scope: str) -> bool:
     return code == scope or code.startswith(scope + ".")
 
 
-def scope_filter(column, scope: str):  # type: ignore[no-untyped-def]
+def scope_filter(column: Any, scope: str) -> ColumnElement[bool]:
     """SQL condition: `column` is `scope` or lies below it (uses the code index)."""
     return or_(column == scope, column.like(scope + ".%"))
 
@@ -110,7 +112,7 @@ def load_regions(session: Session, path: Path = REGIONS_CSV) -> int:
         for chunk in _chunks(stale, 500):
             try:
                 with session.begin_nested():
-                    session.exec(delete(Region).where(Region.code.in_(chunk)))  # type: ignore[attr-defined]
+                    session.exec(delete(Region).where(col(Region.code).in_(chunk)))
             except Exception:
                 pass
     return len(wanted)
@@ -128,10 +130,10 @@ def get_region(session: Session, code: str) -> RegionInfo | None:
 
 def children(session: Session, code: str, name_filter: str | None = None) -> list[RegionInfo]:
     """Direct sub-regions, sorted by name; `name_filter` keeps those whose name contains it."""
-    query = select(Region).where(Region.parent_code == code)
+    query = select(Region).where(col(Region.parent_code) == code)
     if name_filter:
         query = query.where(func.lower(Region.name).contains(name_filter.strip().lower()))
-    rows = session.exec(query.order_by(Region.name)).all()
+    rows = session.exec(query.order_by(col(Region.name))).all()
     return [RegionInfo.of(r) for r in rows]
 
 
@@ -142,7 +144,7 @@ def ancestors(session: Session, code: str) -> list[RegionInfo]:
     while current:
         codes.append(current)
         current = parent_code(current)
-    rows = session.exec(select(Region).where(Region.code.in_(codes))).all()  # type: ignore[attr-defined]
+    rows = session.exec(select(Region).where(col(Region.code).in_(codes))).all()
     by_code = {r.code: RegionInfo.of(r) for r in rows}
     return [by_code[c] for c in reversed(codes) if c in by_code]
 

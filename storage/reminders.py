@@ -26,7 +26,7 @@ from sqlalchemy import (
     or_,
 )
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from storage.audit import audit
 from storage.models import (
@@ -222,11 +222,11 @@ def list_reminders(session: Session, scopes: Sequence[str]) -> list[ReminderInfo
     rows = session.exec(
         select(Reminder)
         .where(
-            Reminder.kind == ReminderKind.CUSTOM,
-            Reminder.status.in_([ReminderStatus.ACTIVE, ReminderStatus.PAUSED]),  # type: ignore[attr-defined]
+            col(Reminder.kind) == ReminderKind.CUSTOM,
+            col(Reminder.status).in_([ReminderStatus.ACTIVE, ReminderStatus.PAUSED]),
             or_(*(scope_filter(Reminder.audience_code, scope) for scope in scopes)),
         )
-        .order_by(Reminder.id)
+        .order_by(col(Reminder.id))
     ).all()
     return [ReminderInfo.of(r) for r in rows]
 
@@ -296,7 +296,9 @@ def sync_system_reminder(
     caught up; a new or changed rule starts at its next occurrence (nothing is back-filled).
     """
     assert kind is not ReminderKind.CUSTOM
-    row = session.exec(select(Reminder).where(Reminder.kind == kind).order_by(Reminder.id)).first()
+    row = session.exec(
+        select(Reminder).where(col(Reminder.kind) == kind).order_by(col(Reminder.id))
+    ).first()
     if rule is None:
         if row is not None and row.status == ReminderStatus.ACTIVE:
             row.status, row.paused_reason, row.next_at = (
@@ -328,8 +330,8 @@ def due_reminder_ids(session: Session, now: datetime) -> list[int]:
     """Active reminders whose next occurrence has come, oldest due first."""
     rows = session.exec(
         select(Reminder.id)
-        .where(Reminder.status == ReminderStatus.ACTIVE, Reminder.next_at <= now)  # type: ignore[operator]
-        .order_by(Reminder.next_at, Reminder.id)
+        .where(col(Reminder.status) == ReminderStatus.ACTIVE, col(Reminder.next_at) <= now)
+        .order_by(col(Reminder.next_at), col(Reminder.id))
     ).all()
     return [r for r in rows if r is not None]
 
@@ -340,7 +342,9 @@ def lock_due(session: Session, reminder_id: int, now: datetime) -> ReminderInfo 
     The row lock makes a second scheduler (another process) wait and then see the advanced
     `next_at`; SQLite has one writer at a time anyway.
     """
-    row = session.exec(select(Reminder).where(Reminder.id == reminder_id).with_for_update()).first()
+    row = session.exec(
+        select(Reminder).where(col(Reminder.id) == reminder_id).with_for_update()
+    ).first()
     if row is None or row.status != ReminderStatus.ACTIVE or row.next_at is None:
         return None
     if row.next_at > now:
@@ -400,7 +404,7 @@ def claimed_refs(session: Session, refs: Sequence[str]) -> set[str]:
     if not refs:
         return set()
     rows = session.exec(
-        select(ReminderOccurrence.ref).where(ReminderOccurrence.ref.in_(list(refs)))  # type: ignore[attr-defined]
+        select(ReminderOccurrence.ref).where(col(ReminderOccurrence.ref).in_(list(refs)))
     ).all()
     return set(rows)
 
@@ -420,8 +424,8 @@ def finish_due(session: Session, reminder_id: int, now: datetime, tz: ZoneInfo) 
 def occurrences_of(session: Session, reminder_id: int) -> list[OccurrenceInfo]:
     rows = session.exec(
         select(ReminderOccurrence)
-        .where(ReminderOccurrence.reminder_id == reminder_id)
-        .order_by(ReminderOccurrence.due_at)
+        .where(col(ReminderOccurrence.reminder_id) == reminder_id)
+        .order_by(col(ReminderOccurrence.due_at))
     ).all()
     return [
         OccurrenceInfo(r.ref, r.due_at, OccurrenceStatus(r.status), r.recipients, r.broadcast_id)
@@ -438,8 +442,8 @@ def cadres_without_report(session: Session, area: str, since: datetime) -> list[
     reported = set(
         session.exec(
             select(Report.reporter_id).where(
-                Report.submitted_at >= since,  # type: ignore[operator]
-                Report.reporter_id.is_not(None),  # type: ignore[union-attr]
+                col(Report.submitted_at) >= since,
+                col(Report.reporter_id).is_not(None),
             )
         ).all()
     )
@@ -468,19 +472,22 @@ def trainings_starting(
     rows = session.exec(
         select(Training)
         .where(
-            Training.starts_at > after,  # type: ignore[operator]
-            Training.starts_at <= until,  # type: ignore[operator]
-            Training.cancelled_at.is_(None),  # type: ignore[union-attr]
+            col(Training.starts_at) > after,
+            col(Training.starts_at) <= until,
+            col(Training.cancelled_at).is_(None),
         )
-        .order_by(Training.starts_at, Training.id)
+        .order_by(col(Training.starts_at), col(Training.id))
     ).all()
     found = []
     for row in rows:
         assert row.id is not None
         going = session.exec(
             select(TrainingRsvp.telegram_id)
-            .where(TrainingRsvp.training_id == row.id, TrainingRsvp.status == RsvpStatus.GOING)
-            .order_by(TrainingRsvp.id)
+            .where(
+                col(TrainingRsvp.training_id) == row.id,
+                col(TrainingRsvp.status) == RsvpStatus.GOING,
+            )
+            .order_by(col(TrainingRsvp.id))
         ).all()
         found.append(TrainingReminder(row.id, row.title, row.place, row.starts_at, tuple(going)))
     return found

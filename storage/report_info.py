@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from storage.models import Cadre, Report, ReportEvent, ReportMedia, ReportStatus
 
@@ -135,14 +135,16 @@ def report_info(
     name = None
     if row.reporter_id is not None:
         name = session.exec(
-            select(Cadre.full_name).where(Cadre.telegram_id == row.reporter_id)
+            select(Cadre.full_name).where(col(Cadre.telegram_id) == row.reporter_id)
         ).first()
     media: tuple[MediaInfo, ...] = ()
     if with_media:
         media = tuple(
             MediaInfo.of(m)
             for m in session.exec(
-                select(ReportMedia).where(ReportMedia.report_id == row.id).order_by(ReportMedia.seq)  # type: ignore[arg-type]
+                select(ReportMedia)
+                .where(col(ReportMedia.report_id) == row.id)
+                .order_by(col(ReportMedia.seq))
             ).all()
         )
     events: tuple[ReportEventInfo, ...] = ()
@@ -150,7 +152,9 @@ def report_info(
         events = tuple(
             ReportEventInfo(e.at, e.kind, e.actor_id, e.comment)
             for e in session.exec(
-                select(ReportEvent).where(ReportEvent.report_id == row.id).order_by(ReportEvent.id)  # type: ignore[arg-type]
+                select(ReportEvent)
+                .where(col(ReportEvent.report_id) == row.id)
+                .order_by(col(ReportEvent.id))
             ).all()
         )
     return ReportInfo(

@@ -23,7 +23,8 @@ from sqlalchemy import (
     or_,
     update,
 )
-from sqlmodel import Session, select
+from sqlalchemy.sql import ColumnElement
+from sqlmodel import Session, col, select
 
 from storage.audit import audit
 from storage.models import (
@@ -178,9 +179,9 @@ def resubmit_report(
     result = session.exec(
         update(Report)
         .where(
-            Report.id == report_id,  # type: ignore[arg-type]
-            Report.reporter_id == reporter_id,  # type: ignore[arg-type]
-            Report.status == ReportStatus.REVISION,  # type: ignore[arg-type]
+            col(Report.id) == report_id,
+            col(Report.reporter_id) == reporter_id,
+            col(Report.status) == ReportStatus.REVISION,
         )
         .values(
             title=title,
@@ -189,22 +190,24 @@ def resubmit_report(
             latitude=latitude,
             longitude=longitude,
             status=ReportStatus.PENDING,
-            version=Report.version + 1,  # type: ignore[operator]
+            version=col(Report.version) + 1,
             updated_at=now,
             submitted_at=now,
             decided_at=None,
             decided_by=None,
         )
     )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
+    if result.rowcount != 1:
         return None, []
-    existing = session.exec(select(ReportMedia).where(ReportMedia.report_id == report_id)).all()
+    existing = session.exec(
+        select(ReportMedia).where(col(ReportMedia.report_id) == report_id)
+    ).all()
     by_unique = {m.file_unique_id: m for m in existing}
     wanted = {item.file_unique_id for item in media}
     dropped = [MediaInfo.of(m) for m in existing if m.file_unique_id not in wanted]
-    for row in existing:
-        if row.file_unique_id not in wanted:
-            session.delete(row)
+    for media_row in existing:
+        if media_row.file_unique_id not in wanted:
+            session.delete(media_row)
     next_seq = max((m.seq for m in existing), default=0) + 1
     for item in media:
         if item.file_unique_id in by_unique:
@@ -221,11 +224,7 @@ def resubmit_report(
 
 def set_media_path(session: Session, media_id: int, path: str) -> None:
     """Remember where our own copy of a photo/document is stored."""
-    session.exec(
-        update(ReportMedia)
-        .where(ReportMedia.id == media_id)  # type: ignore[arg-type]
-        .values(local_path=path)
-    )
+    session.exec(update(ReportMedia).where(col(ReportMedia.id) == media_id).values(local_path=path))
 
 
 def get_report(session: Session, report_id: int, *, with_events: bool = False) -> ReportInfo | None:
@@ -246,8 +245,8 @@ def reviewers_for(session: Session, village_code: str) -> list[tuple[int, str]]:
         code = parent_code(code)
     rows = session.exec(
         select(Coordinator.telegram_id, Coordinator.scope_code).where(
-            Coordinator.scope_code.in_(scopes),  # type: ignore[attr-defined]
-            Coordinator.revoked_at.is_(None),  # type: ignore[union-attr]
+            col(Coordinator.scope_code).in_(scopes),
+            col(Coordinator.revoked_at).is_(None),
         )
     ).all()
     seen: set[int] = set()
@@ -259,15 +258,15 @@ def reviewers_for(session: Session, village_code: str) -> list[tuple[int, str]]:
     return ordered
 
 
-def _in_scopes(scopes: Sequence[str]):  # type: ignore[no-untyped-def]
+def _in_scopes(scopes: Sequence[str]) -> ColumnElement[bool]:
     if not scopes:
-        return Report.id.is_(None)  # type: ignore[union-attr]  # matches nothing
+        return col(Report.id).is_(None)  # matches nothing
     return or_(*(scope_filter(Report.village_code, s) for s in scopes))
 
 
-def _not_own(reviewer_id: int):  # type: ignore[no-untyped-def]
+def _not_own(reviewer_id: int) -> ColumnElement[bool]:
     # A coordinator who is also a cadre never reviews their own report.
-    return or_(Report.reporter_id.is_(None), Report.reporter_id != reviewer_id)  # type: ignore[union-attr]
+    return or_(col(Report.reporter_id).is_(None), col(Report.reporter_id) != reviewer_id)
 
 
 def count_pending(session: Session, scopes: Sequence[str], reviewer_id: int) -> int:
@@ -275,7 +274,9 @@ def count_pending(session: Session, scopes: Sequence[str], reviewer_id: int) -> 
     return session.exec(
         select(func.count())
         .select_from(Report)
-        .where(Report.status == ReportStatus.PENDING, _in_scopes(scopes), _not_own(reviewer_id))
+        .where(
+            col(Report.status) == ReportStatus.PENDING, _in_scopes(scopes), _not_own(reviewer_id)
+        )
     ).one()
 
 
@@ -284,15 +285,15 @@ def next_in_queue(
 ) -> tuple[ReportInfo | None, int]:
     """The oldest waiting report (after `after_id`, wrapping around) and how many wait."""
     waiting = (
-        Report.status == ReportStatus.PENDING,
+        col(Report.status) == ReportStatus.PENDING,
         _in_scopes(scopes),
         _not_own(reviewer_id),
     )
     total = count_pending(session, scopes, reviewer_id)
-    query = select(Report).where(*waiting).order_by(Report.id)  # type: ignore[arg-type]
+    query = select(Report).where(*waiting).order_by(col(Report.id))
     row = None
     if after_id is not None:
-        row = session.exec(query.where(Report.id > after_id).limit(1)).first()  # type: ignore[operator]
+        row = session.exec(query.where(col(Report.id) > after_id).limit(1)).first()
     if row is None:
         row = session.exec(query.limit(1)).first()
     return (report_info(session, row) if row else None), total
@@ -316,8 +317,8 @@ def decide(
     result = session.exec(
         update(Report)
         .where(
-            Report.id == report_id,  # type: ignore[arg-type]
-            Report.status == ReportStatus.PENDING,  # type: ignore[arg-type]
+            col(Report.id) == report_id,
+            col(Report.status) == ReportStatus.PENDING,
         )
         .values(
             status=ReportStatus(decision.value),
@@ -327,7 +328,7 @@ def decide(
             updated_at=now,
         )
     )
-    won = result.rowcount == 1  # type: ignore[attr-defined]
+    won = result.rowcount == 1
     if won:
         session.add(
             ReportEvent(
@@ -360,13 +361,13 @@ def _mark_once(
     result = session.exec(
         update(Report)
         .where(
-            Report.id == report_id,  # type: ignore[arg-type]
-            Report.status == ReportStatus.APPROVED,  # type: ignore[arg-type]
+            col(Report.id) == report_id,
+            col(Report.status) == ReportStatus.APPROVED,
             getattr(Report, column).is_(None),
         )
         .values(**values)
     )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
+    if result.rowcount != 1:
         return False
     session.add(ReportEvent(report_id=report_id, at=now, kind=action, actor_id=actor_id))
     audit(session, actor_id, f"report.{action}", f"report:{report_id}")
@@ -383,9 +384,7 @@ def mark_featured(
 def unmark_featured(session: Session, report_id: int) -> None:
     """Release the claim when the broadcast could not be started."""
     session.exec(
-        update(Report)
-        .where(Report.id == report_id)  # type: ignore[arg-type]
-        .values(featured_at=None, featured_by=None)
+        update(Report).where(col(Report.id) == report_id).values(featured_at=None, featured_by=None)
     )
 
 
@@ -397,11 +396,7 @@ def mark_channel_posted(
 
 
 def unmark_channel_posted(session: Session, report_id: int) -> None:
-    session.exec(
-        update(Report)
-        .where(Report.id == report_id)  # type: ignore[arg-type]
-        .values(channel_posted_at=None)
-    )
+    session.exec(update(Report).where(col(Report.id) == report_id).values(channel_posted_at=None))
 
 
 # ---------------------------------------------------------------- finding
@@ -411,14 +406,10 @@ def reports_of(
     session: Session, reporter_id: int, *, offset: int = 0, limit: int = 5
 ) -> tuple[list[ReportInfo], int]:
     """A cadre's own reports, newest first, and how many there are."""
-    condition = Report.reporter_id == reporter_id
+    condition = col(Report.reporter_id) == reporter_id
     total = session.exec(select(func.count()).select_from(Report).where(condition)).one()
     rows = session.exec(
-        select(Report)
-        .where(condition)
-        .order_by(Report.id.desc())  # type: ignore[union-attr]
-        .offset(offset)
-        .limit(limit)
+        select(Report).where(condition).order_by(col(Report.id).desc()).offset(offset).limit(limit)
     ).all()
     return [report_info(session, r, with_media=False) for r in rows], total
 
@@ -439,18 +430,14 @@ def list_reports(
     if area:
         conditions.append(scope_filter(Report.village_code, area))
     if category:
-        conditions.append(Report.category == category)
+        conditions.append(col(Report.category) == category)
     if status:
-        conditions.append(Report.status == status)
+        conditions.append(col(Report.status) == status)
     if since:
-        conditions.append(Report.submitted_at >= since)  # type: ignore[operator]
+        conditions.append(col(Report.submitted_at) >= since)
     where = and_(*conditions)
     total = session.exec(select(func.count()).select_from(Report).where(where)).one()
     rows = session.exec(
-        select(Report)
-        .where(where)
-        .order_by(Report.id.desc())  # type: ignore[union-attr]
-        .offset(offset)
-        .limit(limit)
+        select(Report).where(where).order_by(col(Report.id).desc()).offset(offset).limit(limit)
     ).all()
     return [report_info(session, r, with_media=False) for r in rows], total

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from storage.audit import audit
 from storage.models import Coordinator, CoordinatorInvite, utcnow
@@ -44,8 +44,8 @@ class CoordinatorInfo:
 def coordinator_scopes(session: Session, telegram_id: int) -> list[str]:
     rows = session.exec(
         select(Coordinator.scope_code).where(
-            Coordinator.telegram_id == telegram_id,
-            Coordinator.revoked_at.is_(None),  # type: ignore[union-attr]
+            col(Coordinator.telegram_id) == telegram_id,
+            col(Coordinator.revoked_at).is_(None),
         )
     ).all()
     return sorted(set(rows))
@@ -74,7 +74,7 @@ def redeem_invite(
     """Use an invite; the row is locked so two people opening one link cannot both win."""
     now = now or utcnow()
     invite = session.exec(
-        select(CoordinatorInvite).where(CoordinatorInvite.code == code).with_for_update()
+        select(CoordinatorInvite).where(col(CoordinatorInvite.code) == code).with_for_update()
     ).first()
     if invite is None or invite.revoked_at is not None:
         return InviteResult.UNKNOWN, None
@@ -102,10 +102,10 @@ def redeem_invite(
 
 
 def list_coordinators(session: Session, within: str | None = None) -> list[CoordinatorInfo]:
-    query = select(Coordinator).where(Coordinator.revoked_at.is_(None))  # type: ignore[union-attr]
+    query = select(Coordinator).where(col(Coordinator.revoked_at).is_(None))
     if within:
         query = query.where(scope_filter(Coordinator.scope_code, within))
-    rows = session.exec(query.order_by(Coordinator.scope_code, Coordinator.id)).all()
+    rows = session.exec(query.order_by(col(Coordinator.scope_code), col(Coordinator.id))).all()
     return [
         CoordinatorInfo(r.id or 0, r.telegram_id, r.display_name, r.scope_code, r.created_at)
         for r in rows

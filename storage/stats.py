@@ -21,6 +21,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
+    Table,
     case,
     exists,
     func,
@@ -31,7 +32,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql import ColumnElement
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from storage.coderange import CODE_LENGTH, code_within, village_within
 from storage.models import (
@@ -134,9 +135,7 @@ class CadreCounts:
     covered: int = 0
 
     def __add__(self, other: CadreCounts) -> CadreCounts:
-        return CadreCounts(
-            *(a + b for a, b in zip(_counts(self), _counts(other), strict=True))  # type: ignore[arg-type]
-        )
+        return CadreCounts(*(a + b for a, b in zip(_counts(self), _counts(other), strict=True)))
 
 
 def _counts(c: CadreCounts) -> tuple[int, ...]:
@@ -273,17 +272,17 @@ def _cadre_groups(
     active_since = window.now_utc - timedelta(days=ACTIVE_DAYS)
     per_village = (
         select(
-            Cadre.village_code.label("village"),
-            Cadre.institution.label("institution"),
+            col(Cadre.village_code).label("village"),
+            col(Cadre.institution).label("institution"),
             func.count().label("cadres"),
-            func.sum(case((AppUser.last_seen_at >= active_since, 1), else_=0)).label("active"),
-            func.sum(case((AppUser.unreachable_since.is_not(None), 1), else_=0)).label(  # type: ignore[union-attr]
+            func.sum(case((col(AppUser.last_seen_at) >= active_since, 1), else_=0)).label("active"),
+            func.sum(case((col(AppUser.unreachable_since).is_not(None), 1), else_=0)).label(
                 "unreachable"
             ),
             func.sum(case((window.contains(Cadre.registered_at), 1), else_=0)).label("joined"),
         )
         .select_from(Cadre)
-        .outerjoin(AppUser, AppUser.telegram_id == Cadre.telegram_id)  # type: ignore[arg-type]
+        .outerjoin(AppUser, col(AppUser.telegram_id) == Cadre.telegram_id)
         .where(village_within(Cadre.village_code, area))
         .group_by(Cadre.village_code, Cadre.institution)
         .subquery()
@@ -310,7 +309,7 @@ def _cadre_groups(
 
 
 def _has_cadre(village: Any) -> Any:
-    return exists().where(Cadre.village_code == village)
+    return exists().where(col(Cadre.village_code) == village)
 
 
 def _coverage_by_child(session: Session, area: str, width: int) -> dict[str, tuple[int, int]]:
@@ -322,7 +321,7 @@ def _coverage_by_child(session: Session, area: str, width: int) -> dict[str, tup
             func.count(),
             func.sum(case((_has_cadre(Region.code), 1), else_=0)),
         )
-        .where(Region.level == "village", village_within(Region.code, area))
+        .where(col(Region.level) == "village", village_within(Region.code, area))
         .group_by(child)
     )
     return {code: (int(total), int(covered or 0)) for code, total, covered in session.execute(stmt)}
@@ -333,17 +332,19 @@ def empty_villages(session: Session, area: str) -> list[RegionInfo]:
     stmt = (
         select(Region)
         .where(
-            Region.level == "village",
+            col(Region.level) == "village",
             village_within(Region.code, area),
             ~_has_cadre(Region.code),
         )
-        .order_by(Region.code)
+        .order_by(col(Region.code))
     )
     return [RegionInfo.of(row) for row in session.scalars(stmt)]
 
 
 # Channelled: featured to the whole forum through the delivery engine, or posted to the channel.
-report_channelled = or_(Report.featured_at.is_not(None), Report.channel_posted_at.is_not(None))  # type: ignore[union-attr]
+report_channelled = or_(
+    col(Report.featured_at).is_not(None), col(Report.channel_posted_at).is_not(None)
+)
 
 
 def _report_groups(
@@ -356,14 +357,14 @@ def _report_groups(
     """
     per_village = (
         select(
-            Report.village_code.label("village"),
-            Report.category.label("category"),
-            Report.status.label("status"),
+            col(Report.village_code).label("village"),
+            col(Report.category).label("category"),
+            col(Report.status).label("status"),
             func.count().label("reports"),
             func.sum(case((report_channelled, 1), else_=0)).label("channelled"),
         )
         .where(village_within(Report.village_code, area), window.contains(Report.submitted_at))
-        .group_by(Report.village_code, Report.category, Report.status)
+        .group_by(col(Report.village_code), col(Report.category), col(Report.status))
         .subquery()
     )
     child = func.substr(per_village.c.village, 1, width).label("child")
@@ -407,8 +408,9 @@ FINISHED_BROADCASTS = (BroadcastStatus.DONE, BroadcastStatus.CANCELLED)
 SETTLE_TIME = timedelta(minutes=10)
 
 
-_R = BroadcastRecipient.__table__  # type: ignore[attr-defined]
-_B = Broadcast.__table__  # type: ignore[attr-defined]
+# SQLModel creates `__table__` on every table class but does not declare it for type checkers.
+_R: Table = BroadcastRecipient.__table__  # type: ignore[attr-defined]
+_B: Table = Broadcast.__table__  # type: ignore[attr-defined]
 _SUMMARY_BATCH = 100
 
 
@@ -428,7 +430,7 @@ def summarise_deliveries(session: Session, now: datetime | None = None) -> int:
         .where(
             _B.c.status.in_(FINISHED_BROADCASTS),
             _B.c.finished_at <= now - SETTLE_TIME,
-            _B.c.id.not_in(select(SummarisedBroadcast.broadcast_id)),  # type: ignore[arg-type]
+            _B.c.id.not_in(select(col(SummarisedBroadcast.broadcast_id))),
         )
         .order_by(_B.c.id)
     ).all()
@@ -444,9 +446,9 @@ def fold_deliveries(session: Session, batch: Sequence[int], now: datetime) -> bo
     it is still missing is picked up by the next call.
     """
     per_village = (
-        select(_R.c.broadcast_id, Cadre.village_code, *_outcome_sums(_R.c.state))
+        select(_R.c.broadcast_id, col(Cadre.village_code), *_outcome_sums(_R.c.state))
         .select_from(_R)
-        .join(Cadre, Cadre.telegram_id == _R.c.chat_id)  # type: ignore[arg-type]
+        .join(Cadre, col(Cadre.telegram_id) == _R.c.chat_id)
         .where(_R.c.broadcast_id.in_(batch))
         .group_by(_R.c.broadcast_id, Cadre.village_code)
     )
@@ -475,7 +477,7 @@ def deliveries_by_broadcast(
     counted from their recipients (there are few of those).
     """
     summarise_deliveries(session, window.now_utc)
-    summary = DeliverySummary.__table__  # type: ignore[attr-defined]
+    summary: Table = DeliverySummary.__table__  # type: ignore[attr-defined]  # as _R above
     folded = (
         select(
             summary.c.broadcast_id,
@@ -495,14 +497,14 @@ def deliveries_by_broadcast(
     # their recipients are read, not every delivery of the area's cadres.
     unsummarised = session.scalars(
         select(_B.c.id).where(
-            _B.c.id.not_in(select(SummarisedBroadcast.broadcast_id)),  # type: ignore[arg-type]
+            _B.c.id.not_in(select(col(SummarisedBroadcast.broadcast_id))),
             window.contains(_B.c.created_at),
         )
     ).all()
     live = (
         select(_R.c.broadcast_id, *_outcome_sums(_R.c.state))
         .select_from(_R)
-        .join(Cadre, Cadre.telegram_id == _R.c.chat_id)  # type: ignore[arg-type]
+        .join(Cadre, col(Cadre.telegram_id) == _R.c.chat_id)
         .where(
             _R.c.broadcast_id.in_(unsummarised),
             or_(*(village_within(Cadre.village_code, scope) for scope in scopes)),
@@ -531,20 +533,20 @@ def _broadcast_figures(session: Session, area: str, window: Window) -> Broadcast
 
 def _training_figures(session: Session, area: str, window: Window) -> TrainingFigures:
     """Per training its seats taken and waiting, then summed up: all in one statement."""
-    going = func.sum(case((TrainingRsvp.status == RsvpStatus.GOING, 1), else_=0))
+    going = func.sum(case((col(TrainingRsvp.status) == RsvpStatus.GOING, 1), else_=0))
     per_training = (
         select(
-            Training.starts_at.label("starts_at"),  # type: ignore[attr-defined]
-            Training.quota.label("quota"),  # type: ignore[attr-defined]
+            col(Training.starts_at).label("starts_at"),
+            col(Training.quota).label("quota"),
             going.label("going"),
-            func.sum(case((TrainingRsvp.status == RsvpStatus.WAITING, 1), else_=0)).label(
+            func.sum(case((col(TrainingRsvp.status) == RsvpStatus.WAITING, 1), else_=0)).label(
                 "waiting"
             ),
         )
         .select_from(Training)
-        .outerjoin(TrainingRsvp, TrainingRsvp.training_id == Training.id)  # type: ignore[arg-type]
+        .outerjoin(TrainingRsvp, col(TrainingRsvp.training_id) == Training.id)
         .where(code_within(Training.area_code, area), window.contains(Training.starts_at))
-        .group_by(Training.id, Training.starts_at, Training.quota)
+        .group_by(col(Training.id), col(Training.starts_at), col(Training.quota))
         .subquery()
     )
     t = per_training.c

@@ -23,7 +23,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from storage.models import Cadre, RsvpStatus, Training, TrainingRsvp, utcnow
 from storage.regions import in_scope, scope_filter
@@ -172,8 +172,8 @@ def create_training(
 
 
 def set_broadcast(session: Session, training_id: int, broadcast_id: int) -> None:
-    session.execute(
-        update(Training).where(Training.id == training_id).values(broadcast_id=broadcast_id)  # type: ignore[arg-type]
+    session.exec(
+        update(Training).where(col(Training.id) == training_id).values(broadcast_id=broadcast_id)
     )
 
 
@@ -185,10 +185,10 @@ def get_training(session: Session, training_id: int) -> TrainingInfo | None:
 def seats(session: Session, training_id: int) -> Seats:
     rows = session.exec(
         select(TrainingRsvp.status, func.count())
-        .where(TrainingRsvp.training_id == training_id)
-        .group_by(TrainingRsvp.status)
+        .where(col(TrainingRsvp.training_id) == training_id)
+        .group_by(col(TrainingRsvp.status))
     ).all()
-    counts: dict[str, int] = dict(rows)  # type: ignore[arg-type]
+    counts: dict[str, int] = dict(rows)
     return Seats(
         counts.get(RsvpStatus.GOING, 0),
         counts.get(RsvpStatus.WAITING, 0),
@@ -200,13 +200,13 @@ def participants(session: Session, training_id: int) -> list[Participant]:
     """Going cadres (in the order they joined), then the waiting list in its order."""
     rows = session.exec(
         select(TrainingRsvp, Cadre)
-        .join(Cadre, Cadre.telegram_id == TrainingRsvp.telegram_id)  # type: ignore[arg-type]
+        .join(Cadre, col(Cadre.telegram_id) == TrainingRsvp.telegram_id)
         .where(
-            TrainingRsvp.training_id == training_id,
-            TrainingRsvp.status.in_((RsvpStatus.GOING, RsvpStatus.WAITING)),  # type: ignore[attr-defined]
+            col(TrainingRsvp.training_id) == training_id,
+            col(TrainingRsvp.status).in_((RsvpStatus.GOING, RsvpStatus.WAITING)),
         )
         # "going" sorts before "waiting"; each in the order they got there.
-        .order_by(TrainingRsvp.status, TrainingRsvp.updated_at, TrainingRsvp.id)
+        .order_by(col(TrainingRsvp.status), col(TrainingRsvp.updated_at), col(TrainingRsvp.id))
     ).all()
     return [
         Participant(
@@ -222,23 +222,23 @@ def upcoming_for_cadre(
     """Trainings ahead for this cadre's kelurahan and institution, with their answer and, when
     waiting, their place in line."""
     now = now or utcnow()
-    cadre = session.exec(select(Cadre).where(Cadre.telegram_id == telegram_id)).first()
+    cadre = session.exec(select(Cadre).where(col(Cadre.telegram_id) == telegram_id)).first()
     if cadre is None:
         return []
     ancestors = _ancestor_codes(cadre.village_code)
     rows = session.exec(
         select(Training)
         .where(
-            Training.starts_at > now,
-            Training.area_code.in_(ancestors),  # type: ignore[attr-defined]
-            Training.cancelled_at.is_(None),  # type: ignore[union-attr]
+            col(Training.starts_at) > now,
+            col(Training.area_code).in_(ancestors),
+            col(Training.cancelled_at).is_(None),
         )
-        .order_by(Training.starts_at, Training.id)
+        .order_by(col(Training.starts_at), col(Training.id))
     ).all()
     answers = dict(
         session.exec(
             select(TrainingRsvp.training_id, TrainingRsvp.status).where(
-                TrainingRsvp.telegram_id == telegram_id
+                col(TrainingRsvp.telegram_id) == telegram_id
             )
         ).all()
     )
@@ -264,10 +264,10 @@ def manageable_trainings(
     rows = session.exec(
         select(Training)
         .where(
-            Training.starts_at >= since,
+            col(Training.starts_at) >= since,
             or_(*(scope_filter(Training.area_code, scope) for scope in scopes)),
         )
-        .order_by(Training.starts_at, Training.id)
+        .order_by(col(Training.starts_at), col(Training.id))
     ).all()
     return [TrainingInfo.of(r) for r in rows]
 
@@ -276,9 +276,9 @@ def close_registration(
     session: Session, training_id: int, by: int, now: datetime | None = None
 ) -> bool:
     """No new sign-ups from now on (the waiting list still moves up); False if already closed."""
-    result = session.execute(
+    result = session.exec(
         update(Training)
-        .where(Training.id == training_id, Training.registration_closed_at.is_(None))  # type: ignore[arg-type, union-attr]
+        .where(col(Training.id) == training_id, col(Training.registration_closed_at).is_(None))
         .values(registration_closed_at=now or utcnow(), closed_by=by)
     )
     return bool(result.rowcount)
@@ -292,14 +292,14 @@ def cancel_training(
     One conditional UPDATE, so two coordinators cancelling at once cancel (and notify) once.
     Answers stay as they were: they say who has to be told."""
     now = now or utcnow()
-    result = session.execute(
+    result = session.exec(
         update(Training)
         .where(
-            Training.id == training_id,  # type: ignore[arg-type]
-            Training.cancelled_at.is_(None),  # type: ignore[union-attr]
-            Training.starts_at > now,  # type: ignore[operator]
+            col(Training.id) == training_id,
+            col(Training.cancelled_at).is_(None),
+            col(Training.starts_at) > now,
         )
-        .values(cancelled_at=now, cancelled_by=by, rsvp_version=Training.rsvp_version + 1)
+        .values(cancelled_at=now, cancelled_by=by, rsvp_version=col(Training.rsvp_version) + 1)
     )
     if not result.rowcount:
         return None
@@ -320,15 +320,15 @@ def reschedule_training(
     now = now or utcnow()
     if new_starts_at <= now:
         return None
-    result = session.execute(
+    result = session.exec(
         update(Training)
         .where(
-            Training.id == training_id,  # type: ignore[arg-type]
-            Training.cancelled_at.is_(None),  # type: ignore[union-attr]
-            Training.starts_at > now,  # type: ignore[operator]
-            Training.starts_at != new_starts_at,  # type: ignore[arg-type]
+            col(Training.id) == training_id,
+            col(Training.cancelled_at).is_(None),
+            col(Training.starts_at) > now,
+            col(Training.starts_at) != new_starts_at,
         )
-        .values(starts_at=new_starts_at, rsvp_version=Training.rsvp_version + 1)
+        .values(starts_at=new_starts_at, rsvp_version=col(Training.rsvp_version) + 1)
     )
     if not result.rowcount:
         return None
@@ -347,10 +347,10 @@ def respond(
     """Record "Ikut" (`joining`) or "Tidak bisa"; idempotent, safe under concurrent taps."""
     now = now or utcnow()
     # The lock: every answer to this training waits here for the one before it.
-    locked = session.execute(
+    locked = session.exec(
         update(Training)
-        .where(Training.id == training_id)  # type: ignore[arg-type]
-        .values(rsvp_version=Training.rsvp_version + 1)
+        .where(col(Training.id) == training_id)
+        .values(rsvp_version=col(Training.rsvp_version) + 1)
     )
     if not locked.rowcount:
         return RsvpOutcome(RsvpResult.UNKNOWN)
@@ -358,7 +358,7 @@ def respond(
     assert row is not None
     session.refresh(row)
     training = TrainingInfo.of(row)
-    cadre = session.exec(select(Cadre).where(Cadre.telegram_id == telegram_id)).first()
+    cadre = session.exec(select(Cadre).where(col(Cadre.telegram_id) == telegram_id)).first()
     if cadre is None or not training.reaches(cadre.village_code, cadre.institution):
         return RsvpOutcome(RsvpResult.NOT_ELIGIBLE, training)
     if training.cancelled:
@@ -367,7 +367,8 @@ def respond(
         return RsvpOutcome(RsvpResult.PAST, training)
     existing = session.exec(
         select(TrainingRsvp).where(
-            TrainingRsvp.training_id == training_id, TrainingRsvp.telegram_id == telegram_id
+            col(TrainingRsvp.training_id) == training_id,
+            col(TrainingRsvp.telegram_id) == telegram_id,
         )
     ).first()
     status = existing.status if existing else None
@@ -444,8 +445,11 @@ def _fill_free_seats(session: Session, training: TrainingInfo, now: datetime) ->
         return []
     waiting = session.exec(
         select(TrainingRsvp)
-        .where(TrainingRsvp.training_id == training.id, TrainingRsvp.status == RsvpStatus.WAITING)
-        .order_by(TrainingRsvp.updated_at, TrainingRsvp.id)
+        .where(
+            col(TrainingRsvp.training_id) == training.id,
+            col(TrainingRsvp.status) == RsvpStatus.WAITING,
+        )
+        .order_by(col(TrainingRsvp.updated_at), col(TrainingRsvp.id))
         .limit(free)
     ).all()
     for rsvp in waiting:
@@ -459,7 +463,8 @@ def _fill_free_seats(session: Session, training: TrainingInfo, now: datetime) ->
 def _position(session: Session, training_id: int, telegram_id: int) -> int | None:
     mine = session.exec(
         select(TrainingRsvp).where(
-            TrainingRsvp.training_id == training_id, TrainingRsvp.telegram_id == telegram_id
+            col(TrainingRsvp.training_id) == training_id,
+            col(TrainingRsvp.telegram_id) == telegram_id,
         )
     ).first()
     if mine is None or mine.status != RsvpStatus.WAITING:
@@ -468,11 +473,12 @@ def _position(session: Session, training_id: int, telegram_id: int) -> int | Non
         select(func.count())
         .select_from(TrainingRsvp)
         .where(
-            TrainingRsvp.training_id == training_id,
-            TrainingRsvp.status == RsvpStatus.WAITING,
+            col(TrainingRsvp.training_id) == training_id,
+            col(TrainingRsvp.status) == RsvpStatus.WAITING,
             or_(
-                TrainingRsvp.updated_at < mine.updated_at,
-                (TrainingRsvp.updated_at == mine.updated_at) & (TrainingRsvp.id < mine.id),  # type: ignore[operator]
+                col(TrainingRsvp.updated_at) < mine.updated_at,
+                (col(TrainingRsvp.updated_at) == mine.updated_at)
+                & (col(TrainingRsvp.id) < mine.id),
             ),
         )
     ).one()
@@ -486,6 +492,8 @@ def _ancestor_codes(code: str) -> list[str]:
 
 def forget_participant(session: Session, telegram_id: int) -> None:
     """Right to erasure: the cadre's answers go; a seat they held is given on at the next tap."""
-    rows = session.exec(select(TrainingRsvp).where(TrainingRsvp.telegram_id == telegram_id)).all()
+    rows = session.exec(
+        select(TrainingRsvp).where(col(TrainingRsvp.telegram_id) == telegram_id)
+    ).all()
     for row in rows:
         session.delete(row)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Generator, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -81,14 +81,14 @@ class _RawStream:
 class _StreamingSheetWriter(WorksheetWriter):
     """openpyxl's sheet writer, writing to our `_RawStream` instead of an `xmlfile`."""
 
-    def get_stream(self):  # type: ignore[no-untyped-def]
+    def get_stream(self) -> Generator[_RawStream | None, Any, None]:
         with open(self.out, "w", encoding="utf-8", newline="") as handle:
             stream = _RawStream(handle)
             handle.write('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n')
             with stream.element("worksheet", xmlns=SHEET_MAIN_NS):
                 try:
                     while True:
-                        element = yield
+                        element = yield None
                         if element is True:
                             yield stream
                         elif element is not None:
@@ -121,12 +121,15 @@ class StreamingSheet(WriteOnlyWorksheet):
             self.column_dimensions[letter].width = width
         self.append(list(headers))
 
+    _writer: _StreamingSheetWriter | None
+
     def _get_writer(self) -> None:
         if self._writer is None:
             self._writer = _StreamingSheetWriter(self)
             self._writer.write_top()
 
-    def _write_rows(self):  # type: ignore[no-untyped-def]
+    def _write_rows(self) -> Generator[None, Sequence[Any], None]:
+        assert self._writer is not None  # append() and close() call _get_writer() first
         stream = self._writer.xf.send(True)
         with stream.element("sheetData"):
             index = 0
