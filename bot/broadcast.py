@@ -37,7 +37,6 @@ from bot import region_picker
 from bot.auth import Identity, identify
 from bot.context import BotContext
 from bot.delivery import (
-    DeliveryEngine,
     Payload,
     PayloadError,
     local_time,
@@ -46,13 +45,12 @@ from bot.delivery import (
     send_part,
     submit,
     validate_payload,
-    with_flood_retry,
 )
 from bot.i18n import t
 from bot.region_picker import PickerState, StaleButton
 from bot.registration import INSTITUTIONS, parse_area_payload
 from bot.telegram_text import plain_text
-from bot.ui import Button, keyboard, show
+from bot.ui import Button, keyboard, show, with_flood_retry
 from storage import outbox, people, roles
 from storage.models import utcnow
 from storage.outbox import AudienceCounts
@@ -788,10 +786,7 @@ async def stop_button(update: Update, context: BotContext) -> None:
             roles.audit(session, user.id, "broadcast.stop_refused", str(broadcast_id))
         await query.answer(t("broadcast.stop_refused", lang), show_alert=True)
         return
-    engine = context.app.services.get("delivery")
-    stopped = False
-    if isinstance(engine, DeliveryEngine):
-        stopped = await engine.cancel(broadcast_id, by=user.id)
+    stopped = await context.app.delivery.cancel(broadcast_id, by=user.id)
     if stopped:
         with context.db.session() as session:
             roles.audit(session, user.id, "broadcast.cancel", str(broadcast_id))

@@ -39,11 +39,11 @@ from bot.auth import Identity, identify
 from bot.broadcast import audience_counts_for, audience_label, drop_draft, form_step, save_draft
 from bot.config import Settings
 from bot.context import BotContext, ForkomApplication
-from bot.delivery import Payload, local_time, submit, with_flood_retry
+from bot.delivery import Payload, local_time, submit
 from bot.i18n import LANGUAGES, t
 from bot.region_picker import StaleButton
 from bot.telegram_text import escape, split_html, visible_length
-from bot.ui import Button, keyboard, show
+from bot.ui import Button, keyboard, show, with_flood_retry
 from storage import outbox, roles
 from storage import training as store
 from storage.models import utcnow
