@@ -56,7 +56,7 @@ def prepare_database(settings: Settings, database: Database | None = None) -> Da
     return database
 
 
-async def _post_init(application: Application) -> None:  # type: ignore[type-arg]
+async def _post_init(application: Application) -> None:
     app: ForkomApplication = application  # type: ignore[assignment]
     await set_default_commands(app.bot)
     from bot.auth import identify
@@ -75,7 +75,7 @@ async def _post_init(application: Application) -> None:  # type: ignore[type-arg
         await service.start()
 
 
-async def _post_stop(application: Application) -> None:  # type: ignore[type-arg]
+async def _post_stop(application: Application) -> None:
     app: ForkomApplication = application  # type: ignore[assignment]
     for service in app.services:
         await service.stop()
@@ -132,5 +132,5 @@ def build_application(settings: Settings, database: Database | None = None) -> F
 
     # After everything: persist conversation state now, not at the next interval.
     app.add_handler(TypeHandler(Update, activity.flush_persistence), group=100)
-    app.add_error_handler(on_error)  # type: ignore[arg-type]
+    app.add_error_handler(on_error)
     return app

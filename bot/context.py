@@ -31,7 +31,7 @@ class Service(Protocol):
     async def stop(self) -> None: ...
 
 
-class ForkomApplication(Application):  # type: ignore[type-arg]
+class ForkomApplication(Application):
     """PTB application that also carries the bot's settings, database and services.
 
     The services are set by `bot.app.build_application`, which needs the application to make

@@ -277,9 +277,9 @@ class DeliveryEngine:
         if final:
             fresh = await asyncio.to_thread(self._db, outbox.get_broadcast, info.id)
             info = fresh or info
-            counts = await asyncio.to_thread(self._db, outbox.broadcast_status, info.id)
+            final_counts = await asyncio.to_thread(self._db, outbox.broadcast_status, info.id)
             reasons = await asyncio.to_thread(self._db, outbox.failure_reasons, info.id)
-            text = summary_text(info, counts, reasons, active.progress_lang, self.settings)
+            text = summary_text(info, final_counts, reasons, active.progress_lang, self.settings)
             reply_markup = None
         else:
             counts = counts or DeliveryCounts()

@@ -176,7 +176,11 @@ async def send_part(bot: Bot, chat_id: int, part: Part, *, paid: bool = False) -
     """Send one part (also used for previews, so the sender sees exactly what cadres get)."""
     extra: dict[str, Any] = {"allow_paid_broadcast": True} if paid else {}
     reply_markup = markup(part.buttons)
-    if part.kind != "text" and part.file_id is None:
+    if part.kind not in ("photo", "document"):
+        return await bot.send_message(
+            chat_id, part.text or "", parse_mode=ParseMode.HTML, reply_markup=reply_markup, **extra
+        )
+    if part.file_id is None:
         raise PayloadError("empty_text", f"a {part.kind} part has no file_id")
     if part.kind == "photo":
         return await bot.send_photo(
@@ -187,17 +191,13 @@ async def send_part(bot: Bot, chat_id: int, part: Part, *, paid: bool = False) -
             reply_markup=reply_markup,
             **extra,
         )
-    if part.kind == "document":
-        return await bot.send_document(
-            chat_id,
-            part.file_id,
-            caption=part.text,
-            parse_mode=ParseMode.HTML,
-            reply_markup=reply_markup,
-            **extra,
-        )
-    return await bot.send_message(
-        chat_id, part.text or "", parse_mode=ParseMode.HTML, reply_markup=reply_markup, **extra
+    return await bot.send_document(
+        chat_id,
+        part.file_id,
+        caption=part.text,
+        parse_mode=ParseMode.HTML,
+        reply_markup=reply_markup,
+        **extra,
     )
 
 
