@@ -56,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except Exception as exc:
         print(
-            f"forkom-bot: cannot open the database ({settings.database_url}): {exc}",
+            f"forkom-bot: cannot open the database ({settings.printable_database_url}): {exc}",
             file=sys.stderr,
         )
         return 2

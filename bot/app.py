@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import timedelta
 
@@ -55,13 +56,14 @@ def prepare_database(settings: Settings, database: Database | None = None) -> Da
     return database
 
 
-async def _post_init(application: Application) -> None:  # type: ignore[type-arg]
+async def _post_init(application: Application) -> None:
     app: ForkomApplication = application  # type: ignore[assignment]
     await set_default_commands(app.bot)
     from bot.auth import identify
 
     for admin_id in app.settings.admin_ids:
-        await refresh_commands(app.bot, identify(app.database, app.settings, admin_id), "id")
+        identity = identify(app.database, app.settings, admin_id)
+        await refresh_commands(app.bot, identity, "id", app.menu_counters)
     if app.job_queue is not None:
         app.job_queue.run_repeating(
             registration.sweep_expired,
@@ -69,18 +71,14 @@ async def _post_init(application: Application) -> None:  # type: ignore[type-arg
             first=timedelta(seconds=5),
             name="registration-sweep",
         )
-    for service in app.services.values():
-        start = getattr(service, "start", None)
-        if start is not None:
-            await start()
+    for service in app.services:
+        await service.start()
 
 
-async def _post_stop(application: Application) -> None:  # type: ignore[type-arg]
+async def _post_stop(application: Application) -> None:
     app: ForkomApplication = application  # type: ignore[assignment]
-    for service in app.services.values():
-        stop = getattr(service, "stop", None)
-        if stop is not None:
-            await stop()
+    for service in app.services:
+        await service.stop()
 
 
 def build_application(settings: Settings, database: Database | None = None) -> ForkomApplication:
@@ -100,12 +98,12 @@ def build_application(settings: Settings, database: Database | None = None) -> F
     if settings.base_url:
         builder = builder.base_url(settings.base_url).base_file_url(settings.base_file_url or "")
     app: ForkomApplication = builder.build()  # type: ignore[assignment]
-    # The one sender of every mass message (announcements, trainings, reminders…).
-    app.services["delivery"] = DeliveryEngine(app)
-    # Keeps the count of reports waiting for review next to /tinjau in menus.
-    app.services["review_counter"] = review.ReviewCounter(app)
-    # Fires due reminders from the database, on time in forum time, once (after the sender).
-    app.services["reminders"] = reminder_scheduler.ReminderScheduler(app)
+    # The services every handler may use (see ForkomApplication for what each is).
+    app.delivery = DeliveryEngine(app)
+    app.reminders = reminder_scheduler.ReminderScheduler(app)
+    app.review_counter = review.ReviewCounter(app)
+    app.charts = statistics.ChartCache()
+    app.export_slots = asyncio.Semaphore(1)
 
     # Before anything else: who is this, which language, are they reachable again.
     app.add_handler(TypeHandler(Update, activity.track_user), group=-100)
@@ -134,5 +132,5 @@ def build_application(settings: Settings, database: Database | None = None) -> F
 
     # After everything: persist conversation state now, not at the next interval.
     app.add_handler(TypeHandler(Update, activity.flush_persistence), group=100)
-    app.add_error_handler(on_error)  # type: ignore[arg-type]
+    app.add_error_handler(on_error)
     return app

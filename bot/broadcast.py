@@ -33,7 +33,6 @@ from telegram.ext import (
 from bot.auth import Identity, identify
 from bot.context import BotContext
 from bot.delivery import (
-    DeliveryEngine,
     Payload,
     PayloadError,
     local_time,
@@ -42,7 +41,6 @@ from bot.delivery import (
     send_part,
     submit,
     validate_payload,
-    with_flood_retry,
 )
 from bot.forms import END, Form, chat_of
 from bot.forms.audience import (
@@ -54,7 +52,7 @@ from bot.forms.audience import (
 )
 from bot.i18n import t
 from bot.telegram_text import plain_text
-from bot.ui import Button, keyboard, show
+from bot.ui import Button, keyboard, show, with_flood_retry
 from storage import outbox
 from storage.audit import audit
 from storage.models import utcnow
@@ -427,10 +425,7 @@ async def stop_button(update: Update, context: BotContext) -> None:
             audit(session, user.id, "broadcast.stop_refused", str(broadcast_id))
         await query.answer(t("broadcast.stop_refused", lang), show_alert=True)
         return
-    engine = context.app.services.get("delivery")
-    stopped = False
-    if isinstance(engine, DeliveryEngine):
-        stopped = await engine.cancel(broadcast_id, by=user.id)
+    stopped = await context.app.delivery.cancel(broadcast_id, by=user.id)
     if stopped:
         with context.db.session() as session:
             audit(session, user.id, "broadcast.cancel", str(broadcast_id))

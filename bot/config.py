@@ -33,8 +33,8 @@ class ConfigError(Exception):
 class Settings:
     """All runtime settings of the bot."""
 
-    token: str
-    database_url: str = DEFAULT_DATABASE_URL
+    token: str = field(repr=False)  # a secret: never in logs or tracebacks
+    database_url: str = field(default=DEFAULT_DATABASE_URL, repr=False)  # may hold a password
     api_base_url: str | None = None
     forum_area: str = "64"
     admin_ids: frozenset[int] = frozenset()
@@ -69,8 +69,17 @@ class Settings:
             root = root[: -len("/bot")]
         return f"{root}/file/bot"
 
+    @property
+    def printable_database_url(self) -> str:
+        """`database_url` with its password masked, for messages and logs."""
+        return make_url(self.database_url).render_as_string(hide_password=True)
+
     def is_admin(self, user_id: int) -> bool:
         return user_id in self.admin_ids
+
+
+#: The defaults, written once (on `Settings`): what an unset variable means.
+_DEFAULTS = Settings(token="")
 
 
 def normalise_database_url(url: str) -> str:
@@ -129,26 +138,28 @@ def _positive_number(name: str, raw: str | None, default: float) -> float:
     return value
 
 
-def _hhmm(name: str, raw: str) -> time:
+def _clock(name: str, raw: str) -> time:
+    """A time of day, `08:00` or `08.00`."""
     match = _HHMM_RE.match(raw.strip())
     if not match or int(match[1]) > 23 or int(match[2]) > 59:
-        raise ConfigError(f"{name} must be a time range like 21:00-06:00, got {raw!r}")
+        raise ConfigError(f"{name}: {raw.strip()!r} is not a time like 08:00")
     return time(int(match[1]), int(match[2]))
 
 
 def _quiet_hours(raw: str | None) -> tuple[time, time] | None:
     if raw is None:
-        return (time(21, 0), time(6, 0))
+        return _DEFAULTS.quiet_hours
     raw = raw.strip()
     if raw.lower() in {"", "off", "none", "0"}:
         return None
     start, sep, end = raw.partition("-")
     if not sep:
         raise ConfigError(f"QUIET_HOURS must look like 21:00-06:00 (or 'off'), got {raw!r}")
-    return (_hhmm("QUIET_HOURS", start), _hhmm("QUIET_HOURS", end))
+    return (_clock("QUIET_HOURS", start), _clock("QUIET_HOURS", end))
 
 
 _OFF = {"off", "none", "no", "false", "0"}
+_MINUTE, _HOUR = timedelta(minutes=1), timedelta(hours=1)
 _WEEKDAY_NAMES = {
     **{n: i for i, n in enumerate(("mon", "tue", "wed", "thu", "fri", "sat", "sun"))},
     **{n: i for i, n in enumerate(("sen", "sel", "rab", "kam", "jum", "sab", "min"))},
@@ -176,7 +187,7 @@ def _monthly_at(raw: str | None) -> tuple[int, time] | None:
             f"REMINDER_MONTHLY_REPORT_DAY must be a day of the month 1-31, optionally with a "
             f"time (e.g. 25 or 25 09:00), or off; got {raw!r}"
         )
-    return (int(day), _at("REMINDER_MONTHLY_REPORT_DAY", at) if at.strip() else time(8, 0))
+    return (int(day), _clock("REMINDER_MONTHLY_REPORT_DAY", at) if at.strip() else time(8, 0))
 
 
 def _weekly_at(raw: str | None) -> tuple[int, time] | None:
@@ -191,18 +202,7 @@ def _weekly_at(raw: str | None) -> tuple[int, time] | None:
             f"REMINDER_REVIEW_DIGEST must look like 'mon 08:00' (or 'senin 08:00'), or off; "
             f"got {raw!r}"
         )
-    return (_WEEKDAY_NAMES[day[:3]], _at("REMINDER_REVIEW_DIGEST", at))
-
-
-def _at(name: str, raw: str) -> time:
-    match = _HHMM_RE.match(raw.strip())
-    if not match or int(match[1]) > 23 or int(match[2]) > 59:
-        raise ConfigError(f"{name}: {raw.strip()!r} is not a time like 08:00")
-    return time(int(match[1]), int(match[2]))
-
-
-def _bool(raw: str | None) -> bool:
-    return (raw or "").strip().lower() in {"1", "true", "yes", "on"}
+    return (_WEEKDAY_NAMES[day[:3]], _clock("REMINDER_REVIEW_DIGEST", at))
 
 
 def _chat_id(name: str, raw: str | None) -> int | None:
@@ -234,13 +234,13 @@ def load_settings(
             "TELEGRAM_BOT_TOKEN is malformed: it should look like 123456789:AAE… as given by @BotFather"
         )
 
-    area = (env.get("FORUM_AREA") or "64").strip()
+    area = (env.get("FORUM_AREA") or _DEFAULTS.forum_area).strip()
     if not _AREA_RE.match(area):
         raise ConfigError(
             f"FORUM_AREA must be a Kemendagri region code like 64 or 64.74, got {area!r}"
         )
 
-    tz_name = (env.get("TIMEZONE") or "Asia/Makassar").strip()
+    tz_name = (env.get("TIMEZONE") or _DEFAULTS.timezone.key).strip()
     try:
         tz = ZoneInfo(tz_name)
     except (ZoneInfoNotFoundError, ValueError):
@@ -269,19 +269,31 @@ def load_settings(
         error_chat_id=_chat_id("ERROR_CHAT_ID", env.get("ERROR_CHAT_ID")),
         conversation_timeout=timedelta(
             minutes=_positive_number(
-                "CONVERSATION_TIMEOUT_MINUTES", env.get("CONVERSATION_TIMEOUT_MINUTES"), 30
+                "CONVERSATION_TIMEOUT_MINUTES",
+                env.get("CONVERSATION_TIMEOUT_MINUTES"),
+                _DEFAULTS.conversation_timeout / _MINUTE,
             )
         ),
         invite_ttl=timedelta(
-            hours=_positive_number("INVITE_TTL_HOURS", env.get("INVITE_TTL_HOURS"), 72)
+            hours=_positive_number(
+                "INVITE_TTL_HOURS", env.get("INVITE_TTL_HOURS"), _DEFAULTS.invite_ttl / _HOUR
+            )
         ),
-        media_dir=Path((env.get("MEDIA_DIR") or "media").strip()),
+        media_dir=Path((env.get("MEDIA_DIR") or "").strip() or _DEFAULTS.media_dir),
         feature_channel_id=channel,
-        broadcast_rate=_positive_number("BROADCAST_RATE", env.get("BROADCAST_RATE"), 25),
-        paid_broadcast=_bool(env.get("PAID_BROADCAST")),
+        broadcast_rate=_positive_number(
+            "BROADCAST_RATE", env.get("BROADCAST_RATE"), _DEFAULTS.broadcast_rate
+        ),
+        paid_broadcast=_switch(
+            "PAID_BROADCAST", env.get("PAID_BROADCAST"), _DEFAULTS.paid_broadcast
+        ),
         quiet_hours=_quiet_hours(env.get("QUIET_HOURS")),
         reminder_grace=timedelta(
-            hours=_positive_number("REMINDER_GRACE_HOURS", env.get("REMINDER_GRACE_HOURS"), 6)
+            hours=_positive_number(
+                "REMINDER_GRACE_HOURS",
+                env.get("REMINDER_GRACE_HOURS"),
+                _DEFAULTS.reminder_grace / _HOUR,
+            )
         ),
         reminder_training=_switch("REMINDER_TRAINING", env.get("REMINDER_TRAINING"), True),
         reminder_monthly_report=_monthly_at(env.get("REMINDER_MONTHLY_REPORT_DAY")),

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable
-from typing import Any
+from collections.abc import Awaitable, Callable, Mapping
+from typing import TYPE_CHECKING, Any, Protocol
 
 from telegram import Update
 from telegram.ext import Application, BaseUpdateProcessor, CallbackContext, ExtBot
@@ -13,18 +13,56 @@ from bot.config import Settings
 from bot.i18n import DEFAULT_LANGUAGE
 from storage.db import Database
 
-__all__ = ["BotContext", "ForkomApplication", "PerUserUpdateProcessor"]
+if TYPE_CHECKING:
+    from bot.auth import Identity
+    from bot.delivery import DeliveryEngine
+    from bot.reminder_scheduler import ReminderScheduler
+    from bot.review import ReviewCounter
+    from bot.statistics import ChartCache
+
+__all__ = ["BotContext", "ForkomApplication", "PerUserUpdateProcessor", "Service"]
 
 
-class ForkomApplication(Application):  # type: ignore[type-arg]
-    """PTB application that also carries the bot's settings and database."""
+class Service(Protocol):
+    """Something that runs as long as the bot: started after PTB's start, stopped at stop."""
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
+class ForkomApplication(Application):
+    """PTB application that also carries the bot's settings, database and services.
+
+    The services are set by `bot.app.build_application`, which needs the application to make
+    them; every handler can rely on them being there.
+    """
+
+    #: The one sender of every mass message (announcements, trainings, reminders…).
+    delivery: DeliveryEngine
+    #: Fires due reminders from the database, on time in forum time, once.
+    reminders: ReminderScheduler
+    #: The count of reports waiting for review, shown next to /tinjau in menus.
+    review_counter: ReviewCounter
+    #: Charts already uploaded to Telegram, sent again by file_id.
+    charts: ChartCache
+    #: One export at a time per bot: two province-wide workbooks at once would double memory.
+    export_slots: asyncio.Semaphore
 
     def __init__(self, *, settings: Settings, database: Database, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.settings = settings
         self.database = database
-        # Long-running services (delivery engine, scheduler…) register themselves here by name.
-        self.services: dict[str, Any] = {}
+
+    @property
+    def services(self) -> tuple[Service, ...]:
+        """The long-running services in start order: the sender before the scheduler."""
+        return (self.delivery, self.reminders)
+
+    @property
+    def menu_counters(self) -> Mapping[str, Callable[[Identity], int]]:
+        """Live counts shown after a command's description in menus, by command."""
+        return {self.review_counter.command: self.review_counter.count}
 
 
 class BotContext(CallbackContext[ExtBot[None], dict[str, Any], dict[str, Any], dict[str, Any]]):

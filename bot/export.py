@@ -45,7 +45,6 @@ __all__ = ["export_labels", "handlers"]
 
 PROGRESS_SECONDS = 4.0  # a chat action shows for 5 s: renew it before it fades
 MAX_UPLOAD_BYTES = 49 * 1024 * 1024  # bots may send documents up to 50 MB
-SLOTS_KEY = "export_slots"
 # Kinds and states of the outbox (storage.outbox) that have a label; others show their code.
 BROADCAST_KINDS = ("announcement", "training", "reminder", "report_feature")
 BROADCAST_STATUSES = ("queued", "sending", "done", "cancelled")
@@ -165,11 +164,6 @@ def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")[:40] or "wilayah"
 
 
-def _slots(context: BotContext) -> asyncio.Semaphore:
-    """One export at a time per bot: two province-wide workbooks at once would double memory."""
-    return context.app.services.setdefault(SLOTS_KEY, asyncio.Semaphore(1))
-
-
 async def _edit(message: Message, text: str) -> None:
     try:
         await message.edit_text(text)
@@ -186,7 +180,7 @@ async def _export(
     with context.db.session() as session:
         regions = [r for r in (get_region(session, s) for s in scopes) if r is not None]
     area = ", ".join(display_name(r) for r in regions)
-    slots = _slots(context)
+    slots = context.app.export_slots
     status = await chat.send_message(
         t("export.waiting" if slots.locked() else "export.preparing", lang, area=area)
     )

@@ -26,11 +26,11 @@ async def send_main_menu(
     if user is None or chat is None:
         return
     identity = identify(context.db, context.settings, user.id)
-    text = main_menu_text(identity, context.lang)
+    text = main_menu_text(identity, context.lang, context.app.menu_counters)
     if greeting:
         text = f"{greeting}\n\n{text}"
     await chat.send_message(text, reply_markup=ReplyKeyboardRemove() if remove_keyboard else None)
-    await refresh_commands(context.bot, identity, context.lang)
+    await refresh_commands(context.bot, identity, context.lang, context.app.menu_counters)
 
 
 async def menu_command(update: Update, context: BotContext) -> None:

@@ -33,7 +33,7 @@ async def set_language(update: Update, context: BotContext) -> None:
     context.lang = code
     await show(update, t("language.set", code))
     identity = identify(context.db, context.settings, update.effective_user.id)
-    await refresh_commands(context.bot, identity, code)
+    await refresh_commands(context.bot, identity, code, context.app.menu_counters)
 
 
 def handlers() -> list:  # type: ignore[type-arg]

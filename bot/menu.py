@@ -7,10 +7,10 @@ menu are all derived from one list.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from telegram import BotCommand, BotCommandScopeChat, BotCommandScopeDefault
+from telegram import Bot, BotCommand, BotCommandScopeChat, BotCommandScopeDefault
 from telegram.error import TelegramError
 
 from bot.auth import Identity, Role
@@ -18,8 +18,8 @@ from bot.i18n import LANGUAGES, t
 
 __all__ = [
     "COMMANDS",
-    "COUNTERS",
     "CommandSpec",
+    "Counters",
     "commands_for",
     "main_menu_text",
     "refresh_commands",
@@ -70,14 +70,14 @@ COMMANDS: list[CommandSpec] = [
 ]
 
 
-#: Live counts shown after a command's description ("Tinjau laporan (3)"), by command. A
-#: running feature service registers its counter at start and removes it at stop (bot.review).
-COUNTERS: dict[str, Callable[[Identity], int]] = {}
+#: Live counts shown after a command's description ("Tinjau laporan (3)"), by command; the
+#: application has them (`ForkomApplication.menu_counters`).
+Counters = Mapping[str, Callable[[Identity], int]]
 
 
-def _description(spec: CommandSpec, identity: Identity, lang: str) -> str:
+def _description(spec: CommandSpec, identity: Identity, lang: str, counters: Counters) -> str:
     text = t(spec.key, lang)
-    counter = COUNTERS.get(spec.command)
+    counter = counters.get(spec.command)
     count = counter(identity) if counter is not None else 0
     return f"{text} ({count})" if count else text
 
@@ -91,16 +91,16 @@ def commands_for(roles: frozenset[Role]) -> list[CommandSpec]:
     return visible
 
 
-def main_menu_text(identity: Identity, lang: str) -> str:
+def main_menu_text(identity: Identity, lang: str, counters: Counters) -> str:
     lines = [t("menu.title", lang)]
     for spec in commands_for(identity.roles):
         if spec.command in {"start", "menu", "batal"}:
             continue
-        lines.append(f"/{spec.command} — {_description(spec, identity, lang)}")
+        lines.append(f"/{spec.command} — {_description(spec, identity, lang, counters)}")
     return "\n".join(lines)
 
 
-async def set_default_commands(bot) -> None:  # type: ignore[no-untyped-def]
+async def set_default_commands(bot: Bot) -> None:
     """The menu of people the bot knows nothing about yet (and per language)."""
     guest = commands_for(frozenset({Role.GUEST}))
     for lang in LANGUAGES:
@@ -112,10 +112,11 @@ async def set_default_commands(bot) -> None:  # type: ignore[no-untyped-def]
         )
 
 
-async def refresh_commands(bot, identity: Identity, lang: str) -> None:  # type: ignore[no-untyped-def]
+async def refresh_commands(bot: Bot, identity: Identity, lang: str, counters: Counters) -> None:
     """Give this user's private chat the command menu of their roles (best effort)."""
     commands = [
-        BotCommand(s.command, _description(s, identity, lang)) for s in commands_for(identity.roles)
+        BotCommand(s.command, _description(s, identity, lang, counters))
+        for s in commands_for(identity.roles)
     ]
     try:
         await bot.set_my_commands(commands, scope=BotCommandScopeChat(identity.user_id))

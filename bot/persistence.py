@@ -7,15 +7,19 @@ they are written right after each update (see `bot.app`), not only every `update
 from __future__ import annotations
 
 import json
+from collections.abc import MutableMapping
 from typing import Any
 
 from telegram.ext import BasePersistence, PersistenceInput
-from telegram.ext._utils.types import ConversationDict, ConversationKey
 
 from storage import botstate
 from storage.db import Database
 
 __all__ = ["DatabasePersistence"]
+
+# PTB's own spelling of a conversation's key and table (kept private by PTB, so written here).
+ConversationKey = tuple[int | str, ...]
+ConversationDict = MutableMapping[ConversationKey, object]
 
 
 class DatabasePersistence(BasePersistence[dict[str, Any], dict[str, Any], dict[str, Any]]):

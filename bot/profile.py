@@ -94,7 +94,10 @@ async def on_delete_answer(update: Update, context: BotContext) -> None:
     context.user_data.clear() if context.user_data is not None else None
     await show(update, t("delete.done" if existed else "profile.not_registered", context.lang))
     await refresh_commands(
-        context.bot, identify(context.db, context.settings, user.id), context.lang
+        context.bot,
+        identify(context.db, context.settings, user.id),
+        context.lang,
+        context.app.menu_counters,
     )
 
 

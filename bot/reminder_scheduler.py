@@ -31,7 +31,7 @@ from sqlmodel import Session
 from bot import reminder_texts
 from bot.auth import identify
 from bot.context import BotContext, ForkomApplication
-from bot.delivery import DeliveryEngine, Payload, validate_payload
+from bot.delivery import Payload, validate_payload
 from bot.i18n import DEFAULT_LANGUAGE, LANGUAGES, t
 from storage import outbox, reminders
 from storage import reports as report_store
@@ -66,7 +66,7 @@ class TickSummary:
 
 
 class ReminderScheduler:
-    """Service (`app.services["reminders"]`): the minute tick and the start-up catch-up."""
+    """Service (`app.reminders`): the minute tick and the start-up catch-up."""
 
     JOB_NAME = "reminders-tick"
 
@@ -122,9 +122,7 @@ class ReminderScheduler:
         async with self._lock:
             summary = await asyncio.to_thread(self._run_due, now or self.now())
         if summary.sent:
-            engine = self.app.services.get("delivery")
-            if isinstance(engine, DeliveryEngine):
-                engine.wake()
+            self.app.delivery.wake()
         return summary
 
     def _run_due(self, now: datetime) -> TickSummary:

@@ -52,7 +52,6 @@ from bot.reminder_texts import (
 )
 from bot.ui import Button, keyboard, show
 from storage import outbox, people, reminders
-from storage.models import utcnow
 from storage.recurrence import LAST_WEEK, Frequency, Rule, local_to_utc, occurrences, utc_to_local
 from storage.regions import children, region_path_name
 from storage.reminders import MAX_TEXT, PauseReason, ReminderInfo, ReminderStatus, ResumeResult
@@ -88,8 +87,7 @@ StepHandler = Callable[[Update, BotContext, Draft], Awaitable[int]]
 
 def _now(context: BotContext) -> datetime:
     """The scheduler's clock (naive UTC), so "in the past" means the same to both."""
-    scheduler = context.app.services.get("reminders")
-    return scheduler.now() if scheduler is not None else utcnow()
+    return context.app.reminders.now()
 
 
 def _today(context: BotContext) -> date:

@@ -26,7 +26,6 @@ from telegram.ext import (
     filters,
 )
 
-from bot import menu
 from bot.auth import Identity, identify
 from bot.config import Settings
 from bot.context import BotContext, ForkomApplication
@@ -225,7 +224,8 @@ async def refresh_reviewer_menus(context: BotContext, report: ReportInfo) -> Non
         reviewer_ids = [tid for tid, _ in store.reviewers_for(session, report.village_code)]
     for reviewer_id in reviewer_ids:
         identity = identify(context.db, context.settings, reviewer_id)
-        await refresh_commands(context.bot, identity, language_of(context.db, reviewer_id))
+        lang = language_of(context.db, reviewer_id)
+        await refresh_commands(context.bot, identity, lang, context.app.menu_counters)
 
 
 # ---------------------------------------------------------------- notifications
@@ -272,7 +272,7 @@ async def notify_reviewers(context: BotContext, report: ReportInfo, *, resubmitt
         markup = keyboard([[(t("reports.review.open", lang), f"rv:s:{report.id}")]])
         if await _send_private(context, reviewer_id, text, markup):
             sent += 1
-        await refresh_commands(context.bot, identity, lang)
+        await refresh_commands(context.bot, identity, lang, context.app.menu_counters)
     return sent
 
 
@@ -347,7 +347,7 @@ async def tinjau_command(update: Update, context: BotContext) -> None:
         await _refuse(update, context)
         return
     await show_next(update, context, identity)
-    await refresh_commands(context.bot, identity, context.lang)
+    await refresh_commands(context.bot, identity, context.lang, context.app.menu_counters)
 
 
 # ---------------------------------------------------------------- buttons
@@ -756,7 +756,7 @@ def handlers() -> list:  # type: ignore[type-arg]
 
 
 class ReviewCounter:
-    """Shows how many reports wait next to /tinjau in menus, while the bot runs."""
+    """Counts the reports that wait for someone's review, for the number next to /tinjau."""
 
     command = "tinjau"
 
@@ -768,10 +768,3 @@ class ReviewCounter:
             return 0
         with self.database.session() as session:
             return store.count_pending(session, identity.scopes, identity.user_id)
-
-    async def start(self) -> None:
-        menu.COUNTERS[self.command] = self.count
-
-    async def stop(self) -> None:
-        if menu.COUNTERS.get(self.command) == self.count:
-            del menu.COUNTERS[self.command]

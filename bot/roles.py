@@ -213,6 +213,7 @@ async def revoke_button(update: Update, context: BotContext) -> None:
         context.bot,
         identify(context.db, context.settings, revoked.telegram_id),
         language_for(chosen, telegram),
+        context.app.menu_counters,
     )
 
 

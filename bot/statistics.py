@@ -46,7 +46,6 @@ VIEWS_KEY = "stats_views"
 KEEP_VIEWS = 5
 EMPTY_NAMES_SHOWN = 8
 TEXT_LIMIT = 4000
-CHARTS_KEY = "statistics_charts"
 
 
 @dataclass(frozen=True)
@@ -452,10 +451,6 @@ class ChartCache:
             self._charts.popitem(last=False)
 
 
-def _chart_cache(context: BotContext) -> ChartCache:
-    return context.app.services.setdefault(CHARTS_KEY, ChartCache())
-
-
 def _remember_view(context: BotContext, chart_id: int, text_id: int) -> None:
     assert context.user_data is not None
     views = dict(context.user_data.get(VIEWS_KEY) or {})
@@ -484,7 +479,7 @@ async def _send_view(
     if view is None:  # a well-formed code inside the scope that is no region
         await chat.send_message(t("stats.unknown_area", lang))
         return
-    charts = _chart_cache(context)
+    charts = context.app.charts
     known = charts.get(view.chart.key)
     drawing = None if known else asyncio.ensure_future(asyncio.to_thread(view.chart.render))
     text_message = await chat.send_message(view.text)

@@ -17,10 +17,9 @@ from __future__ import annotations
 import html
 from dataclasses import dataclass
 
+from telegram.constants import MessageLimit
+
 __all__ = [
-    "CALLBACK_DATA_LIMIT",
-    "CAPTION_LIMIT",
-    "TEXT_LIMIT",
     "HtmlError",
     "escape",
     "plain_text",
@@ -30,9 +29,6 @@ __all__ = [
     "visible_length",
 ]
 
-TEXT_LIMIT = 4096
-CAPTION_LIMIT = 1024
-CALLBACK_DATA_LIMIT = 64
 
 _SUPPORTED_TAGS = frozenset(
     {
@@ -214,7 +210,9 @@ def visible_length(source: str) -> int:
     return utf16_len(_visible(_atoms(source)))
 
 
-def split_html(source: str, limit: int = TEXT_LIMIT, first_limit: int | None = None) -> list[str]:
+def split_html(
+    source: str, limit: int = MessageLimit.MAX_TEXT_LENGTH, first_limit: int | None = None
+) -> list[str]:
     """Cut `source` into parts Telegram accepts, preferring paragraph, then line, then word
     boundaries; tags open at a cut are closed there and reopened in the next part.
 

@@ -36,7 +36,7 @@ from telegram.warnings import PTBUserWarning
 from bot.auth import Identity, identify
 from bot.config import Settings
 from bot.context import BotContext, ForkomApplication
-from bot.delivery import Payload, local_time, submit, with_flood_retry
+from bot.delivery import Payload, local_time, submit
 from bot.forms import audience
 from bot.forms.audience import AudienceDraft, audience_counts, audience_label
 from bot.forms.legacy import drop_draft, form_step, save_draft
@@ -44,7 +44,7 @@ from bot.forms.region_picker import StaleButton
 from bot.i18n import LANGUAGES, t
 from bot.moments import Problem, parse_moment, to_local, to_utc
 from bot.telegram_text import escape, split_html, visible_length
-from bot.ui import Button, keyboard, show
+from bot.ui import Button, keyboard, show, with_flood_retry
 from storage import outbox
 from storage import training as store
 from storage.audit import audit

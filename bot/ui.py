@@ -1,15 +1,21 @@
-"""Small rendering helpers shared by the feature modules (keyboards, edit-or-send)."""
+"""Small rendering helpers shared by the feature modules (keyboards, edit-or-send, bursts)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import asyncio
+import warnings
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import timedelta
+from typing import TypeVar
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
-from telegram.error import BadRequest
+from telegram.error import BadRequest, RetryAfter
+from telegram.warnings import PTBDeprecationWarning
 
-__all__ = ["keyboard", "show"]
+__all__ = ["keyboard", "retry_after_seconds", "show", "with_flood_retry"]
 
 Button = tuple[str, str]
+T = TypeVar("T")
 
 
 def keyboard(rows: Sequence[Sequence[Button]]) -> InlineKeyboardMarkup:
@@ -43,3 +49,22 @@ async def show(
     if chat is None:
         return None
     return await chat.send_message(text, reply_markup=markup)
+
+
+def retry_after_seconds(exc: RetryAfter) -> float:
+    """`retry_after` in seconds, whether PTB gives an int or a timedelta (PTB_TIMEDELTA)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PTBDeprecationWarning)
+        value = exc.retry_after
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+async def with_flood_retry(send: Callable[[], Awaitable[T]], attempts: int = 3) -> T:
+    """An interactive reply that comes in a burst (a preview of several messages) may meet the
+    per-chat flood limit: wait as Telegram says and try again, a few times."""
+    for _ in range(attempts - 1):
+        try:
+            return await send()
+        except RetryAfter as exc:
+            await asyncio.sleep(retry_after_seconds(exc))
+    return await send()

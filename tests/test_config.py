@@ -6,7 +6,7 @@ from datetime import time, timedelta
 
 import pytest
 
-from bot.config import ConfigError, load_settings
+from bot.config import ConfigError, Settings, load_settings
 
 TOKEN = "123456:ABC-def_ghi"
 
@@ -47,6 +47,8 @@ def test_postgres_url_spellings_are_routed_to_psycopg():
         ({"TELEGRAM_BOT_TOKEN": TOKEN, "TIMEZONE": "Mars/Olympus"}, "TIMEZONE"),
         ({"TELEGRAM_BOT_TOKEN": TOKEN, "QUIET_HOURS": "9pm"}, "QUIET_HOURS"),
         ({"TELEGRAM_BOT_TOKEN": TOKEN, "BROADCAST_RATE": "-1"}, "BROADCAST_RATE"),
+        ({"TELEGRAM_BOT_TOKEN": TOKEN, "PAID_BROADCAST": "maybe"}, "PAID_BROADCAST"),
+        ({"TELEGRAM_BOT_TOKEN": TOKEN, "QUIET_HOURS": "21:00-25:00"}, "QUIET_HOURS"),
         (
             {"TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_API_BASE_URL": "localhost:8081"},
             "TELEGRAM_API_BASE_URL",
@@ -66,3 +68,24 @@ def test_admin_ids_and_quiet_hours_parse():
     )
     assert settings.admin_ids == frozenset({1, 22, 333})
     assert settings.quiet_hours is None
+
+
+def test_secrets_stay_out_of_repr_and_messages():
+    settings = load_settings(
+        {
+            "TELEGRAM_BOT_TOKEN": TOKEN,
+            "DATABASE_URL": "postgresql://forkom:s3cret@db:5432/forkom",
+        }
+    )
+    assert TOKEN not in repr(settings)
+    assert "s3cret" not in repr(settings)
+    assert settings.printable_database_url == "postgresql+psycopg://forkom:***@db:5432/forkom"
+
+
+def test_unset_variables_mean_the_settings_defaults():
+    loaded = load_settings({"TELEGRAM_BOT_TOKEN": TOKEN})
+    built = Settings(token=TOKEN)
+    for name in ("forum_area", "timezone", "conversation_timeout", "invite_ttl", "media_dir"):
+        assert getattr(loaded, name) == getattr(built, name)
+    for name in ("broadcast_rate", "paid_broadcast", "quiet_hours", "reminder_grace"):
+        assert getattr(loaded, name) == getattr(built, name)

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from telegram.constants import MessageLimit
 
 from bot.telegram_text import (
-    CAPTION_LIMIT,
-    TEXT_LIMIT,
     HtmlError,
     escape,
     split_html,
@@ -14,6 +13,9 @@ from bot.telegram_text import (
     visible_length,
 )
 from tests.fakebot.tghtml import HtmlParseError, parse_html, strip_text, utf16_len
+
+TEXT_LIMIT = MessageLimit.MAX_TEXT_LENGTH
+CAPTION_LIMIT = MessageLimit.CAPTION_LENGTH
 
 
 def telegram_length(html: str) -> int:

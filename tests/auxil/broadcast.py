@@ -24,9 +24,7 @@ FAST_ENGINE = {
 
 def engine(runner: BotRunner) -> DeliveryEngine:
     assert runner.app is not None
-    found = runner.app.services["delivery"]
-    assert isinstance(found, DeliveryEngine)
-    return found
+    return runner.app.delivery
 
 
 def speed_up(runner: BotRunner, **overrides: Any) -> DeliveryEngine:

@@ -47,9 +47,7 @@ class FakeClock:
 
 def scheduler(runner: BotRunner) -> ReminderScheduler:
     assert runner.app is not None
-    found = runner.app.services["reminders"]
-    assert isinstance(found, ReminderScheduler)
-    return found
+    return runner.app.reminders
 
 
 def seed_reminder(

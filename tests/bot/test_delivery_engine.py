@@ -161,7 +161,7 @@ async def test_transient_errors_are_retried_then_given_up(bot, server):
 
 async def test_long_text_and_long_caption_are_split_at_paragraphs(bot, server):
     await bot.restart(**PAID)
-    speed_up(bot, private_interval=0.2)
+    speed_up(bot).spacing.private_interval = 0.2
     cadre = server.new_user()
     ids = known_users(bot, [cadre])
     photo = await cadre.send_photo()

@@ -1,0 +1,72 @@
+"""When and how fast mass messages may go: Telegram's pace, the quiet hours, forum time."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime, timedelta
+
+from telegram.constants import FloodLimit
+
+from bot.config import Settings
+
+__all__ = [
+    "GROUP_CHAT_INTERVAL",
+    "PRIVATE_CHAT_INTERVAL",
+    "effective_rate",
+    "local_time",
+    "quiet_until",
+]
+
+log = logging.getLogger(__name__)
+
+# Pace a little under Telegram's ceiling: requests leave evenly but arrive with network
+# jitter, and a single 429 costs a whole second of sending.
+HEADROOM = 0.9
+PRIVATE_CHAT_INTERVAL = 1.0 / FloodLimit.MESSAGES_PER_SECOND_PER_CHAT  # s between messages
+# Telegram's messages a minute per group, with a little margin.
+GROUP_CHAT_INTERVAL = 60.0 / FloodLimit.MESSAGES_PER_MINUTE_PER_GROUP + 0.1
+
+
+def effective_rate(settings: Settings) -> float:
+    """Messages per second the engine paces at: the setting, within what Telegram allows."""
+    ceiling = float(
+        FloodLimit.PAID_MESSAGES_PER_SECOND
+        if settings.paid_broadcast
+        else FloodLimit.MESSAGES_PER_SECOND
+    )
+    wanted = settings.broadcast_rate
+    if wanted > ceiling:
+        log.warning(
+            "BROADCAST_RATE=%s exceeds Telegram's %s/s%s; using %s/s",
+            wanted,
+            ceiling,
+            "" if settings.paid_broadcast else " (set PAID_BROADCAST=true for more)",
+            ceiling * HEADROOM,
+        )
+    return min(wanted, ceiling * HEADROOM)
+
+
+def local_time(moment: datetime, settings: Settings, *, with_date: bool = False) -> str:
+    """A stored UTC time as the forum reads it: "08.30 WITA" or "25/12/2026 08.30 WITA"."""
+    local = moment.replace(tzinfo=UTC).astimezone(settings.timezone)
+    pattern = "%d/%m/%Y %H.%M" if with_date else "%H.%M"
+    return f"{local.strftime(pattern)} {local.tzname()}"
+
+
+def quiet_until(settings: Settings, now: datetime) -> datetime | None:
+    """If `now` (UTC) is in the quiet hours, when they end (UTC); else None."""
+    if settings.quiet_hours is None:
+        return None
+    start, end = settings.quiet_hours
+    local = now.replace(tzinfo=UTC).astimezone(settings.timezone)
+    clock = local.time().replace(tzinfo=None)
+    if start <= end:
+        quiet = start <= clock < end
+    else:
+        quiet = clock >= start or clock < end
+    if not quiet or start == end:
+        return None
+    ends = local.replace(hour=end.hour, minute=end.minute, second=0, microsecond=0)
+    if ends <= local:
+        ends += timedelta(days=1)
+    return ends.astimezone(UTC).replace(tzinfo=None)
