@@ -8,7 +8,15 @@ from datetime import timedelta
 
 from telegram import Update
 from telegram.constants import ParseMode
-from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults, TypeHandler
+from telegram.ext import (
+    Application,
+    ApplicationBuilder,
+    CommandHandler,
+    ContextTypes,
+    Defaults,
+    TypeHandler,
+    filters,
+)
 
 from bot import (
     activity,
@@ -107,6 +115,10 @@ def build_application(settings: Settings, database: Database | None = None) -> F
 
     # Before anything else: who is this, which language, are they reachable again.
     app.add_handler(TypeHandler(Update, activity.track_user), group=-100)
+
+    # Deep links before the conversations: an invitation is redeemed whatever form is open.
+    invite_link = filters.Regex(rf"^/start {roles.INVITE_PAYLOAD}")
+    app.add_handler(CommandHandler("start", roles.redeem_invite, invite_link))
 
     # Conversations first, so their states see the user's input before plain commands do.
     app.add_handler(registration.conversation(settings.conversation_timeout))
