@@ -10,6 +10,7 @@ the three conversation states; it declares only what happens once the audience i
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Generic, TypeVar
 
@@ -310,7 +311,7 @@ class AudienceSteps(Generic[A]):
         states: tuple[int, int, int],
         on_done: OnDone[A],
         refused_action: str,
-        buttons: str,
+        buttons: str | re.Pattern[str],
         ignore: Callable[[Update, A], bool] | None = None,
     ) -> None:
         self.form = form
