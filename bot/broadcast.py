@@ -46,9 +46,9 @@ from bot.forms import END, Form, chat_of
 from bot.forms.audience import (
     AudienceDraft,
     AudienceSteps,
-    area_argument,
     audience_counts,
     audience_label,
+    open_for_sender,
 )
 from bot.i18n import t
 from bot.moments import format_count, format_moment
@@ -120,18 +120,15 @@ AUDIENCE = AudienceSteps(
 
 async def start(update: Update, context: BotContext) -> int:
     """`/umumkan [kode wilayah]`: start a new announcement (optionally for one area)."""
-    user = update.effective_user
-    assert user is not None and update.message is not None
-    lang = context.lang
-    identity = identify(context.db, context.settings, user.id)
-    if not identity.is_privileged:
-        await update.message.reply_text(t("broadcast.not_allowed", lang))
+    opened = await open_for_sender(
+        update, context, not_allowed="broadcast.not_allowed", refused_action="broadcast.refused"
+    )
+    if opened is None:
         return END
-    accepted, area = await area_argument(update, context, identity, "broadcast.refused")
-    if not accepted:
-        return END
-    FORM.save(context, user.id, BroadcastDraft(area=area, token=secrets.token_hex(6)))
-    await update.message.reply_text(t("broadcast.ask_content", lang))
+    identity, area = opened
+    FORM.save(context, identity.user_id, BroadcastDraft(area=area, token=secrets.token_hex(6)))
+    assert update.message is not None
+    await update.message.reply_text(t("broadcast.ask_content", context.lang))
     return Step.CONTENT
 
 

@@ -17,7 +17,7 @@ from typing import Any, Generic, TypeVar
 from telegram import Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, MessageHandler, filters
 
-from bot.auth import Identity
+from bot.auth import Identity, identify
 from bot.callbacks import (
     PICKER_LAYOUT,
     BroadcastButton,
@@ -50,6 +50,7 @@ __all__ = [
     "institution_names",
     "on_audience_button",
     "on_picker_text",
+    "open_for_sender",
     "toggle_institution",
 ]
 
@@ -92,6 +93,22 @@ class AudienceChoice:
 
 
 # ---------------------------------------------------------------- the pieces
+
+
+async def open_for_sender(
+    update: Update, context: BotContext, *, not_allowed: str, refused_action: str
+) -> tuple[Identity, str | None] | None:
+    """The start of a command that addresses cadres (`/umumkan [kode wilayah]`): the sender's
+    identity and the optional area, or None once a non-privileged sender or an area outside
+    their scopes has been answered (`not_allowed` / `area_argument`)."""
+    user = update.effective_user
+    assert user is not None and update.message is not None
+    identity = identify(context.db, context.settings, user.id)
+    if not identity.is_privileged:
+        await update.message.reply_text(t(not_allowed, context.lang))
+        return None
+    accepted, area = await area_argument(update, context, identity, refused_action)
+    return (identity, area) if accepted else None
 
 
 async def area_argument(
