@@ -96,7 +96,7 @@ async def test_coordinator_creates_and_announces_a_training(fast, server):
     weekday = ["Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu"][
         datetime(year, 12, 25).weekday()
     ]
-    assert f"{weekday}, 25/12/{year} 08.00 WITA" in coordinator.texts[-2]
+    assert f"{weekday}, 25 Desember {year} pukul 08.00 WITA" in coordinator.texts[-2]
     await coordinator.send_text("Aula Kantor Lurah Kanaan")
     await coordinator.send_text("nol")
     assert "angka 1 sampai" in coordinator.last_message.text
@@ -122,7 +122,7 @@ async def test_coordinator_creates_and_announces_a_training(fast, server):
     for cadre in receivers:
         message = announcement(cadre)
         assert message.text.startswith("🎓 Pelatihan: Gizi <Balita>")
-        assert f"{weekday}, 25/12/{year} 08.00 WITA" in message.text
+        assert f"{weekday}, 25 Desember {year} pukul 08.00 WITA" in message.text
         assert message.button_data == [[f"tr:y:{training_id}", f"tr:n:{training_id}"]]
     assert announcement(english).text.startswith("🎓 Training: Gizi <Balita>")
     assert announcement(english).buttons == [["✅ Join", "Can't make it"]]
@@ -415,7 +415,8 @@ async def test_coordinator_calls_a_training_off(fast, server):
 
     # Coordinators still see it, marked; a second cancellation changes nothing.
     await coordinator.send_text("/peserta")
-    assert coordinator.last_message.buttons[0][0].startswith(f"❌ #{training.id} Pelatihan Kompos")
+    label = coordinator.last_message.buttons[0][0]
+    assert label.startswith("❌ ") and f"· #{training.id} Pelatihan Kompos (batal)" in label
     await coordinator.press("Ya, batalkan", message=confirm)
     assert "sudah dibatalkan" in coordinator.callback_answers[-1]["text"]
     assert notification_refs(bot) == [f"training:{training.id}:cancel"]
@@ -474,7 +475,7 @@ async def test_coordinator_moves_a_training_and_participants_hear_the_new_time(f
     weekday = ["Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu"][
         datetime(year, 12, 26).weekday()
     ]
-    new_when = f"{weekday}, 26/12/{year} 09.30 WITA"
+    new_when = f"{weekday}, 26 Desember {year} pukul 09.30 WITA"
     reply = coordinator.last_message.text
     assert f"dipindah ke {new_when}" in reply and "2 kader" in reply
     with bot.session() as session:
@@ -484,7 +485,7 @@ async def test_coordinator_moves_a_training_and_participants_hear_the_new_time(f
     [notice] = await received(member, "Perubahan jadwal")
     assert "Pelatihan Ecobrick" in notice and new_when in notice
     [english_notice] = await received(english, "New date")
-    assert f"26/12/{year} 09.30 WITA" in english_notice
+    assert f"26 December {year} at 09:30 WITA" in english_notice
     assert not any("Perubahan jadwal" in (m.text or "") for m in other.messages)
     assert notification_refs(bot) == [f"training:{training.id}:moved:{year}-12-26T01:30"]
     assert "training.move" in audit_actions(bot)
