@@ -26,7 +26,7 @@ from telegram.ext import (
 )
 
 from bot.auth import Identity, identify
-from bot.callbacks import ForgedCallback, TrainingFormButton, refuse_forged
+from bot.callbacks import TrainingFormButton, refuse_forged
 from bot.context import BotContext, ForkomApplication
 from bot.delivery import Payload, submit
 from bot.forms import END, Form, Handler, chat_of
@@ -40,7 +40,7 @@ from bot.forms.audience import (
 from bot.i18n import LANGUAGES, t
 from bot.moments import format_count, format_moment
 from bot.telegram_text import visible_length
-from bot.training.texts import announcement_text, parse_when, rsvp_buttons
+from bot.training.texts import announcement_text, parse_when, pressed, rsvp_buttons
 from bot.ui import Button, keyboard, show, with_flood_retry
 from storage import outbox
 from storage import training as training_store
@@ -255,17 +255,14 @@ async def on_quota(
 ) -> int:
     """A typed number, or the "no limit" button."""
     lang = context.lang
-    query = update.callback_query
-    if query is not None:
-        try:
-            button = TrainingFormButton.unpack(query.data)
-        except ForgedCallback as error:
-            await refuse_forged(update, lang, error)
+    if update.callback_query is not None:
+        press = await pressed(TrainingFormButton, update, lang)
+        if press is None:
             return Step.QUOTA
-        if button.quota != 0:  # the keyboard only offers "no limit"
+        if press.button.quota != 0:  # the keyboard only offers "no limit"
             await refuse_forged(update, lang)
             return Step.QUOTA
-        await query.answer()
+        await press.query.answer()
         draft.quota = None
     else:
         assert update.message is not None
@@ -333,14 +330,11 @@ async def on_preview(
     update: Update, context: BotContext, draft: TrainingDraft, identity: Identity
 ) -> int:
     """Announce, cancel, or "Ubah" one field (the audience: choose it anew)."""
-    query = update.callback_query
-    assert query is not None
     lang = context.lang
-    try:
-        button = TrainingFormButton.unpack(query.data)
-    except ForgedCallback as error:
-        await refuse_forged(update, lang, error)
+    press = await pressed(TrainingFormButton, update, lang)
+    if press is None:
         return Step.PREVIEW
+    query, button = press.query, press.button
     if button.action == "e" and button.code in CHANGES:
         await query.answer()
         return await FORM.change(update, context, draft, CHANGES[button.code])

@@ -12,15 +12,15 @@ from datetime import timedelta
 
 from telegram import Update
 
-from bot.auth import Identity, identify
-from bot.callbacks import ForgedCallback, TrainingButton, refuse_forged
+from bot.auth import Identity
+from bot.callbacks import TrainingButton
 from bot.context import BotContext
 from bot.delivery import Payload, submit
 from bot.forms import chat_of
 from bot.i18n import LANGUAGES, t
 from bot.moments import format_clock, format_count, format_day, format_moment, to_local
 from bot.telegram_text import split_html
-from bot.training.texts import short_title
+from bot.training.texts import Press, pressed, sender, short_title
 from bot.ui import Button, keyboard, with_flood_retry
 from bot.vocabulary import institution_label
 from storage import training as training_store
@@ -69,11 +69,9 @@ def tell_participants(
 
 async def participants_command(update: Update, context: BotContext) -> None:
     """`/peserta [id]`: pick a training (or open the given one) and see who is coming."""
-    user = update.effective_user
-    assert user is not None
     lang = context.lang
     chat = chat_of(update)
-    identity = identify(context.db, context.settings, user.id)
+    identity = sender(update, context)
     if not identity.is_privileged:
         await chat.send_message(t("training.not_allowed", lang))
         return
@@ -117,12 +115,10 @@ async def _show_participants(
     answered: bool = False,
 ) -> None:
     lang = context.lang
-    user = update.effective_user
-    assert user is not None
     with context.db.session() as session:
         training = training_store.get_training(session, training_id) if training_id else None
         if training is None or not may_manage(identity, training):
-            audit(session, user.id, "training.participants_refused", str(training_id))
+            audit(session, identity.user_id, "training.participants_refused", str(training_id))
             training = None
         else:
             seats = training_store.seats(session, training.id)
@@ -219,16 +215,12 @@ def _manage_rows(training: TrainingInfo, lang: str) -> list[list[Button]]:
 async def participants_button(update: Update, context: BotContext) -> None:
     """`tr:p:<id>` open a participant list, `tr:close:<id>` close registration,
     `tr:x:<id>` / `tr:xy:<id>` call the training off."""
-    query = update.callback_query
-    user = update.effective_user
-    assert query is not None and user is not None
     lang = context.lang
-    try:
-        button = TrainingButton.unpack(query.data)
-    except ForgedCallback as error:
-        await refuse_forged(update, lang, error)
+    press = await pressed(TrainingButton, update, lang)
+    if press is None:
         return
-    identity = identify(context.db, context.settings, user.id)
+    query, button = press.query, press.button
+    identity = sender(update, context)
     if not identity.is_privileged:
         await query.answer(t("training.participants_refused", lang), show_alert=True)
         return
@@ -237,14 +229,14 @@ async def participants_button(update: Update, context: BotContext) -> None:
         await _show_participants(update, context, identity, training_id)
         return
     if button.action in ("x", "xy"):
-        await _call_off(update, context, identity, training_id, confirmed=button.action == "xy")
+        await _call_off(update, context, press, identity, confirmed=button.action == "xy")
         return
     with context.db.session() as session:
         training = training_store.get_training(session, training_id)
         allowed = training is not None and may_manage(identity, training)
-        closed = allowed and training_store.close_registration(session, training_id, user.id)
+        closed = allowed and training_store.close_registration(session, training_id, press.user_id)
         action = "training.close" if allowed else "training.close_refused"
-        audit(session, user.id, action, str(training_id))
+        audit(session, press.user_id, action, str(training_id))
     if not allowed:
         await query.answer(t("training.participants_refused", lang), show_alert=True)
         return
@@ -256,12 +248,15 @@ async def participants_button(update: Update, context: BotContext) -> None:
 
 
 async def _call_off(
-    update: Update, context: BotContext, identity: Identity, training_id: int, *, confirmed: bool
+    update: Update,
+    context: BotContext,
+    press: Press[TrainingButton],
+    identity: Identity,
+    *,
+    confirmed: bool,
 ) -> None:
     """`tr:x:<id>` asks "really?", `tr:xy:<id>` cancels and tells everyone who signed up."""
-    query = update.callback_query
-    user = update.effective_user
-    assert query is not None and user is not None
+    query, training_id, user_id = press.query, press.button.training_id, press.user_id
     lang = context.lang
     with context.db.session() as session:
         training = training_store.get_training(session, training_id)
@@ -269,7 +264,7 @@ async def _call_off(
         cancelled = None
         recipients: list[int] = []
         if allowed and confirmed:
-            cancelled = training_store.cancel_training(session, training_id, user.id, utcnow())
+            cancelled = training_store.cancel_training(session, training_id, user_id, utcnow())
             if cancelled is not None:
                 recipients = [
                     p.telegram_id for p in training_store.participants(session, training_id)
@@ -277,7 +272,7 @@ async def _call_off(
         if not allowed or confirmed:
             audit(
                 session,
-                user.id,
+                user_id,
                 "training.cancel" if allowed else "training.cancel_refused",
                 str(training_id),
                 done=cancelled is not None,

@@ -14,14 +14,14 @@ from enum import IntEnum
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, ConversationHandler, MessageHandler, filters
 
-from bot.auth import Identity, identify
-from bot.callbacks import ForgedCallback, TrainingButton, refuse_forged
+from bot.auth import Identity
+from bot.callbacks import TrainingButton
 from bot.context import BotContext
 from bot.forms import END, Draft, Form, chat_of
 from bot.i18n import t
 from bot.moments import format_count, format_moment
 from bot.training.manage import may_manage, tell_participants
-from bot.training.texts import parse_when
+from bot.training.texts import parse_when, pressed, sender
 from storage import training as training_store
 from storage.audit import audit
 from storage.models import utcnow
@@ -57,29 +57,25 @@ def _movable(
 
 async def move_start(update: Update, context: BotContext) -> int:
     """`tr:mv:<id>` from /peserta: ask for the new date and time."""
-    query = update.callback_query
-    user = update.effective_user
-    assert query is not None and user is not None
     lang = context.lang
-    try:
-        button = TrainingButton.unpack(query.data)
-    except ForgedCallback as error:
-        await refuse_forged(update, lang, error)
+    press = await pressed(TrainingButton, update, lang)
+    if press is None:
         return END
-    identity = identify(context.db, context.settings, user.id)
+    query, training_id = press.query, press.button.training_id
+    identity = sender(update, context)
     training, movable = (
-        _movable(context, identity, button.training_id) if FORM.allows(identity) else (None, False)
+        _movable(context, identity, training_id) if FORM.allows(identity) else (None, False)
     )
     if training is None:
         with context.db.session() as session:
-            audit(session, user.id, "training.move_refused", str(button.training_id))
+            audit(session, identity.user_id, "training.move_refused", str(training_id))
         await query.answer(t("training.participants_refused", lang), show_alert=True)
         return END
     if not movable:
         await query.answer(t("training.cannot_move", lang), show_alert=True)
         return END
     await query.answer()
-    FORM.save(context, user.id, MoveDraft(training_id=training.id))
+    FORM.save(context, identity.user_id, MoveDraft(training_id=training.id))
     await chat_of(update).send_message(
         t(
             "training.ask_new_when",

@@ -13,15 +13,14 @@ import logging
 from telegram import Update
 from telegram.error import RetryAfter
 
-from bot.auth import identify
-from bot.callbacks import ForgedCallback, TrainingButton, refuse_forged
+from bot.callbacks import TrainingButton
 from bot.config import Settings
 from bot.context import BotContext
 from bot.delivery import Payload, submit
 from bot.forms import chat_of
 from bot.i18n import LANGUAGES, t
 from bot.moments import format_moment
-from bot.training.texts import short_title
+from bot.training.texts import pressed, sender, short_title
 from bot.ui import Button, keyboard
 from storage import training as training_store
 from storage.models import utcnow
@@ -46,26 +45,22 @@ _CONFIRMED = frozenset({RsvpResult.JOINED, RsvpResult.WAITING, RsvpResult.CANCEL
 
 async def rsvp_button(update: Update, context: BotContext) -> None:
     """`tr:y:<id>` join, `tr:n:<id>` decline or cancel — from the announcement or /pelatihan."""
-    query = update.callback_query
-    user = update.effective_user
-    assert query is not None and user is not None
     lang = context.lang
-    try:
-        button = TrainingButton.unpack(query.data)
-    except ForgedCallback as error:
-        await refuse_forged(update, lang, error)
+    press = await pressed(TrainingButton, update, lang)
+    if press is None:
         return
+    joining = press.button.action == "y"
     # In a worker thread: on SQLite the answer waits for the write lock, which the delivery
     # engine takes many times a second during a big broadcast; the event loop must not wait.
     outcome = await asyncio.to_thread(
-        _respond, context, button.training_id, user.id, button.action == "y"
+        _respond, context, press.button.training_id, press.user_id, joining
     )
-    await query.answer(_answer_text(outcome, lang), show_alert=outcome.result in _ALERTS)
+    await press.query.answer(_answer_text(outcome, lang), show_alert=outcome.result in _ALERTS)
     if outcome.result in _CONFIRMED and outcome.training is not None:
         try:
             await chat_of(update).send_message(_confirmation(outcome, context.settings, lang))
         except RetryAfter:  # a cadre tapping very fast: the toast above already told them
-            log.info("confirmation to %s skipped: flood control", user.id)
+            log.info("confirmation to %s skipped: flood control", press.user_id)
     if outcome.promoted and outcome.training is not None:
         _notify_promoted(context, outcome.training, outcome.promoted)
 
@@ -127,16 +122,14 @@ def _answer_button(action: str, training: TrainingInfo, lang: str) -> Button:
 
 async def my_trainings(update: Update, context: BotContext) -> None:
     """`/pelatihan`: the trainings ahead for this cadre, with their answer and a button each."""
-    user = update.effective_user
-    assert user is not None
+    identity = sender(update, context)
     lang = context.lang
     chat = chat_of(update)
-    identity = identify(context.db, context.settings, user.id)
     if identity.cadre is None:
         await chat.send_message(t("training.cadres_only", lang))
         return
     with context.db.session() as session:
-        items = training_store.upcoming_for_cadre(session, user.id, utcnow())
+        items = training_store.upcoming_for_cadre(session, identity.user_id, utcnow())
     if not items:
         await chat.send_message(t("training.none_upcoming", lang))
         return

@@ -1,16 +1,29 @@
-"""What every part of the training feature writes the same way: the typed date, the
-announcement, its two answer buttons, the quota, a title short enough for a button.
+"""What every part of the training feature does the same way: read the typed date, write the
+announcement, its two answer buttons, the quota and a title short enough for a button, and read
+a pressed button back.
 
 Dates and counts come from `bot.moments`; nothing here formats a moment by hand.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime, timedelta
+from typing import Generic, TypeVar
 from zoneinfo import ZoneInfo
 
-from bot.callbacks import TrainingButton, TrainingFormButton
+from telegram import CallbackQuery, Update
+
+from bot.auth import Identity, identify
+from bot.callbacks import (
+    Callback,
+    ForgedCallback,
+    TrainingButton,
+    TrainingFormButton,
+    refuse_forged,
+)
 from bot.config import Settings
+from bot.context import BotContext
 from bot.i18n import t
 from bot.moments import Problem, format_count, format_moment, parse_moment, to_local, to_utc
 from bot.telegram_text import escape
@@ -19,15 +32,19 @@ from storage.training import TrainingInfo
 
 __all__ = [
     "BUTTON_TITLE",
+    "Press",
     "announcement_text",
     "parse_when",
+    "pressed",
     "quota_text",
     "rsvp_buttons",
+    "sender",
     "short_title",
 ]
 
 BUTTON_TITLE = 28  # a title longer than this is cut with "…" on a button
 FURTHEST_AHEAD = timedelta(days=730)
+C = TypeVar("C", bound=Callback)
 
 
 def parse_when(text: str, tz: ZoneInfo, now: datetime) -> datetime | str:
@@ -83,3 +100,29 @@ def rsvp_buttons(training_id: int | None, lang: str) -> list[list[Button]]:
 def short_title(title: str) -> str:
     """The title as a button shows it: plain text, cut to `BUTTON_TITLE` characters."""
     return title if len(title) <= BUTTON_TITLE else title[: BUTTON_TITLE - 1] + "…"
+
+
+def sender(update: Update, context: BotContext) -> Identity:
+    """Who sent this update, with their roles as they are now (never as a keyboard says)."""
+    assert update.effective_user is not None
+    return identify(context.db, context.settings, update.effective_user.id)
+
+
+@dataclasses.dataclass(frozen=True)
+class Press(Generic[C]):
+    """A press on one of our buttons: what the button says, the query to answer, who pressed."""
+
+    button: C
+    query: CallbackQuery
+    user_id: int
+
+
+async def pressed(family: type[C], update: Update, lang: str) -> Press[C] | None:
+    """The press of a `family` button, or None once a forged one was refused."""
+    query, user = update.callback_query, update.effective_user
+    assert query is not None and user is not None
+    try:
+        return Press(family.unpack(query.data), query, user.id)
+    except ForgedCallback as error:
+        await refuse_forged(update, lang, error)
+        return None
