@@ -124,6 +124,7 @@ def build_application(settings: Settings, database: Database | None = None) -> F
     app.add_handler(registration.conversation(settings.conversation_timeout))
     app.add_handler(broadcast.conversation(settings.conversation_timeout))
     app.add_handler(training.conversation(settings.conversation_timeout))
+    app.add_handler(training.move_conversation(settings.conversation_timeout))
     app.add_handler(review.comment_conversation(settings.conversation_timeout))
     app.add_handler(reports.conversation(settings.conversation_timeout))
     app.add_handler(reminders.conversation(settings.conversation_timeout))
