@@ -201,11 +201,11 @@ async def on_scope(
 async def on_picker_button(
     update: Update, context: BotContext, draft: ReminderDraft, identity: Identity
 ) -> int:
-    query = update.callback_query
-    assert query is not None
     button = await pressed(update, context)
     if button is None:
         return Step.AUDIENCE
+    query = update.callback_query
+    assert query is not None
     if not draft.picker:
         await query.answer(t("common.stale_button", context.lang))
         return await _ask_audience(update, context, draft, identity)
