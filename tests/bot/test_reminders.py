@@ -382,12 +382,22 @@ async def test_coordinator_of_several_areas_picks_one_first(bot, server):
     seed_coordinator(bot, coord.id, BONTANG_SELATAN, name="Budi")
     await start_form(coord)
     assert "untuk wilayah yang mana" in coord.last_message.text
+    await coord.press("Kec. Bontang Utara")
+    assert "Api-Api" in labels(coord.last_message)
+    await coord.press("⬅️ Kembali")  # back at the top of the picker: which area, again
+    assert "untuk wilayah yang mana" in coord.last_message.text
     await coord.press("Kec. Bontang Selatan")
     await coord.press("Seluruh Kec. Bontang Selatan")
     await coord.press("Setiap hari")
     await coord.press("08.00")
     await coord.press("Simpan")
     assert saved_reminders(bot)[0].audience_code == BONTANG_SELATAN
+
+
+async def test_single_area_picker_has_no_way_back_out(bot, server):
+    coord = coordinator(bot, server)
+    await start_form(coord)
+    assert "⬅️ Kembali" not in labels(coord.last_message)  # nothing above it to go back to
 
 
 async def test_kelurahan_coordinator_skips_the_picker(bot, server):
