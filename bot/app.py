@@ -26,7 +26,6 @@ from bot import (
     language,
     profile,
     registration,
-    reminder_scheduler,
     reminders,
     report_list,
     reports,
@@ -108,7 +107,7 @@ def build_application(settings: Settings, database: Database | None = None) -> F
     app: ForkomApplication = builder.build()  # type: ignore[assignment]
     # The services every handler may use (see ForkomApplication for what each is).
     app.delivery = DeliveryEngine(app)
-    app.reminders = reminder_scheduler.ReminderScheduler(app)
+    app.reminders = reminders.ReminderScheduler(app)
     app.review_counter = review.ReviewCounter(app)
     app.charts = statistics.ChartCache()
     app.export_slots = asyncio.Semaphore(1)

@@ -16,7 +16,7 @@ from storage.db import Database
 if TYPE_CHECKING:
     from bot.auth import Identity
     from bot.delivery import DeliveryEngine
-    from bot.reminder_scheduler import ReminderScheduler
+    from bot.reminders import ReminderScheduler
     from bot.review import ReviewCounter
     from bot.statistics import ChartCache
 
