@@ -6,8 +6,8 @@ from datetime import timedelta
 
 from sqlmodel import func, select
 
-from bot.report_media import LIMITS
-from bot.reports import clean_description, clean_title
+from bot.reports.media import LIMITS
+from bot.reports.draft import clean_description, clean_title
 from storage import people
 from storage.models import AuditLog, ConversationRow, Draft, Report, ReportMedia
 from tests.auxil.flows import BONTANG_BARAT, BONTANG_UTARA
