@@ -7,7 +7,7 @@ report reads the same wherever a coordinator meets it.
 from __future__ import annotations
 
 from sqlmodel import Session
-from telegram import Bot, InputMediaPhoto, Update
+from telegram import Bot, InlineKeyboardMarkup, InputMediaPhoto, Update
 
 from bot.auth import Identity
 from bot.callbacks import ReviewButton
@@ -15,13 +15,14 @@ from bot.config import Settings
 from bot.context import BotContext
 from bot.i18n import t
 from bot.moments import format_moment
-from bot.ui import Button, show
+from bot.ui import Button, keyboard, show
 from bot.vocabulary import OTHER_INSTITUTION, institution_label
 from storage import reports as store
 from storage.regions import display_name, get_region, in_scope, region_path_name
 from storage.reports import ReportInfo, ReportStatus
 
 __all__ = [
+    "buttons",
     "decision_buttons",
     "feature_buttons",
     "institution_of",
@@ -156,6 +157,12 @@ def feature_buttons(report: ReportInfo, lang: str, settings: Settings) -> list[l
             [(t("reports.review.feature_channel", lang), ReviewButton("fc", report.id).pack())]
         )
     return rows
+
+
+def buttons(rows: list[list[Button]]) -> InlineKeyboardMarkup | None:
+    """The keyboard of `rows`, or none at all when no row has a button (Telegram refuses an
+    empty one)."""
+    return keyboard(rows) if any(rows) else None
 
 
 def may_review(identity: Identity, report: ReportInfo | None) -> bool:

@@ -29,7 +29,7 @@ from bot.callbacks import (
 from bot.context import BotContext
 from bot.i18n import t
 from bot.moments import format_count, format_day, to_local
-from bot.reports.card import decision_buttons, feature_buttons, refuse, report_card
+from bot.reports.card import buttons, decision_buttons, feature_buttons, refuse, report_card
 from bot.reports.draft import FORM
 from bot.ui import Button, keyboard, show
 from bot.vocabulary import parse_region_code
@@ -71,7 +71,7 @@ class ListFilter:
         area, sep, rest = raw.partition(",")
         if not sep or len(rest) != 3:
             raise ForgedCallback("not a report-list filter")
-        category, status, period = rest
+        category, status, period = rest[0], rest[1], rest[2]
         if category != ALL and not (category.isdigit() and int(category) < len(CATEGORIES)):
             raise ForgedCallback("unknown category")
         if status != ALL and status not in STATUS_CODES:
@@ -155,7 +155,7 @@ async def _show_mine(update: Update, context: BotContext, page: int, *, edit: bo
         lines.append("")
         lines.append(t("reports.mine.draft", lang))
     rows.append(_pager(lambda p: ReportListButton("m", page=p).pack(), page, pages, lang))
-    await show(update, "\n".join(lines), keyboard(rows), edit=edit)
+    await show(update, "\n".join(lines), buttons(rows), edit=edit)
 
 
 def _title(key: str, lang: str, total: int, page: int, pages: int) -> str:

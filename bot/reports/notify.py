@@ -95,14 +95,16 @@ async def notify_cadre(
     lang = language_of(context.db, report.reporter_id)
     with context.db.session() as session:
         role = reviewer_role(session, report.village_code, lang, identity)
-    values = {"id": report.id, "title": report.title, "reviewer": role}
     markup = None
     if decision is Decision.APPROVE:
-        text = t("reports.review.cadre_approved", lang, **values)
+        key = "reports.review.cadre_approved"
     elif decision is Decision.REVISE:
-        text = t("reports.review.cadre_revision", lang, comment=report.last_comment, **values)
+        key = "reports.review.cadre_revision"
         fix = ReportButton("fix", report_id=report.id).pack()
         markup = keyboard([[(t("reports.review.cadre_fix_button", lang), fix)]])
     else:
-        text = t("reports.review.cadre_rejected", lang, comment=report.last_comment, **values)
+        key = "reports.review.cadre_rejected"
+    text = t(
+        key, lang, id=report.id, title=report.title, reviewer=role, comment=report.last_comment
+    )
     await _send_private(context, report.reporter_id, text, markup)

@@ -20,8 +20,10 @@ from storage.regions import region_path_name
 from storage.reports import CATEGORIES
 
 __all__ = [
+    "CANCEL",
     "CLEAR_PHOTOS",
     "EDIT",
+    "FIELDS_DONE",
     "PHOTOS_DONE",
     "SEND",
     "SKIP_DOCUMENT",

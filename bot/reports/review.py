@@ -21,6 +21,7 @@ from bot.i18n import t
 from bot.menu import refresh_commands
 from bot.moments import format_count
 from bot.reports.card import (
+    buttons,
     decision_buttons,
     feature_buttons,
     load_report,
@@ -77,7 +78,7 @@ async def present(
         text += "\n\n" + t("reports.review.waiting", lang, count=format_count(waiting, lang))
         if waiting > 1:
             rows.append([(t("reports.review.next", lang), ReviewButton("n", report.id).pack())])
-    await chat.send_message(text, reply_markup=keyboard(rows))
+    await chat.send_message(text, reply_markup=buttons(rows))
 
 
 async def tinjau_command(update: Update, context: BotContext) -> None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from typing import TypedDict
 
 from telegram import ReplyKeyboardRemove, Update
 from telegram.error import BadRequest, TelegramError
@@ -356,6 +357,17 @@ async def on_confirm(
     return await _submit(update, context, draft, identity)
 
 
+class ReportFields(TypedDict):
+    """What the cadre wrote, as `store.create_report` and `store.resubmit_report` take it."""
+
+    title: str
+    category: str
+    description: str
+    latitude: float | None
+    longitude: float | None
+    media: list[MediaItem]
+
+
 async def _submit(
     update: Update, context: BotContext, draft: ReportDraft, identity: Identity
 ) -> int:
@@ -368,14 +380,14 @@ async def _submit(
         return END
     assert draft.title and draft.category and draft.description
     latitude, longitude = draft.location or (None, None)
-    fields = {
-        "title": draft.title,
-        "category": draft.category,
-        "description": draft.description,
-        "latitude": latitude,
-        "longitude": longitude,
-        "media": draft.media(),
-    }
+    fields = ReportFields(
+        title=draft.title,
+        category=draft.category,
+        description=draft.description,
+        latitude=latitude,
+        longitude=longitude,
+        media=draft.media(),
+    )
     dropped: list[MediaInfo] = []
     with context.db.session() as session:
         if draft.report_id:
