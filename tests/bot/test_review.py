@@ -269,7 +269,12 @@ async def test_featuring_to_every_cadre_and_to_the_channel(bot, server):
     # (the delivery engine may already have posted its progress message below the card)
     assert any("disebarkan ke 4 kader" in text for text in reviewer.texts)
     for reader in readers:
-        message = await reader.wait_for_message(lambda m: "Inovasi Kader" in (m.text or ""))
+        # (the engine may have reached this reader before the wait starts)
+        message = await reader.wait_for(
+            lambda r=reader: next(
+                (m for m in r.messages if "Inovasi Kader" in (m.text or "")), None
+            )
+        )
         assert message.kind == "photo" and "Tas daur ulang PKK Kanaan" in message.text
     await reviewer.press_data("rv:fb:1")
     assert "sudah disebarkan" in reviewer.callback_answers[-1]["text"]
