@@ -27,9 +27,6 @@ from bot import (
     profile,
     registration,
     reminders,
-    report_list,
-    reports,
-    review,
     roles,
     statistics,
     training,
@@ -40,6 +37,11 @@ from bot.delivery import DeliveryEngine
 from bot.errors import on_error
 from bot.menu import refresh_commands, set_default_commands
 from bot.persistence import DatabasePersistence
+from bot.reports import comment as report_comment
+from bot.reports import counter as report_counter
+from bot.reports import listing as report_list
+from bot.reports import review as report_review
+from bot.reports import submit as report_submit
 from storage import db as storage_db
 from storage import regions
 from storage.db import Database
@@ -108,7 +110,7 @@ def build_application(settings: Settings, database: Database | None = None) -> F
     # The services every handler may use (see ForkomApplication for what each is).
     app.delivery = DeliveryEngine(app)
     app.reminders = reminders.ReminderScheduler(app)
-    app.review_counter = review.ReviewCounter(app)
+    app.review_counter = report_counter.ReviewCounter(app)
     app.charts = statistics.ChartCache()
     app.export_slots = asyncio.Semaphore(1)
 
@@ -124,8 +126,8 @@ def build_application(settings: Settings, database: Database | None = None) -> F
     app.add_handler(broadcast.conversation(settings.conversation_timeout))
     app.add_handler(training.conversation(settings.conversation_timeout))
     app.add_handler(training.move_conversation(settings.conversation_timeout))
-    app.add_handler(review.comment_conversation(settings.conversation_timeout))
-    app.add_handler(reports.conversation(settings.conversation_timeout))
+    app.add_handler(report_comment.comment_conversation(settings.conversation_timeout))
+    app.add_handler(report_submit.conversation(settings.conversation_timeout))
     app.add_handler(reminders.conversation(settings.conversation_timeout))
     app.add_handlers(roles.handlers())
     app.add_handlers(profile.handlers())
@@ -133,7 +135,7 @@ def build_application(settings: Settings, database: Database | None = None) -> F
     app.add_handlers(home.handlers())
     app.add_handlers(broadcast.handlers())
     app.add_handlers(training.handlers())
-    app.add_handlers(review.handlers())
+    app.add_handlers(report_review.handlers())
     app.add_handlers(report_list.handlers())
     app.add_handlers(statistics.handlers())
     app.add_handlers(export.handlers())

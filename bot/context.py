@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from bot.auth import Identity
     from bot.delivery import DeliveryEngine
     from bot.reminders import ReminderScheduler
-    from bot.review import ReviewCounter
+    from bot.reports.counter import ReviewCounter
     from bot.statistics import ChartCache
 
 __all__ = ["BotContext", "ForkomApplication", "PerUserUpdateProcessor", "Service"]
