@@ -121,6 +121,8 @@ class ReminderScheduler:
         """Handle everything due at `now` (default: the clock); one pass at a time."""
         async with self._lock:
             summary = await asyncio.to_thread(self._run_due, now or self.now())
+        self.app.metrics.reminders_fired.inc(len(summary.sent))
+        self.app.metrics.reminders_missed.inc(len(summary.missed))
         if summary.sent:
             self.app.delivery.wake()
         return summary

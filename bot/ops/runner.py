@@ -33,10 +33,15 @@ Mode = Literal["polling", "webhook"]
 STOP_TIMEOUT = 10.0
 
 
-async def serve(app: ForkomApplication, mode: Mode = "polling") -> int:
-    """Run `app` until SIGTERM/SIGINT; StartupError (one line) when it cannot start."""
-    stopping = asyncio.Event()
-    _on_stop_signals(stopping)
+async def serve(
+    app: ForkomApplication, mode: Mode = "polling", stop: asyncio.Event | None = None
+) -> int:
+    """Run `app` until SIGTERM/SIGINT (or until `stop` is set, when given: no signal handlers
+    then, for a bot embedded in another program); StartupError (one line) when it cannot start.
+    """
+    stopping = stop or asyncio.Event()
+    if stop is None:
+        _on_stop_signals(stopping)
     server: OpsServer | None = None
     initialized = False
     try:

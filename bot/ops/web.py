@@ -43,7 +43,9 @@ class OpsServer:
             web_app.router.add_post(app.settings.webhook_path, self._update)
         web_app.router.add_get("/healthz", self._healthz)
         web_app.router.add_get("/metrics", self._metrics)
-        self._runner = web.AppRunner(web_app, access_log=None, handle_signals=False)
+        self._runner = web.AppRunner(
+            web_app, access_log=None, handle_signals=False, shutdown_timeout=2
+        )
 
     async def start(self) -> None:
         """Bind and serve; `port` 0 picks a free port (then `port` holds the real one)."""
@@ -58,7 +60,7 @@ class OpsServer:
             await self._runner.cleanup()
             raise
         self.port = sock.getsockname()[1]
-        await web.SockSite(self._runner, sock, shutdown_timeout=2).start()
+        await web.SockSite(self._runner, sock).start()
         self.accepting = True
 
     async def stop(self) -> None:
