@@ -51,9 +51,7 @@ class WebhookBot:
 
 
 @pytest.fixture
-async def webhook_bot(
-    settings: Settings, server: FakeTelegramServer
-) -> AsyncIterator[WebhookBot]:
+async def webhook_bot(settings: Settings, server: FakeTelegramServer) -> AsyncIterator[WebhookBot]:
     port = free_port()
     settings = dataclasses.replace(
         settings,
