@@ -387,12 +387,16 @@ class DeliveryEngine:
                 except TimeoutError:
                     pass
                 continue
-            await self.pace.wait()
-            active = self._active.get(job.broadcast_id)
-            if active is None or active.cancelled:
-                self._settle(job)
-                continue
-            await self._slots.acquire()
+            try:
+                await self.pace.wait()
+                active = self._active.get(job.broadcast_id)
+                if active is None or active.cancelled:
+                    self._settle(job)
+                    continue
+                await self._slots.acquire()
+            except asyncio.CancelledError:  # stopping: `stop()` gives the job back to the outbox
+                self._ready.appendleft(job)
+                raise
             self.spacing.book(job.chat_id)
             task = asyncio.create_task(self._deliver(job))
             self._in_flight.add(task)
