@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 from datetime import timedelta
 
+from aiohttp import ClientSession
+
+from bot.app import build_application, prepare_database
 from bot.delivery import Payload, submit
+from bot.ops.runner import serve
 from storage import outbox
 from storage.models import utcnow
 from tests.fakebot import FakeTelegramServer
-from tests.ops.conftest import WebhookBot
+from tests.ops.conftest import WebhookBot, free_port
 
 
 async def _get(bot: WebhookBot, path: str) -> tuple[int, str, str]:
@@ -68,9 +74,29 @@ async def test_metrics_and_health_after_a_broadcast(
 
 
 async def test_two_applications_in_one_process_count_apart(webhook_bot: WebhookBot, settings):
-    from bot.app import build_application
-
     other = build_application(settings)
     other.metrics.messages_sent.inc(5)
     assert webhook_bot.metric("forkom_messages_sent_total") == 0
     other.database.dispose()
+
+
+async def test_polling_mode_serves_health_and_metrics_on_metrics_port(settings, server):
+    port = free_port()
+    settings = dataclasses.replace(settings, metrics_port=port, webhook_secret="unused-here")
+    database = prepare_database(settings)
+    app = build_application(settings, database)
+    stop = asyncio.Event()
+    task = asyncio.create_task(serve(app, "polling", stop))
+    try:
+        await server.wait_until_polling(timeout=30)
+        async with ClientSession() as http:
+            async with http.get(f"http://127.0.0.1:{port}/healthz") as response:
+                assert response.status == 200
+            async with http.get(f"http://127.0.0.1:{port}/metrics") as response:
+                assert "forkom_messages_sent_total 0.0" in await response.text()
+            async with http.post(f"http://127.0.0.1:{port}/", json={}) as response:
+                assert response.status == 404  # no webhook in polling mode
+    finally:
+        stop.set()
+        assert await asyncio.wait_for(task, 30) == 0
+        database.dispose()
