@@ -130,7 +130,11 @@ def _pg_url(settings: Settings) -> URL:
 
 def _pg_uri(settings: Settings) -> str:
     """The libpq URI without the password (that goes in PGPASSWORD, not the command line)."""
-    return _pg_url(settings).set(password=None).render_as_string(hide_password=False)
+    url = _pg_url(settings)
+    bare = URL.create(
+        url.drivername, url.username, None, url.host, url.port, url.database, url.query
+    )
+    return bare.render_as_string(hide_password=False)
 
 
 def _pg_dump(settings: Settings, target: Path) -> int:
