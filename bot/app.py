@@ -36,6 +36,8 @@ from bot.context import BotContext, ForkomApplication, PerUserUpdateProcessor
 from bot.delivery import DeliveryEngine
 from bot.errors import on_error
 from bot.menu import refresh_commands, set_default_commands
+from bot.ops.metrics import MeteredUpdates, Metrics
+from bot.ops.profile import set_profile
 from bot.persistence import DatabasePersistence
 from bot.reports import comment as report_comment
 from bot.reports import counter as report_counter
@@ -46,9 +48,12 @@ from storage import db as storage_db
 from storage import regions
 from storage.db import Database
 
-__all__ = ["build_application", "prepare_database"]
+__all__ = ["ALLOWED_UPDATES", "build_application", "prepare_database"]
 
 log = logging.getLogger(__name__)
+
+#: The update kinds the bot asks Telegram for (polling and webhook alike).
+ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
 
 
 def prepare_database(settings: Settings, database: Database | None = None) -> Database:
@@ -68,9 +73,10 @@ def prepare_database(settings: Settings, database: Database | None = None) -> Da
 async def _post_init(application: Application) -> None:
     app: ForkomApplication = application  # type: ignore[assignment]
     await set_default_commands(app.bot)
-    from bot.auth import identify
+    await set_profile(app.bot)
+    from bot.auth import identify, official_ids
 
-    for admin_id in app.settings.admin_ids:
+    for admin_id in sorted(official_ids(app.database, app.settings)):
         identity = identify(app.database, app.settings, admin_id)
         await refresh_commands(app.bot, identity, "id", app.menu_counters)
     if app.job_queue is not None:
@@ -93,6 +99,7 @@ async def _post_stop(application: Application) -> None:
 def build_application(settings: Settings, database: Database | None = None) -> ForkomApplication:
     """Build the bot: one readable place with every handler, in order, and its group."""
     database = database or Database(settings.database_url)
+    metrics = Metrics()
     builder = (
         ApplicationBuilder()
         .application_class(ForkomApplication, kwargs={"settings": settings, "database": database})
@@ -100,13 +107,14 @@ def build_application(settings: Settings, database: Database | None = None) -> F
         .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=settings.timezone))
         .context_types(ContextTypes(context=BotContext))
         .persistence(DatabasePersistence(database))
-        .concurrent_updates(PerUserUpdateProcessor())
+        .concurrent_updates(MeteredUpdates(PerUserUpdateProcessor(), metrics))
         .post_init(_post_init)
         .post_stop(_post_stop)
     )
     if settings.base_url:
         builder = builder.base_url(settings.base_url).base_file_url(settings.base_file_url or "")
     app: ForkomApplication = builder.build()  # type: ignore[assignment]
+    app.metrics = metrics
     # The services every handler may use (see ForkomApplication for what each is).
     app.delivery = DeliveryEngine(app)
     app.reminders = reminders.ReminderScheduler(app)

@@ -16,6 +16,7 @@ from storage.db import Database
 if TYPE_CHECKING:
     from bot.auth import Identity
     from bot.delivery import DeliveryEngine
+    from bot.ops.metrics import Metrics
     from bot.reminders import ReminderScheduler
     from bot.reports.counter import ReviewCounter
     from bot.statistics import ChartCache
@@ -48,6 +49,8 @@ class ForkomApplication(Application):
     charts: ChartCache
     #: One export at a time per bot: two province-wide workbooks at once would double memory.
     export_slots: asyncio.Semaphore
+    #: Prometheus counters of this application (served at /metrics).
+    metrics: Metrics
 
     def __init__(self, *, settings: Settings, database: Database, **kwargs: Any) -> None:
         super().__init__(**kwargs)

@@ -6,6 +6,7 @@ tables from here. Closed sets of stored strings are `StrEnum`s next to their tab
 
 from __future__ import annotations
 
+from storage.models.admins import Official
 from storage.models.botstate import BotStateRow, ConversationRow
 from storage.models.common import one_of, utcnow
 from storage.models.outbox import (
@@ -51,6 +52,7 @@ __all__ = [
     "DeliverySummary",
     "Draft",
     "OccurrenceStatus",
+    "Official",
     "PauseReason",
     "RecipientState",
     "Region",
