@@ -24,6 +24,7 @@ __all__ = [
     "non_responders",
     "open_round",
     "period_of",
+    "remind_time",
     "round_progress",
     "rounds_within",
 ]

@@ -22,21 +22,24 @@ from telegram import Update
 from telegram.ext import BaseHandler, ConversationHandler
 
 from bot.context import BotContext
-from bot.needs import survey
+from bot.needs import rounds, survey
 
 __all__ = ["conversations", "handlers", "minute_job"]
 
 
 def conversations(timeout: timedelta) -> list[ConversationHandler[BotContext]]:
     """The feature's forms."""
-    return [survey.conversation(timeout)]
+    return [survey.conversation(timeout), rounds.conversation(timeout)]
 
 
 def handlers() -> list[BaseHandler[Update, BotContext, Any]]:
     """The feature's commands and buttons outside forms."""
-    return []
+    return [*rounds.handlers()]
 
 
 async def minute_job(context: BotContext) -> None:
-    """Every minute: forms that expired while the bot was down."""
-    await survey.FORM.sweep_expired(context)
+    """Every minute: forms that expired while the bot was down, and the reminders of survey
+    rounds that are due."""
+    for form in (survey.FORM, rounds.FORM):
+        await form.sweep_expired(context)
+    await rounds.remind_due(context)
