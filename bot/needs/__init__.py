@@ -22,7 +22,7 @@ from telegram import Update
 from telegram.ext import BaseHandler, ConversationHandler
 
 from bot.context import BotContext
-from bot.needs import rounds, survey
+from bot.needs import needs_map, rounds, survey
 
 __all__ = ["conversations", "handlers", "minute_job"]
 
@@ -34,7 +34,7 @@ def conversations(timeout: timedelta) -> list[ConversationHandler[BotContext]]:
 
 def handlers() -> list[BaseHandler[Update, BotContext, Any]]:
     """The feature's commands and buttons outside forms."""
-    return [*rounds.handlers()]
+    return [*rounds.handlers(), *needs_map.handlers()]
 
 
 async def minute_job(context: BotContext) -> None:
