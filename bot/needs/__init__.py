@@ -22,24 +22,28 @@ from telegram import Update
 from telegram.ext import BaseHandler, ConversationHandler
 
 from bot.context import BotContext
-from bot.needs import needs_map, rounds, survey
+from bot.needs import needs_map, rounds, skills, survey
 
 __all__ = ["conversations", "handlers", "minute_job"]
 
 
 def conversations(timeout: timedelta) -> list[ConversationHandler[BotContext]]:
     """The feature's forms."""
-    return [survey.conversation(timeout), rounds.conversation(timeout)]
+    return [
+        survey.conversation(timeout),
+        rounds.conversation(timeout),
+        skills.conversation(timeout),
+    ]
 
 
 def handlers() -> list[BaseHandler[Update, BotContext, Any]]:
     """The feature's commands and buttons outside forms."""
-    return [*rounds.handlers(), *needs_map.handlers()]
+    return [*rounds.handlers(), *needs_map.handlers(), *skills.handlers()]
 
 
 async def minute_job(context: BotContext) -> None:
     """Every minute: forms that expired while the bot was down, and the reminders of survey
     rounds that are due."""
-    for form in (survey.FORM, rounds.FORM):
+    for form in (survey.FORM, rounds.FORM, skills.FORM):
         await form.sweep_expired(context)
     await rounds.remind_due(context)
