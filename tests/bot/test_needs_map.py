@@ -176,3 +176,31 @@ async def test_officials_see_the_city_and_coordinator_phones(bot, server):
     stranger = server.new_user()
     await stranger.send_text("/peta_kebutuhan")
     assert "hanya untuk koordinator" in stranger.last_message.text
+
+
+async def test_functions_for_statistics_and_export(bot):
+    from openpyxl import Workbook
+
+    from bot.needs.needs_map import sheet_labels
+    from bot.needs.sections import statistics_section
+    from storage.needs_sheet import write_needs_sheet
+    from storage.xlsx import Styles
+
+    codes = build(bot)
+    with bot.session() as session:
+        section = statistics_section(session, BONTANG_BARAT, "en")
+        workbook = Workbook(write_only=True)
+        written = write_needs_sheet(
+            workbook, Styles.register(workbook), session, [BONTANG_BARAT], sheet_labels("en"), True
+        )
+    assert section.splitlines() == [
+        "📋 <b>Training needs</b>: 5 of 6 cadres answered (/peta_kebutuhan)",
+        "1. Welding (score 10)",
+        "2. Sewing (score 8)",
+        "3. Other: Sablon (score 4)",
+    ]
+    assert written == 7 and codes
+    path = bot.settings.media_dir.parent / "needs.xlsx"
+    workbook.save(path)
+    rows = list(load_workbook(path)["Training proposal"].iter_rows(values_only=True))
+    assert rows[0][-1] == "Coordinator's phone" and len(rows) == 8
