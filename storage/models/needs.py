@@ -78,7 +78,17 @@ class NeedAnswer(SQLModel, table=True):
     __tablename__ = "need_answer"
     __table_args__ = (
         UniqueConstraint("telegram_id", "period", name="uq_need_answer_period"),
-        Index("ix_need_answer_map", "is_current", "village_code"),
+        # Covering the needs map's scan, and the newest answers first (the latest voices).
+        Index(
+            "ix_need_answer_map",
+            "is_current",
+            "village_code",
+            "need_1",
+            "need_2",
+            "need_3",
+            "other_name",
+        ),
+        Index("ix_need_answer_recent", "is_current", "updated_at"),
         Index("ix_need_answer_round", "round_id", "telegram_id"),
     )
 

@@ -68,7 +68,12 @@ def upgrade() -> None:
         sa.Column("updated_at", sa.DateTime, nullable=False),
         sa.UniqueConstraint("telegram_id", "period", name="uq_need_answer_period"),
     )
-    op.create_index("ix_need_answer_map", "need_answer", ["is_current", "village_code"])
+    op.create_index(
+        "ix_need_answer_map",
+        "need_answer",
+        ["is_current", "village_code", "need_1", "need_2", "need_3", "other_name"],
+    )
+    op.create_index("ix_need_answer_recent", "need_answer", ["is_current", "updated_at"])
     op.create_index("ix_need_answer_round", "need_answer", ["round_id", "telegram_id"])
     op.create_table(
         "cadre_skill",
@@ -91,6 +96,7 @@ def downgrade() -> None:
     op.drop_index("ix_cadre_skill_skill", table_name="cadre_skill")
     op.drop_table("cadre_skill")
     op.drop_index("ix_need_answer_round", table_name="need_answer")
+    op.drop_index("ix_need_answer_recent", table_name="need_answer")
     op.drop_index("ix_need_answer_map", table_name="need_answer")
     op.drop_table("need_answer")
     op.drop_table("need_invite")
