@@ -20,11 +20,12 @@ from telegram.constants import ChatAction
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
 from bot.auth import Identity, identify
-from bot.callbacks import ForgedCallback, NeedsMapButton, refuse_forged
+from bot.callbacks import NeedsMapButton
 from bot.config import Settings
 from bot.context import BotContext
 from bot.i18n import t
 from bot.moments import format_count, format_day, to_local
+from bot.needs.common import asker, pressed
 from bot.needs.labels import need_label
 from bot.ui import Button, keyboard
 from storage import needs
@@ -205,18 +206,15 @@ async def _send_view(update: Update, context: BotContext, identity: Identity, co
 async def map_button(update: Update, context: BotContext) -> None:
     """`v:<code>` the map of an area, `x:<code>` its XLSX — inside the presser's scopes."""
     query = update.callback_query
-    user = update.effective_user
-    assert query is not None and user is not None
+    assert query is not None
     lang = context.lang
-    try:
-        button = NeedsMapButton.unpack(query.data)
-    except ForgedCallback as error:
-        await refuse_forged(update, lang, error)
+    button = await pressed(update, context, NeedsMapButton)
+    if button is None:
         return
-    identity = identify(context.db, context.settings, user.id)
+    identity = asker(update, context)
     if not identity.may_act_on(button.code):
         with context.db.session() as session:
-            audit(session, user.id, "needs.map_refused", button.code[:40])
+            audit(session, identity.user_id, "needs.map_refused", button.code[:40])
         await query.answer(t("needs.map.refused", lang), show_alert=True)
         return
     await query.answer()

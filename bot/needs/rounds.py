@@ -28,13 +28,14 @@ from telegram.ext import (
 )
 
 from bot.auth import Identity, identify
-from bot.callbacks import ForgedCallback, NeedsRoundButton, refuse_forged
+from bot.callbacks import NeedsRoundButton
 from bot.context import BotContext, ForkomApplication
 from bot.delivery import Payload, submit
 from bot.forms import END, Form, chat_of
 from bot.forms.audience import AudienceDraft, AudienceSteps, audience_counts, audience_label
 from bot.i18n import LANGUAGES, t
 from bot.moments import Problem, format_count, format_moment, parse_moment, to_local, to_utc
+from bot.needs.common import asker, pressed
 from bot.ui import Button, keyboard, show
 from storage import need_rounds
 from storage.audit import audit
@@ -251,10 +252,8 @@ async def _round_in_scope(
     """The round behind a button, if the presser may see it; refused politely otherwise."""
     query = update.callback_query
     assert query is not None
-    try:
-        button = NeedsRoundButton.unpack(query.data)
-    except ForgedCallback as error:
-        await refuse_forged(update, context.lang, error)
+    button = await pressed(update, context, NeedsRoundButton)
+    if button is None:
         return None
     with context.db.session() as session:
         info = need_rounds.get_round(session, button.round_id)
@@ -268,11 +267,11 @@ async def _round_in_scope(
 
 async def round_button(update: Update, context: BotContext) -> None:
     """`v` progress, `x` close early (asks first), `xy` close."""
+    identity = asker(update, context)
     query = update.callback_query
     user = update.effective_user
     assert query is not None and user is not None
     lang = context.lang
-    identity = identify(context.db, context.settings, user.id)
     found = await _round_in_scope(update, context, identity)
     if found is None:
         return

@@ -24,13 +24,13 @@ from telegram.ext import (
 )
 
 from bot.auth import Identity, identify
-from bot.callbacks import FindCadreButton, ForgedCallback, SkillsButton, refuse_forged
+from bot.callbacks import FindCadreButton, SkillsButton, refuse_forged
 from bot.context import BotContext
 from bot.forms import END, Draft, Form, chat_of
 from bot.i18n import t
+from bot.needs.common import NAME_LIMIT, asker, pressed, typed_name
 from bot.needs.labels import need_buttons, need_label
 from bot.ui import keyboard, show
-from bot.validation import clean_label
 from bot.vocabulary import institution_label
 from storage import needs, skills
 from storage.needs import OTHER
@@ -38,7 +38,6 @@ from storage.regions import region_path_name
 
 __all__ = ["SkillsDraft", "Step", "conversation", "handlers"]
 
-NAME_LIMIT = 60
 YES, NO = "y", "n"
 
 
@@ -114,20 +113,14 @@ async def start(update: Update, context: BotContext) -> int:
     return await prompt(update, context, draft, Step.SKILLS)
 
 
-def _answer_of(update: Update) -> SkillsButton | None:
-    assert update.callback_query is not None
-    try:
-        return SkillsButton.unpack(update.callback_query.data)
-    except ForgedCallback:
-        return None
-
-
 @FORM.step
 async def on_skill(
     update: Update, context: BotContext, draft: SkillsDraft, identity: Identity
 ) -> int:
-    button = _answer_of(update)
-    if button is None or not needs.is_need(button.code):
+    button = await pressed(update, context, SkillsButton)
+    if button is None:
+        return Step.SKILLS
+    if not needs.is_need(button.code):
         await refuse_forged(update, context.lang)
         return Step.SKILLS
     assert update.callback_query is not None
@@ -155,8 +148,7 @@ async def on_skills_done(
 async def on_other(
     update: Update, context: BotContext, draft: SkillsDraft, identity: Identity
 ) -> int:
-    assert update.message is not None and update.message.text is not None
-    name = clean_label(update.message.text, NAME_LIMIT)
+    name = typed_name(update)
     if name is None:
         note = t("needs.survey.other_invalid", context.lang, limit=NAME_LIMIT)
         return await prompt(update, context, draft, Step.OTHER, note)
@@ -168,8 +160,10 @@ async def on_other(
 async def on_teach(
     update: Update, context: BotContext, draft: SkillsDraft, identity: Identity
 ) -> int:
-    button = _answer_of(update)
-    if button is None or button.answer not in (YES, NO):
+    button = await pressed(update, context, SkillsButton)
+    if button is None:
+        return Step.TEACH
+    if button.answer not in (YES, NO):
         await refuse_forged(update, context.lang)
         return Step.TEACH
     assert update.callback_query is not None
@@ -182,8 +176,10 @@ async def on_teach(
 async def on_contact(
     update: Update, context: BotContext, draft: SkillsDraft, identity: Identity
 ) -> int:
-    button = _answer_of(update)
-    if button is None or button.answer not in (YES, NO):
+    button = await pressed(update, context, SkillsButton)
+    if button is None:
+        return Step.CONTACT
+    if button.answer not in (YES, NO):
         await refuse_forged(update, context.lang)
         return Step.CONTACT
     assert update.callback_query is not None
@@ -245,11 +241,10 @@ def conversation(timeout: timedelta) -> ConversationHandler[BotContext]:
 
 
 async def find_command(update: Update, context: BotContext) -> None:
-    user = update.effective_user
     chat = update.effective_chat
-    assert user is not None and chat is not None
+    assert chat is not None
     lang = context.lang
-    identity = identify(context.db, context.settings, user.id)
+    identity = asker(update, context)
     if not identity.is_privileged:
         await chat.send_message(t("needs.find.not_allowed", lang))
         return
@@ -262,15 +257,12 @@ async def find_command(update: Update, context: BotContext) -> None:
 async def find_button(update: Update, context: BotContext) -> None:
     """`s:<skill>`: consenting teachers of it inside the presser's scopes."""
     query = update.callback_query
-    user = update.effective_user
-    assert query is not None and user is not None
+    assert query is not None
     lang = context.lang
-    try:
-        button = FindCadreButton.unpack(query.data)
-    except ForgedCallback as error:
-        await refuse_forged(update, lang, error)
+    button = await pressed(update, context, FindCadreButton)
+    if button is None:
         return
-    identity = identify(context.db, context.settings, user.id)
+    identity = asker(update, context)
     if not identity.is_privileged or not needs.is_need(button.code):
         await refuse_forged(update, lang)
         return

@@ -28,14 +28,14 @@ from telegram.ext import (
 from telegram.ext import filters as f
 
 from bot.auth import Identity, identify
-from bot.callbacks import ForgedCallback, NeedsSurveyButton, refuse_forged
+from bot.callbacks import NeedsSurveyButton, refuse_forged
 from bot.context import BotContext
 from bot.forms import END, Draft, Form, chat_of
 from bot.i18n import t
 from bot.moments import format_day, to_local
+from bot.needs.common import NAME_LIMIT, pressed, typed_name
 from bot.needs.labels import RANK_MARKS, need_buttons, ranked_lines
 from bot.ui import Button, keyboard, show
-from bot.validation import clean_label
 from storage import need_rounds, needs
 from storage.models import utcnow
 from storage.needs import OTHER
@@ -43,7 +43,6 @@ from storage.needs import OTHER
 __all__ = ["Step", "SurveyDraft", "conversation"]
 
 TEXT_LIMIT = 300
-NAME_LIMIT = 60
 
 
 class Step(IntEnum):
@@ -175,10 +174,8 @@ async def on_need(
     """A need tapped: ranked next, or unranked when tapped again (at most three)."""
     query = update.callback_query
     assert query is not None
-    try:
-        button = NeedsSurveyButton.unpack(query.data)
-    except ForgedCallback as error:
-        await refuse_forged(update, context.lang, error)
+    button = await pressed(update, context, NeedsSurveyButton)
+    if button is None:
         return Step.NEEDS
     if not needs.is_need(button.code):
         await refuse_forged(update, context.lang)
@@ -216,8 +213,7 @@ async def on_needs_done(
 async def on_other(
     update: Update, context: BotContext, draft: SurveyDraft, identity: Identity
 ) -> int:
-    assert update.message is not None and update.message.text is not None
-    name = clean_label(update.message.text, NAME_LIMIT)
+    name = typed_name(update)
     if name is None:
         note = t("needs.survey.other_invalid", context.lang, limit=NAME_LIMIT)
         return await prompt(update, context, draft, Step.OTHER, note)
@@ -282,10 +278,8 @@ async def on_confirm(
     query = update.callback_query
     assert query is not None
     lang = context.lang
-    try:
-        button = NeedsSurveyButton.unpack(query.data)
-    except ForgedCallback as error:
-        await refuse_forged(update, lang, error)
+    button = await pressed(update, context, NeedsSurveyButton)
+    if button is None:
         return Step.CONFIRM
     if button.action == "e":
         if button.code not in FIELDS:
