@@ -24,6 +24,7 @@ from bot import (
     export,
     home,
     language,
+    needs,
     profile,
     registration,
     reminders,
@@ -86,6 +87,13 @@ async def _post_init(application: Application) -> None:
             first=timedelta(seconds=5),
             name="registration-sweep",
         )
+        # Village needs: expired forms, and the reminders of survey rounds that are due.
+        app.job_queue.run_repeating(
+            needs.minute_job,
+            interval=timedelta(minutes=1),
+            first=timedelta(seconds=7),
+            name="needs-minute",
+        )
     for service in app.services:
         await service.start()
 
@@ -137,6 +145,8 @@ def build_application(settings: Settings, database: Database | None = None) -> F
     app.add_handler(report_comment.comment_conversation(settings.conversation_timeout))
     app.add_handler(report_submit.conversation(settings.conversation_timeout))
     app.add_handler(reminders.conversation(settings.conversation_timeout))
+    # Village needs: /kebutuhan, /survei_kebutuhan, /keahlian (forms), then the rest.
+    app.add_handlers(needs.conversations(settings.conversation_timeout))
     app.add_handlers(roles.handlers())
     app.add_handlers(profile.handlers())
     app.add_handlers(language.handlers())
@@ -148,6 +158,7 @@ def build_application(settings: Settings, database: Database | None = None) -> F
     app.add_handlers(statistics.handlers())
     app.add_handlers(export.handlers())
     app.add_handlers(reminders.handlers())
+    app.add_handlers(needs.handlers())
 
     # Feature handlers go above this line. Last in group 0: buttons nobody claimed.
     app.add_handlers(home.fallback_handlers())

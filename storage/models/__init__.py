@@ -9,6 +9,7 @@ from __future__ import annotations
 from storage.models.admins import Official
 from storage.models.botstate import BotStateRow, ConversationRow
 from storage.models.common import one_of, utcnow
+from storage.models.needs import CadreResource, CadreSkill, NeedAnswer, NeedInvite, NeedRound
 from storage.models.outbox import (
     Broadcast,
     BroadcastKind,
@@ -46,11 +47,16 @@ __all__ = [
     "BroadcastRecipient",
     "BroadcastStatus",
     "Cadre",
+    "CadreResource",
+    "CadreSkill",
     "ConversationRow",
     "Coordinator",
     "CoordinatorInvite",
     "DeliverySummary",
     "Draft",
+    "NeedAnswer",
+    "NeedInvite",
+    "NeedRound",
     "OccurrenceStatus",
     "Official",
     "PauseReason",

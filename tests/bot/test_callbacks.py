@@ -50,6 +50,12 @@ WIRE = [
     "st:v:64.74:m", "st:e:64.74", "st:h", "ex:64.74.01",
     "inv:r:64", "inv:p:1", "inv:a:64.74", "inv:b:",
     "crd:rv:1234567890", "crd:ry:1234567890", "crd:no:0",
+    "nd:t:las", "nd:ok", "nd:skip", "nd:send", "nd:no", "nd:e:needs",
+    "nr:new", "nr:s:64.74", "nr:c:64", "nr:r:64.74.01", "nr:p:1", "nr:a:64.74", "nr:b:",
+    "nr:i:pkk", "nr:i:ok", "nr:go", "nr:no", "nr:v:3", "nr:x:3", "nr:xy:3",
+    "nm:v:64.74.01", "nm:x:64",
+    "sk:t:perbaikan_hp", "sk:ok", "sk:teach:y", "sk:contact:n", "sk:send", "sk:no",
+    "ck:s:las",
 ]  # fmt: skip
 
 
@@ -64,7 +70,7 @@ def test_every_button_round_trips_byte_for_byte(data):
 
 def test_every_family_is_covered_and_typed():
     assert {family_of(d) for d in WIRE} == set(FAMILIES.values())
-    assert len(FAMILIES) == 16
+    assert len(FAMILIES) == 21
     review = ReviewButton.unpack("rv:ok:42")
     assert review == ReviewButton("ok", report_id=42)
     assert isinstance(review.report_id, int)
