@@ -592,6 +592,9 @@ async def test_rate_limit_per_chat_and_retry_after(monkeypatch: pytest.MonkeyPat
 async def test_rate_limit_global_group_and_paid(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PTB_TIMEDELTA", "1")
     async with _make_limited(global_per_second=30, per_group_per_minute=20) as fake:
+        # A frozen clock: the 31 sends fall in one second however slow this machine is.
+        assert fake.limiter is not None
+        fake.limiter.clock = lambda: 1000.0
         users = [fake.new_user() for _ in range(31)]
         async with Bot(TOKEN, base_url=fake.base_url) as tg:
             for user in users[:30]:  # at the limit: all fine
@@ -603,6 +606,8 @@ async def test_rate_limit_global_group_and_paid(monkeypatch: pytest.MonkeyPatch)
             assert fake.stats.sent == 31 and fake.stats.rejected_429 == 1
 
     async with _make_limited(global_per_second=1000, per_group_per_minute=20) as fake:
+        assert fake.limiter is not None
+        fake.limiter.clock = lambda: 1000.0
         group = fake.new_group("Forkom Kecamatan")
         async with Bot(TOKEN, base_url=fake.base_url) as tg:
             for i in range(20):

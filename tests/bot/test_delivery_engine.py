@@ -126,15 +126,17 @@ async def test_a_429_storm_pauses_everything_and_loses_nothing(bot, server):
     assert delivered(server, ids) == dict.fromkeys(ids, 1)
     rejected = [c for c in server.calls_for("sendMessage") if c.status == 429]
     assert rejected and engine(bot).retry_after_total >= 1
-    # After a 429 nothing new is sent until retry_after (1 s) has passed (requests already
-    # in flight arrive within milliseconds on this local server).
+    # After a 429 nothing new is sent until retry_after (1 s) has passed: what still arrives in
+    # the pause are the requests that were already in flight (at most the engine's concurrency;
+    # on a loaded machine they can arrive late), and the server refuses them all.
     first_429 = rejected[0].timestamp
     during_pause = [
         c
         for c in server.calls_for("sendMessage")
         if first_429 + 0.1 < c.timestamp < first_429 + 0.9
     ]
-    assert during_pause == []
+    assert len(during_pause) <= engine(bot).concurrency
+    assert all(c.status == 429 for c in during_pause)
 
 
 async def test_transient_errors_are_retried_then_given_up(bot, server):
