@@ -50,6 +50,7 @@ __all__ = [
     "TrainingButton",
     "TrainingFormButton",
     "family_of",
+    "parse_number",
     "refuse_forged",
     "registered",
 ]
@@ -77,10 +78,24 @@ class ForgedCallback(ValueError):
     """Callback data that no keyboard of ours produced: malformed, oversized or of another family."""
 
 
+def parse_number(raw: str, *, low: int = 0, high: int = MAX_INT) -> int | None:
+    """`raw` as a number within `low`..`high`, or None; never raises.
+
+    The one rule for every number a user sends, in button data and in command arguments
+    (`/peserta 12`): ASCII digits only, so ``²`` or ``١٢`` is refused instead of reaching
+    `int()`, and at most 19 of them, so a 20-digit id never overflows a database integer.
+    """
+    if not _DIGITS.fullmatch(raw):
+        return None
+    value = int(raw)
+    return value if low <= value <= high else None
+
+
 def _decode_int(raw: str) -> int:
-    if not _DIGITS.fullmatch(raw) or int(raw) > MAX_INT:
+    value = parse_number(raw)
+    if value is None:
         raise ForgedCallback("not a bounded ASCII number")
-    return int(raw)
+    return value
 
 
 def _decode_str(raw: str) -> str:
