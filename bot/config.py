@@ -54,6 +54,7 @@ class Settings:
     reminder_training: bool = False
     reminder_monthly_report: tuple[int, time] | None = None  # (day of month, time)
     reminder_review_digest: tuple[int, time] | None = None  # (weekday, 0 = Monday; time)
+    media_max_gb: float = 5.0  # report files under MEDIA_DIR stop being accepted beyond this
 
     @property
     def base_url(self) -> str | None:
@@ -299,4 +300,7 @@ def load_settings(
         reminder_training=_switch("REMINDER_TRAINING", env.get("REMINDER_TRAINING"), True),
         reminder_monthly_report=_monthly_at(env.get("REMINDER_MONTHLY_REPORT_DAY")),
         reminder_review_digest=_weekly_at(env.get("REMINDER_REVIEW_DIGEST")),
+        media_max_gb=_positive_number(
+            "MEDIA_MAX_GB", env.get("MEDIA_MAX_GB"), _DEFAULTS.media_max_gb
+        ),
     )

@@ -66,6 +66,8 @@ __all__ = [
     "resubmit_report",
     "reviewers_for",
     "set_media_path",
+    "stored_media_bytes",
+    "submitted_since",
     "unmark_channel_posted",
     "unmark_featured",
 ]
@@ -220,6 +222,41 @@ def resubmit_report(
     assert row is not None
     session.refresh(row)
     return report_info(session, row), dropped
+
+
+def submitted_since(session: Session, reporter_id: int, since: datetime) -> tuple[int, int]:
+    """How many new reports the cadre submitted since `since`, and their media's bytes.
+
+    Resubmissions of a report returned for revision are not new reports: a cadre fixing what a
+    reviewer asked for is never held back by the daily cap.
+    """
+    fresh = (
+        select(ReportEvent.report_id)
+        .join(Report, col(Report.id) == col(ReportEvent.report_id))
+        .where(
+            col(Report.reporter_id) == reporter_id,
+            col(ReportEvent.kind) == "submitted",
+            col(ReportEvent.at) >= since,
+        )
+    )
+    count = session.exec(select(func.count()).select_from(fresh.subquery())).one()
+    size = session.exec(
+        select(func.coalesce(func.sum(ReportMedia.file_size), 0)).where(
+            col(ReportMedia.report_id).in_(fresh)
+        )
+    ).one()
+    return int(count), int(size)
+
+
+def stored_media_bytes(session: Session) -> int:
+    """The bytes of every report file we keep a copy of under MEDIA_DIR (the disk guard's sum;
+    cheaper than walking the directory)."""
+    total = session.exec(
+        select(func.coalesce(func.sum(ReportMedia.file_size), 0)).where(
+            col(ReportMedia.local_path).is_not(None)
+        )
+    ).one()
+    return int(total)
 
 
 def set_media_path(session: Session, media_id: int, path: str) -> None:

@@ -175,7 +175,7 @@ async def _approve(
     await notify_cadre(context, identity, decided, Decision.APPROVE)
     await refresh_reviewer_menus(context, decided)
     # An approved report is kept for good: fetch any file that could not be copied before.
-    await store_media(context.bot, context.db, context.settings.media_dir, decided)
+    await store_media(context.bot, context.db, context.settings, decided)
 
 
 def handlers() -> list[BaseHandler[Update, BotContext, Any]]:

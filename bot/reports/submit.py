@@ -13,6 +13,7 @@ is reopened here ("Perbaiki laporan") and resubmitted to review.
 
 from __future__ import annotations
 
+import logging
 import re
 from datetime import timedelta
 from typing import TypedDict
@@ -44,6 +45,7 @@ from bot.reports.draft import (
     clean_title,
     draft_from_report,
 )
+from bot.reports.limits import DAY, QUOTA, Refusal, refusal
 from bot.reports.media import LIMITS, store_media
 from bot.reports.notify import notify_reviewers
 from bot.reports.prompts import (
@@ -60,9 +62,12 @@ from bot.reports.prompts import (
 from bot.ui import keyboard, show
 from storage import people
 from storage import reports as store
+from storage.models import utcnow
 from storage.reports import CATEGORIES, MediaInfo, MediaItem, ReportStatus
 
 __all__ = ["conversation"]
+
+log = logging.getLogger(__name__)
 
 
 async def _answer(update: Update, text: str | None = None) -> None:
@@ -90,6 +95,11 @@ async def lapor(update: Update, context: BotContext) -> int:
         )
         FORM.save(context, user.id, draft)  # resuming makes the form fresh again
         return state
+    with context.db.session() as session:
+        reports, _ = store.submitted_since(session, user.id, utcnow() - DAY)
+    if reports >= QUOTA.reports_per_day:  # say so now, not after the cadre typed it all
+        await chat_of(update).send_message(_limit_text(Refusal.DAILY_REPORTS, lang))
+        return END
     draft = ReportDraft()
     FORM.save(context, user.id, draft)
     await chat_of(update).send_message(t("reports.intro", lang, max=LIMITS.max_photos))
@@ -388,6 +398,15 @@ async def _submit(
         longitude=longitude,
         media=draft.media(),
     )
+    incoming = sum(item.file_size or 0 for item in fields["media"])
+    with context.db.session() as session:
+        refused = refusal(
+            session, context.settings, user_id, incoming, new=not draft.report_id, now=utcnow()
+        )
+    if refused is not None:  # the draft stays: /lapor or "Kirim" sends it once there is room
+        if refused is Refusal.DISK_FULL:
+            log.warning("MEDIA_DIR is full (MEDIA_MAX_GB or disk): a report was refused")
+        return await prompt(update, context, draft, Step.CONFIRM, _limit_text(refused, lang))
     dropped: list[MediaInfo] = []
     with context.db.session() as session:
         if draft.report_id:
@@ -410,9 +429,18 @@ async def _submit(
     kind = "fix" if resubmitted else "new"
     text = t(f"reports.submitted.{kind}", lang, id=report.id, title=report.title, reviewer=reviewer)
     await show(update, text)
-    await store_media(context.bot, context.db, context.settings.media_dir, report, dropped)
+    await store_media(context.bot, context.db, context.settings, report, dropped)
     await notify_reviewers(context, report, resubmitted=resubmitted)
     return END
+
+
+def _limit_text(why: Refusal, lang: str) -> str:
+    return t(
+        f"reports.limit.{why}",
+        lang,
+        count=QUOTA.reports_per_day,
+        max=megabytes(QUOTA.media_bytes_per_day, lang),
+    )
 
 
 # ---------------------------------------------------------------- the conversation
