@@ -245,7 +245,7 @@ def submitted_since(session: Session, reporter_id: int, since: datetime) -> tupl
             col(ReportMedia.report_id).in_(fresh)
         )
     ).one()
-    return int(count), int(size)
+    return int(count), int(size or 0)
 
 
 def stored_media_bytes(session: Session) -> int:
@@ -256,7 +256,7 @@ def stored_media_bytes(session: Session) -> int:
             col(ReportMedia.local_path).is_not(None)
         )
     ).one()
-    return int(total)
+    return int(total or 0)
 
 
 def set_media_path(session: Session, media_id: int, path: str) -> None:
