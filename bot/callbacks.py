@@ -349,13 +349,15 @@ class LanguageButton(Callback):
 @registered
 @dataclass(frozen=True)
 class ReportButton(Callback):
-    """/lapor: c:<category>, ph:done|clear, loc:skip, doc:skip, send / edit / cancel,
-    f:<field>, and fix:<report id> (fix a report sent back for revision)."""
+    """/lapor: c:<category>, ph:done|clear, pub:yes|no (may the photos be published), loc:skip,
+    doc:skip, send / edit / cancel, f:<field>, and fix:<report id> (fix a report sent back for
+    revision)."""
 
     PREFIX: ClassVar[str] = "rp"
     LAYOUT: ClassVar[Mapping[str, tuple[str, ...]]] = {
         "c": ("category",),
         "ph": ("choice",),
+        "pub": ("choice",),
         "loc": ("choice",),
         "doc": ("choice",),
         "send": (),
@@ -374,11 +376,15 @@ class ReportButton(Callback):
 @registered
 @dataclass(frozen=True)
 class ReviewButton(Callback):
-    """Reviewing a report: ok / fix / no, fb / fc feature it, s open, n / q next, m media."""
+    """Reviewing a report: ok / fix / no, fb / fc preview featuring it (to cadres / the channel)
+    and fbok / fcok confirm that, s open, n / q next, m media."""
 
     PREFIX: ClassVar[str] = "rv"
     LAYOUT: ClassVar[Mapping[str, tuple[str, ...]]] = {
-        **{a: ("report_id",) for a in ("ok", "fix", "no", "fb", "fc", "s", "n", "m")},
+        **{
+            a: ("report_id",)
+            for a in ("ok", "fix", "no", "fb", "fc", "fbok", "fcok", "s", "n", "m")
+        },
         "q": (),
     }
     action: str

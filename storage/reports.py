@@ -115,6 +115,7 @@ def create_report(
     latitude: float | None,
     longitude: float | None,
     media: Sequence[MediaItem],
+    photos_public: bool = False,
     now: datetime | None = None,
 ) -> ReportInfo:
     """A new pending report with its media numbered 1, 2, … in the order given."""
@@ -129,6 +130,7 @@ def create_report(
         description=description,
         latitude=latitude,
         longitude=longitude,
+        photos_public=photos_public,
         status=ReportStatus.PENDING,
         submitted_at=now,
         updated_at=now,
@@ -167,6 +169,7 @@ def resubmit_report(
     latitude: float | None,
     longitude: float | None,
     media: Sequence[MediaItem],
+    photos_public: bool = False,
     now: datetime | None = None,
 ) -> tuple[ReportInfo | None, list[MediaInfo]]:
     """Send a report that was returned for revision back to review.
@@ -191,6 +194,7 @@ def resubmit_report(
             description=description,
             latitude=latitude,
             longitude=longitude,
+            photos_public=photos_public,
             status=ReportStatus.PENDING,
             version=col(Report.version) + 1,
             updated_at=now,

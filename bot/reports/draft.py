@@ -42,6 +42,7 @@ class Step(IntEnum):
     LOCATION = 5
     DOCUMENT = 6
     CONFIRM = 7
+    PUBLISH = 8  # after the photos: may they be published? (asked only when there are photos)
 
 
 # The fields the summary's "Ubah" offers, in its order, and the step that asks each.
@@ -69,6 +70,7 @@ class ReportDraft(Draft):
     description: str | None = None
     photos: list[dict[str, Any]] = dataclasses.field(default_factory=list)
     photos_done: bool = False
+    photos_public: bool | None = None  # None: not asked yet (or no photos); never assumed yes
     photos_prompt: int | None = None
     album_group: str | None = None
     album_message_id: int | None = None
@@ -91,6 +93,7 @@ class ReportDraft(Draft):
             (self.category, Step.CATEGORY),
             (self.description, Step.DESCRIPTION),
             (self.photos_done, Step.PHOTOS),
+            (not self.photos or self.photos_public is not None, Step.PUBLISH),
             (self.location_done, Step.LOCATION),
             (self.document_done, Step.DOCUMENT),
         ):
@@ -177,6 +180,7 @@ def draft_from_report(report: ReportInfo) -> ReportDraft:
         description=report.description,
         photos=[_media_item(m) for m in report.photos],
         photos_done=True,
+        photos_public=report.photos_public,
         location=location,
         location_done=True,
         document=_media_item(report.document) if report.document else None,

@@ -439,7 +439,7 @@ async def _show_detail(
     rows: list[list[Button]] = []
     if report.status is ReportStatus.PENDING and report.reporter_id != identity.user_id:
         rows += decision_buttons(report.id, lang)
-    rows += feature_buttons(report, lang, context.settings)
+    rows += feature_buttons(report, lang, context.settings, identity)
     if report.media:
         rows.append([(t("reports.list.show_media", lang), ReviewButton("m", report.id).pack())])
     rows.append([(t("reports.list.back_to_list", lang), _view(flt, page))])

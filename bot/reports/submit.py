@@ -1,6 +1,7 @@
 """/lapor: a cadre reports an innovation from the field, step by step, with photos.
 
-title → category → description → photos (0–5; an album counts as one step) → location
+title → category → description → photos (0–5; an album counts as one step) → may the photos
+be published (only if there are any; default no, they often show children) → location
 (optional) → document (optional) → summary with "Kirim" / "Ubah" / "Batal".
 
 A `bot.forms.Form` (`bot.reports.draft`): the answers live in a `draft` row, the step in PTB's
@@ -51,6 +52,8 @@ from bot.reports.notify import notify_reviewers
 from bot.reports.prompts import (
     CLEAR_PHOTOS,
     PHOTOS_DONE,
+    PUBLISH_NO,
+    PUBLISH_YES,
     SKIP_DOCUMENT,
     SKIP_LOCATION,
     megabytes,
@@ -264,8 +267,22 @@ async def on_photos_button(
     count = len(draft.photos)
     if count:
         await show(update, t("reports.photos_saved", context.lang, count=count))
-    else:
-        await show(update, t("reports.photos_skipped", context.lang))
+        draft.photos_public = None  # new photos, a new answer (also when changing them)
+        return await prompt(update, context, draft, Step.PUBLISH)
+    draft.photos_public = None
+    await show(update, t("reports.photos_skipped", context.lang))
+    return await FORM.proceed(update, context, draft, Step.LOCATION)
+
+
+@FORM.step
+async def on_publish(update: Update, context: BotContext, draft: ReportDraft, _: Identity) -> int:
+    """May the photos be published when the report is featured? Only an explicit yes counts."""
+    query = update.callback_query
+    assert query is not None
+    await _answer(update)
+    draft.photos_public = query.data == PUBLISH_YES.pack()
+    answer = "yes" if draft.photos_public else "no"
+    await show(update, t(f"reports.publish_chosen_{answer}", context.lang))
     return await FORM.proceed(update, context, draft, Step.LOCATION)
 
 
@@ -376,6 +393,7 @@ class ReportFields(TypedDict):
     latitude: float | None
     longitude: float | None
     media: list[MediaItem]
+    photos_public: bool
 
 
 async def _submit(
@@ -397,6 +415,7 @@ async def _submit(
         latitude=latitude,
         longitude=longitude,
         media=draft.media(),
+        photos_public=bool(draft.photos and draft.photos_public),
     )
     incoming = sum(item.file_size or 0 for item in fields["media"])
     with context.db.session() as session:
@@ -457,7 +476,7 @@ def conversation(timeout: timedelta) -> ConversationHandler[BotContext]:
     text = new & filters.TEXT & ~filters.COMMAND
     anything = new & ~filters.COMMAND
     # This form's buttons (not "Perbaiki laporan", which opens the form).
-    ours = ReportButton.pattern("c", "ph", "loc", "doc", "send", "edit", "cancel", "f")
+    ours = ReportButton.pattern("c", "ph", "pub", "loc", "doc", "send", "edit", "cancel", "f")
     fix = CallbackQueryHandler(fix_report, pattern=ReportButton.pattern("fix"))
 
     def wrong(
@@ -484,6 +503,11 @@ def conversation(timeout: timedelta) -> ConversationHandler[BotContext]:
                 CallbackQueryHandler(on_photos_button, pattern=_exactly(PHOTOS_DONE)),
                 CallbackQueryHandler(on_photos_button, pattern=_exactly(CLEAR_PHOTOS)),
                 *wrong(Step.PHOTOS, "need_photo"),
+            ],
+            Step.PUBLISH: [
+                CallbackQueryHandler(on_publish, pattern=_exactly(PUBLISH_YES)),
+                CallbackQueryHandler(on_publish, pattern=_exactly(PUBLISH_NO)),
+                *wrong(Step.PUBLISH, "use_buttons"),
             ],
             Step.LOCATION: [
                 MessageHandler(new & filters.LOCATION, on_location),
