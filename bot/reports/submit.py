@@ -143,9 +143,27 @@ async def fix_report(update: Update, context: BotContext) -> int:
 # ---------------------------------------------------------------- steps
 
 
+async def _split_text(update: Update, context: BotContext, draft: ReportDraft, state: Step) -> bool:
+    """A text over Telegram's 4,096 characters arrives as two messages. Its first part is far
+    over any limit of this form: say so once and ask again; its tail is not taken as the answer
+    (a cadre expects the whole text or none of it)."""
+    message = update.message
+    assert message is not None
+    part = draft.split_part(message.text or "", message.date.timestamp())
+    if part is None:
+        return False
+    if part == "first":  # the tail was answered with it
+        _, high = TITLE_LIMITS if state is Step.TITLE else DESCRIPTION_LIMITS
+        note = t("reports.split_text", context.lang, max=high)
+        await prompt(update, context, draft, state, note)
+    return True
+
+
 @FORM.step
 async def on_title(update: Update, context: BotContext, draft: ReportDraft, _: Identity) -> int:
     assert update.message is not None
+    if await _split_text(update, context, draft, Step.TITLE):
+        return Step.TITLE
     title = clean_title(update.message.text or "")
     if title is None:
         low, high = TITLE_LIMITS
@@ -178,6 +196,8 @@ async def on_description(
     update: Update, context: BotContext, draft: ReportDraft, _: Identity
 ) -> int:
     assert update.message is not None
+    if await _split_text(update, context, draft, Step.DESCRIPTION):
+        return Step.DESCRIPTION
     text = clean_description(update.message.text or "")
     if text is None:
         low, high = DESCRIPTION_LIMITS
@@ -207,6 +227,8 @@ async def on_photo(update: Update, context: BotContext, draft: ReportDraft, _: I
         except TelegramError:
             pass
         draft.photos_prompt = None
+    if message.caption:
+        draft.album_caption = True
     largest = message.photo[-1]
     photos = draft.photos
     if largest.file_size and largest.file_size > LIMITS.photo_bytes:
@@ -246,6 +268,8 @@ def _photos_received(draft: ReportDraft, lang: str) -> str:
         lines.append(t("reports.photo_too_big", lang, count=draft.album_too_big, max=limit))
     if draft.album_full:
         lines.append(t("reports.photos_full", lang, count=draft.album_full, max=most))
+    if draft.album_caption:
+        lines.append(t("reports.photo_caption_not_kept", lang))
     if count < most:
         lines.append(t("reports.photos_more", lang))
     return "\n".join(lines)

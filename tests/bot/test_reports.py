@@ -333,3 +333,39 @@ async def test_a_paused_form_resumes_at_the_first_unanswered_step(bot, server):
     await user.wait_for_message(lambda m: "dijeda" in (m.text or ""), timeout=5)
     await user.send_text("/lapor")
     assert "Melanjutkan draf" in user.texts[-2] and "lokasi" in user.texts[-2]
+
+
+async def test_a_text_telegram_split_in_two_is_not_taken_by_its_tail(bot, server):
+    user = cadre(bot, server)
+    await user.send_text("/lapor")
+    await user.send_text("Tas daur ulang PKK Kanaan")
+    await user.press("Lingkungan")
+    # Telegram delivers a 5,000-character story as 4,096 characters, then the rest.
+    story = ("Kelompok ibu-ibu PKK mengolah sampah plastik menjadi tas. " * 90)[:5000]
+    await user.send_text(story[:4096])
+    note = user.last_message.text
+    assert "Telegram membaginya menjadi beberapa pesan" in note and "Maksimal 2000" in note
+    before = len(user.messages)
+    await user.send_text(story[4096:])  # the tail, well over 20 characters
+    assert _new_messages(user, before) == []  # answered together with the first part
+    with bot.session() as session:
+        draft = people.get_draft(session, user.id, "report")
+    assert draft is not None and draft[0]["description"] is None
+    await user.send_text(STORY)  # a story sent as one message is taken
+    assert "foto" in user.last_message.text
+    with bot.session() as session:
+        assert people.get_draft(session, user.id, "report")[0]["description"] == STORY
+
+
+async def test_a_caption_on_an_album_is_declined_explicitly(bot, server):
+    user = cadre(bot, server)
+    await user.send_text("/lapor")
+    await user.send_text("Tas daur ulang PKK Kanaan")
+    await user.press("Lingkungan")
+    await user.send_text(STORY)
+    await user.send_album(2, caption="Kegiatan hari Sabtu di balai kelurahan")
+    ack = user.last_message.text
+    assert "2 dari maks. 5" in ack
+    assert "Keterangan yang ditulis pada foto tidak disimpan" in ack and "Cerita" in ack
+    await user.send_photo()  # a new photo without a caption: the note goes
+    assert "Keterangan" not in user.last_message.text
