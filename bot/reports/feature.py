@@ -110,16 +110,18 @@ async def preview_broadcast(
         area = ", ".join(
             display_name(r) for r in (get_region(session, c) for c in identity.scopes) if r
         )
-        text = feature_text(session, report, lang, context.settings, MessageLimit.MAX_TEXT_LENGTH)
+        count = format_count(len(recipients), lang)
+        head = t("reports.feature.preview_broadcast", lang, count=count, area=area)
+        head += "\n" + _photo_note(report, lang) + "\n\n"
+        room = MessageLimit.MAX_TEXT_LENGTH - len(head)  # the preview is one message
+        text = feature_text(session, report, lang, context.settings, room)
     if not recipients:
         await query.answer(t("reports.feature.no_recipients", lang, area=area), show_alert=True)
         return
     await query.answer()
-    count = format_count(len(recipients), lang)
-    head = t("reports.feature.preview_broadcast", lang, count=count, area=area)
     label = t("reports.feature.confirm_broadcast", lang, count=count)
     rows = _confirm_rows(lang, label, ReviewButton("fbok", report.id), report.id)
-    await show(update, f"{head}\n{_photo_note(report, lang)}\n\n{text}", keyboard(rows))
+    await show(update, head + text, keyboard(rows))
 
 
 async def preview_channel(
