@@ -55,6 +55,7 @@ __all__ = [
     "TrainingButton",
     "TrainingFormButton",
     "family_of",
+    "parse_number",
     "refuse_forged",
     "registered",
 ]
@@ -82,10 +83,24 @@ class ForgedCallback(ValueError):
     """Callback data that no keyboard of ours produced: malformed, oversized or of another family."""
 
 
+def parse_number(raw: str, *, low: int = 0, high: int = MAX_INT) -> int | None:
+    """`raw` as a number within `low`..`high`, or None; never raises.
+
+    The one rule for every number a user sends, in button data and in command arguments
+    (`/peserta 12`): ASCII digits only, so ``²`` or ``١٢`` is refused instead of reaching
+    `int()`, and at most 19 of them, so a 20-digit id never overflows a database integer.
+    """
+    if not _DIGITS.fullmatch(raw):
+        return None
+    value = int(raw)
+    return value if low <= value <= high else None
+
+
 def _decode_int(raw: str) -> int:
-    if not _DIGITS.fullmatch(raw) or int(raw) > MAX_INT:
+    value = parse_number(raw)
+    if value is None:
         raise ForgedCallback("not a bounded ASCII number")
-    return int(raw)
+    return value
 
 
 def _decode_str(raw: str) -> str:
@@ -339,13 +354,15 @@ class LanguageButton(Callback):
 @registered
 @dataclass(frozen=True)
 class ReportButton(Callback):
-    """/lapor: c:<category>, ph:done|clear, loc:skip, doc:skip, send / edit / cancel,
-    f:<field>, and fix:<report id> (fix a report sent back for revision)."""
+    """/lapor: c:<category>, ph:done|clear, pub:yes|no (may the photos be published), loc:skip,
+    doc:skip, send / edit / cancel, f:<field>, and fix:<report id> (fix a report sent back for
+    revision)."""
 
     PREFIX: ClassVar[str] = "rp"
     LAYOUT: ClassVar[Mapping[str, tuple[str, ...]]] = {
         "c": ("category",),
         "ph": ("choice",),
+        "pub": ("choice",),
         "loc": ("choice",),
         "doc": ("choice",),
         "send": (),
@@ -364,11 +381,15 @@ class ReportButton(Callback):
 @registered
 @dataclass(frozen=True)
 class ReviewButton(Callback):
-    """Reviewing a report: ok / fix / no, fb / fc feature it, s open, n / q next, m media."""
+    """Reviewing a report: ok / fix / no, fb / fc preview featuring it (to cadres / the channel)
+    and fbok / fcok confirm that, s open, n / q next, m media."""
 
     PREFIX: ClassVar[str] = "rv"
     LAYOUT: ClassVar[Mapping[str, tuple[str, ...]]] = {
-        **{a: ("report_id",) for a in ("ok", "fix", "no", "fb", "fc", "s", "n", "m")},
+        **{
+            a: ("report_id",)
+            for a in ("ok", "fix", "no", "fb", "fc", "fbok", "fcok", "s", "n", "m")
+        },
         "q": (),
     }
     action: str

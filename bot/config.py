@@ -68,6 +68,7 @@ class Settings:
     webhook_listen: str = "127.0.0.1"
     webhook_port: int = 8080
     metrics_port: int | None = None  # polling mode: serve /healthz and /metrics here
+    media_max_gb: float = 5.0  # report files under MEDIA_DIR stop being accepted beyond this
 
     @property
     def base_url(self) -> str | None:
@@ -376,4 +377,7 @@ def load_settings(
         webhook_port=_port("WEBHOOK_PORT", env.get("WEBHOOK_PORT"), _DEFAULTS.webhook_port)
         or _DEFAULTS.webhook_port,
         metrics_port=_port("METRICS_PORT", env.get("METRICS_PORT"), None),
+        media_max_gb=_positive_number(
+            "MEDIA_MAX_GB", env.get("MEDIA_MAX_GB"), _DEFAULTS.media_max_gb
+        ),
     )

@@ -5,6 +5,10 @@ their scopes without them. The workbook is built in a worker thread (`asyncio.to
 other users are answered meanwhile, one export at a time so memory stays bounded, while a
 status message and the "sending a file…" indicator show that it is on its way. Every export is
 written to the audit log.
+
+Exports are the heaviest thing a user can ask for (review finding F10), so each user has one
+queued or running at a time, waits `COOLDOWN_SECONDS` after it before the next, and at most
+`MAX_QUEUED` exports wait for the slot in all.
 """
 
 from __future__ import annotations
@@ -14,13 +18,16 @@ import re
 import tempfile
 import time
 import unicodedata
+import weakref
+from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 
 from babel.numbers import format_decimal
 from telegram import Message, Update
 from telegram.constants import ChatAction
 from telegram.error import BadRequest
-from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
+from telegram.ext import Application, BaseHandler, CallbackQueryHandler, CommandHandler
 
 from bot.auth import Identity, identify, may_read_area
 from bot.callbacks import ExportButton, ForgedCallback, refuse_forged
@@ -41,10 +48,61 @@ from storage.models import BroadcastKind, BroadcastStatus, RsvpStatus, utcnow
 from storage.regions import display_name, get_region
 from storage.reports import CATEGORIES, ReportStatus
 
-__all__ = ["export_labels", "handlers"]
+__all__ = [
+    "COOLDOWN_SECONDS",
+    "MAX_QUEUED",
+    "ExportGate",
+    "GateRefusal",
+    "export_labels",
+    "handlers",
+]
 
 PROGRESS_SECONDS = 4.0  # a chat action shows for 5 s: renew it before it fades
 MAX_UPLOAD_BYTES = 49 * 1024 * 1024  # bots may send documents up to 50 MB
+COOLDOWN_SECONDS = 60.0
+MAX_QUEUED = 8  # exports running or waiting for the slot, all users together
+
+
+class GateRefusal(StrEnum):
+    """Why an export is not started; the message key is `export.refused.<value>`."""
+
+    BUSY = "busy"  # this user's previous export is still queued or running
+    COOLDOWN = "cooldown"
+    QUEUE_FULL = "queue_full"
+
+
+@dataclass
+class ExportGate:
+    """Who has an export in progress and when each user's last one ended (one per bot)."""
+
+    busy: set[int] = field(default_factory=set)
+    finished: dict[int, float] = field(default_factory=dict)
+
+    def enter(self, user_id: int, now: float) -> GateRefusal | None:
+        """Admit the user's export (None), or say why not."""
+        if user_id in self.busy:
+            return GateRefusal.BUSY
+        self.finished = {u: at for u, at in self.finished.items() if now - at < COOLDOWN_SECONDS}
+        if user_id in self.finished:
+            return GateRefusal.COOLDOWN
+        if len(self.busy) >= MAX_QUEUED:
+            return GateRefusal.QUEUE_FULL
+        self.busy.add(user_id)
+        return None
+
+    def leave(self, user_id: int, now: float) -> None:
+        self.busy.discard(user_id)
+        self.finished[user_id] = now
+
+    def seconds_left(self, user_id: int, now: float) -> int:
+        return max(1, round(COOLDOWN_SECONDS - (now - self.finished.get(user_id, now))))
+
+
+_GATES: weakref.WeakKeyDictionary[Application, ExportGate] = weakref.WeakKeyDictionary()
+
+
+def _gate(context: BotContext) -> ExportGate:
+    return _GATES.setdefault(context.application, ExportGate())
 
 
 def export_labels(lang: str) -> ExportLabels:
@@ -171,6 +229,30 @@ async def _edit(message: Message, text: str) -> None:
 async def _export(
     update: Update, context: BotContext, identity: Identity, scopes: tuple[str, ...]
 ) -> None:
+    """Run one export through the gate: refused politely, or built and sent."""
+    chat = update.effective_chat
+    assert chat is not None
+    gate = _gate(context)
+    refused = gate.enter(identity.user_id, time.monotonic())
+    if refused is not None:
+        seconds = gate.seconds_left(identity.user_id, time.monotonic())
+        text = t(f"export.refused.{refused}", context.lang, seconds=seconds)
+        if update.callback_query is not None:
+            await update.callback_query.answer(text, show_alert=True)
+        else:
+            await chat.send_message(text)
+        return
+    if update.callback_query is not None:
+        await update.callback_query.answer()
+    try:
+        await _build_and_send(update, context, identity, scopes)
+    finally:
+        gate.leave(identity.user_id, time.monotonic())
+
+
+async def _build_and_send(
+    update: Update, context: BotContext, identity: Identity, scopes: tuple[str, ...]
+) -> None:
     chat = update.effective_chat
     assert chat is not None
     lang = context.lang
@@ -291,7 +373,6 @@ async def export_button(update: Update, context: BotContext) -> None:
     if not may_read_area(identity, code):
         await query.answer(t("stats.not_your_area", context.lang), show_alert=True)
         return
-    await query.answer()
     await _export(update, context, identity, (code,))
 
 

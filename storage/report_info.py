@@ -109,12 +109,18 @@ class ReportInfo:
     last_comment: str | None
     featured_at: datetime | None
     channel_posted_at: datetime | None
+    photos_public: bool = False  # the cadre allowed publishing the photos
     media: tuple[MediaInfo, ...] = ()
     events: tuple[ReportEventInfo, ...] = field(default=())
 
     @property
     def photos(self) -> tuple[MediaInfo, ...]:
         return tuple(m for m in self.media if m.kind == "photo")
+
+    @property
+    def public_photos(self) -> tuple[MediaInfo, ...]:
+        """The photos that may go out when the report is featured: none without consent."""
+        return self.photos if self.photos_public else ()
 
     @property
     def document(self) -> MediaInfo | None:
@@ -182,6 +188,7 @@ def report_info(
         last_comment=row.last_comment,
         featured_at=row.featured_at,
         channel_posted_at=row.channel_posted_at,
+        photos_public=row.photos_public,
         media=media,
         events=events,
     )

@@ -66,6 +66,8 @@ __all__ = [
     "resubmit_report",
     "reviewers_for",
     "set_media_path",
+    "stored_media_bytes",
+    "submitted_since",
     "unmark_channel_posted",
     "unmark_featured",
 ]
@@ -113,6 +115,7 @@ def create_report(
     latitude: float | None,
     longitude: float | None,
     media: Sequence[MediaItem],
+    photos_public: bool = False,
     now: datetime | None = None,
 ) -> ReportInfo:
     """A new pending report with its media numbered 1, 2, … in the order given."""
@@ -127,6 +130,7 @@ def create_report(
         description=description,
         latitude=latitude,
         longitude=longitude,
+        photos_public=photos_public,
         status=ReportStatus.PENDING,
         submitted_at=now,
         updated_at=now,
@@ -165,6 +169,7 @@ def resubmit_report(
     latitude: float | None,
     longitude: float | None,
     media: Sequence[MediaItem],
+    photos_public: bool = False,
     now: datetime | None = None,
 ) -> tuple[ReportInfo | None, list[MediaInfo]]:
     """Send a report that was returned for revision back to review.
@@ -189,6 +194,7 @@ def resubmit_report(
             description=description,
             latitude=latitude,
             longitude=longitude,
+            photos_public=photos_public,
             status=ReportStatus.PENDING,
             version=col(Report.version) + 1,
             updated_at=now,
@@ -220,6 +226,41 @@ def resubmit_report(
     assert row is not None
     session.refresh(row)
     return report_info(session, row), dropped
+
+
+def submitted_since(session: Session, reporter_id: int, since: datetime) -> tuple[int, int]:
+    """How many new reports the cadre submitted since `since`, and their media's bytes.
+
+    Resubmissions of a report returned for revision are not new reports: a cadre fixing what a
+    reviewer asked for is never held back by the daily cap.
+    """
+    fresh = (
+        select(ReportEvent.report_id)
+        .join(Report, col(Report.id) == col(ReportEvent.report_id))
+        .where(
+            col(Report.reporter_id) == reporter_id,
+            col(ReportEvent.kind) == "submitted",
+            col(ReportEvent.at) >= since,
+        )
+    )
+    count = session.exec(select(func.count()).select_from(fresh.subquery())).one()
+    size = session.exec(
+        select(func.coalesce(func.sum(ReportMedia.file_size), 0)).where(
+            col(ReportMedia.report_id).in_(fresh)
+        )
+    ).one()
+    return int(count), int(size or 0)
+
+
+def stored_media_bytes(session: Session) -> int:
+    """The bytes of every report file we keep a copy of under MEDIA_DIR (the disk guard's sum;
+    cheaper than walking the directory)."""
+    total = session.exec(
+        select(func.coalesce(func.sum(ReportMedia.file_size), 0)).where(
+            col(ReportMedia.local_path).is_not(None)
+        )
+    ).one()
+    return int(total or 0)
 
 
 def set_media_path(session: Session, media_id: int, path: str) -> None:

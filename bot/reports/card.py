@@ -6,6 +6,8 @@ report reads the same wherever a coordinator meets it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlmodel import Session
 from telegram import Bot, InlineKeyboardMarkup, InputMediaPhoto, Update
 
@@ -19,7 +21,7 @@ from bot.ui import Button, keyboard, show
 from bot.vocabulary import OTHER_INSTITUTION, institution_label
 from storage import reports as store
 from storage.regions import display_name, get_region, in_scope, region_path_name
-from storage.reports import ReportInfo, ReportStatus
+from storage.reports import MediaInfo, ReportInfo, ReportStatus
 
 __all__ = [
     "buttons",
@@ -110,9 +112,10 @@ def report_card(session: Session, report: ReportInfo, lang: str, settings: Setti
     return text
 
 
-async def send_photos(bot: Bot, chat_id: int | str, report: ReportInfo, caption: str) -> bool:
-    """The report's photos as one album (or one photo), `caption` on the first; False if none."""
-    photos = report.photos
+async def send_photos(
+    bot: Bot, chat_id: int | str, photos: Sequence[MediaInfo], caption: str
+) -> bool:
+    """Photos as one album (or one photo), `caption` on the first; False if there are none."""
     if len(photos) == 1:
         await bot.send_photo(chat_id, photos[0].file_id, caption=caption)
     elif photos:
@@ -128,7 +131,8 @@ async def send_photos(bot: Bot, chat_id: int | str, report: ReportInfo, caption:
 
 async def send_report_media(bot: Bot, chat_id: int, report: ReportInfo, lang: str) -> None:
     """Photos as one album (or a photo), then the document, by their Telegram file ids."""
-    await send_photos(bot, chat_id, report, t("reports.review.photos_caption", lang, id=report.id))
+    caption = t("reports.review.photos_caption", lang, id=report.id)
+    await send_photos(bot, chat_id, report.photos, caption)
     if report.document is not None:
         await bot.send_document(chat_id, report.document.file_id)
 
@@ -143,16 +147,18 @@ def decision_buttons(report_id: int, lang: str) -> list[list[Button]]:
     ]
 
 
-def feature_buttons(report: ReportInfo, lang: str, settings: Settings) -> list[list[Button]]:
-    """What can still be done with an approved report (each channel once)."""
+def feature_buttons(
+    report: ReportInfo, lang: str, settings: Settings, identity: Identity
+) -> list[list[Button]]:
+    """What this reviewer can still do with an approved report (each channel once): share it
+    with the cadres of their scopes; officials also post it to the channel."""
     if report.status is not ReportStatus.APPROVED:
         return []
     rows: list[list[Button]] = []
     if report.featured_at is None:
-        rows.append(
-            [(t("reports.review.feature_broadcast", lang), ReviewButton("fb", report.id).pack())]
-        )
-    if settings.feature_channel_id and report.channel_posted_at is None:
+        key = "feature_broadcast" if identity.is_official else "feature_broadcast_scope"
+        rows.append([(t(f"reports.review.{key}", lang), ReviewButton("fb", report.id).pack())])
+    if identity.is_official and settings.feature_channel_id and report.channel_posted_at is None:
         rows.append(
             [(t("reports.review.feature_channel", lang), ReviewButton("fc", report.id).pack())]
         )

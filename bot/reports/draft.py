@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from enum import IntEnum
-from typing import Any
+from typing import Any, Literal
 
 from telegram import Update
 
@@ -22,6 +22,7 @@ __all__ = [
     "DESCRIPTION_LIMITS",
     "FIELDS",
     "FORM",
+    "SPLIT_LENGTH",
     "TITLE_LIMITS",
     "ReportDraft",
     "Step",
@@ -32,6 +33,10 @@ __all__ = [
 
 TITLE_LIMITS = (5, 120)
 DESCRIPTION_LIMITS = (20, 2000)
+# Telegram splits a text longer than 4,096 characters into messages; a first part this long,
+# followed within a second by another, is one text cut in two (never take the tail for it).
+SPLIT_LENGTH = 4000
+SPLIT_SECONDS = 1.0
 
 
 class Step(IntEnum):
@@ -42,6 +47,7 @@ class Step(IntEnum):
     LOCATION = 5
     DOCUMENT = 6
     CONFIRM = 7
+    PUBLISH = 8  # after the photos: may they be published? (asked only when there are photos)
 
 
 # The fields the summary's "Ubah" offers, in its order, and the step that asks each.
@@ -69,11 +75,14 @@ class ReportDraft(Draft):
     description: str | None = None
     photos: list[dict[str, Any]] = dataclasses.field(default_factory=list)
     photos_done: bool = False
+    photos_public: bool | None = None  # None: not asked yet (or no photos); never assumed yes
     photos_prompt: int | None = None
     album_group: str | None = None
     album_message_id: int | None = None
     album_full: int = 0
     album_too_big: int = 0
+    album_caption: bool = False  # the last photo or album carried a caption (not kept)
+    long_text_at: float | None = None  # when a text Telegram split in two began (epoch s)
     location: list[float] | None = None
     location_done: bool = False
     document: dict[str, Any] | None = None
@@ -91,6 +100,7 @@ class ReportDraft(Draft):
             (self.category, Step.CATEGORY),
             (self.description, Step.DESCRIPTION),
             (self.photos_done, Step.PHOTOS),
+            (not self.photos or self.photos_public is not None, Step.PUBLISH),
             (self.location_done, Step.LOCATION),
             (self.document_done, Step.DOCUMENT),
         ):
@@ -98,9 +108,21 @@ class ReportDraft(Draft):
                 return state
         return Step.CONFIRM
 
+    def split_part(self, text: str, sent_at: float) -> Literal["first", "tail"] | None:
+        """Whether this text is part of a long one Telegram split: its long first part, or a
+        part that follows a long one within a second; None for an ordinary text."""
+        started = self.long_text_at
+        follows = started is not None and 0 <= sent_at - started <= SPLIT_SECONDS
+        long = len(text) >= SPLIT_LENGTH
+        self.long_text_at = sent_at if long else None
+        if follows:
+            return "tail"
+        return "first" if long else None
+
     def forget_album(self) -> None:
         self.album_group = self.album_message_id = None
         self.album_full = self.album_too_big = 0
+        self.album_caption = False
 
     def media(self) -> list[MediaItem]:
         """The photos, then the document, as the report will keep them."""
@@ -177,6 +199,7 @@ def draft_from_report(report: ReportInfo) -> ReportDraft:
         description=report.description,
         photos=[_media_item(m) for m in report.photos],
         photos_done=True,
+        photos_public=report.photos_public,
         location=location,
         location_done=True,
         document=_media_item(report.document) if report.document else None,

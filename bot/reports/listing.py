@@ -24,6 +24,7 @@ from bot.callbacks import (
     ReportButton,
     ReportListButton,
     ReviewButton,
+    parse_number,
     refuse_forged,
 )
 from bot.context import BotContext
@@ -72,7 +73,7 @@ class ListFilter:
         if not sep or len(rest) != 3:
             raise ForgedCallback("not a report-list filter")
         category, status, period = rest[0], rest[1], rest[2]
-        if category != ALL and not (category.isdigit() and int(category) < len(CATEGORIES)):
+        if category != ALL and parse_number(category, high=len(CATEGORIES) - 1) is None:
             raise ForgedCallback("unknown category")
         if status != ALL and status not in STATUS_CODES:
             raise ForgedCallback("unknown status")
@@ -438,7 +439,7 @@ async def _show_detail(
     rows: list[list[Button]] = []
     if report.status is ReportStatus.PENDING and report.reporter_id != identity.user_id:
         rows += decision_buttons(report.id, lang)
-    rows += feature_buttons(report, lang, context.settings)
+    rows += feature_buttons(report, lang, context.settings, identity)
     if report.media:
         rows.append([(t("reports.list.show_media", lang), ReviewButton("m", report.id).pack())])
     rows.append([(t("reports.list.back_to_list", lang), _view(flt, page))])

@@ -11,21 +11,36 @@ from __future__ import annotations
 import logging
 import mimetypes
 import re
+import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from sqlmodel import Session
 from telegram.error import TelegramError
 
+from bot.config import Settings
 from storage import reports as store
 from storage.db import Database
 from storage.reports import MediaInfo, ReportInfo
 
-__all__ = ["LIMITS", "MB", "MediaLimits", "media_path", "store_media"]
+__all__ = [
+    "GB",
+    "LIMITS",
+    "MB",
+    "MIN_FREE_BYTES",
+    "MediaLimits",
+    "free_bytes",
+    "has_room",
+    "media_path",
+    "store_media",
+]
 
 log = logging.getLogger(__name__)
 MB = 1024 * 1024
+GB = 1024 * MB
+MIN_FREE_BYTES = 1 * GB  # MEDIA_DIR's disk often holds the database too: never fill it
 
 
 @dataclass(frozen=True)
@@ -38,6 +53,23 @@ class MediaLimits:
 
 
 LIMITS = MediaLimits()
+
+
+def free_bytes(path: Path) -> int:
+    """Free bytes on the disk `path` is (or will be created) on."""
+    existing = path.absolute()
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    return shutil.disk_usage(existing).free
+
+
+def has_room(session: Session, settings: Settings, incoming: int) -> bool:
+    """Whether `incoming` more bytes of report files fit under MEDIA_MAX_GB and the disk."""
+    if incoming <= 0:
+        return True
+    if store.stored_media_bytes(session) + incoming > settings.media_max_gb * GB:
+        return False
+    return free_bytes(settings.media_dir) - incoming >= MIN_FREE_BYTES
 
 
 def _extension(media: MediaInfo) -> str:
@@ -55,15 +87,18 @@ def media_path(report_id: int, media: MediaInfo) -> Path:
 async def store_media(
     bot: Any,
     database: Database,
-    media_dir: Path,
+    settings: Settings,
     report: ReportInfo,
     dropped: Sequence[MediaInfo] = (),
 ) -> int:
-    """Copy the report's files from Telegram to `media_dir`; returns how many were stored.
+    """Copy the report's files from Telegram to MEDIA_DIR; returns how many were stored.
 
-    A file that cannot be fetched now keeps only its file id (logged); it is retried the next
-    time this runs for the report. Files of media dropped at a resubmission are deleted.
+    A file that cannot be fetched now, or would not fit (MEDIA_MAX_GB, free disk space), keeps
+    only its file id (logged); it is retried the next time this runs for the report. Files of
+    media dropped at a resubmission are deleted.
     """
+    media_dir = settings.media_dir
+    _delete_files(media_dir, dropped)  # first: what goes frees room for what comes
     stored = 0
     for media in report.media:
         relative = media_path(report.id, media)
@@ -71,6 +106,13 @@ async def store_media(
         if _is_stored(media_dir, media):
             continue
         limit = LIMITS.photo_bytes if media.kind == "photo" else LIMITS.document_bytes
+        with database.session() as session:
+            fits = has_room(session, settings, media.file_size or limit)
+        if not fits:
+            log.warning(
+                "MEDIA_DIR is full: file %s of report %s kept on Telegram", media.seq, report.id
+            )
+            continue
         try:
             telegram_file = await bot.get_file(media.file_id)
             if telegram_file.file_size and telegram_file.file_size > limit:
@@ -84,7 +126,6 @@ async def store_media(
         with database.session() as session:
             store.set_media_path(session, media.id, relative.as_posix())
         stored += 1
-    _delete_files(media_dir, dropped)
     return stored
 
 

@@ -25,6 +25,8 @@ __all__ = [
     "EDIT",
     "FIELDS_DONE",
     "PHOTOS_DONE",
+    "PUBLISH_NO",
+    "PUBLISH_YES",
     "SEND",
     "SKIP_DOCUMENT",
     "SKIP_LOCATION",
@@ -37,6 +39,8 @@ __all__ = [
 
 PHOTOS_DONE = ReportButton("ph", choice="done")
 CLEAR_PHOTOS = ReportButton("ph", choice="clear")
+PUBLISH_YES = ReportButton("pub", choice="yes")
+PUBLISH_NO = ReportButton("pub", choice="no")
 SKIP_LOCATION = ReportButton("loc", choice="skip")
 SKIP_DOCUMENT = ReportButton("doc", choice="skip")
 SEND = ReportButton("send")
@@ -90,6 +94,14 @@ async def prompt(
             prefix + text, reply_markup=keyboard(photo_buttons(draft, lang))
         )
         draft.photos_prompt = sent.message_id  # its buttons go once photos arrive
+    elif state is Step.PUBLISH:
+        rows = [
+            [(t("reports.publish_no", lang), PUBLISH_NO.pack())],
+            [(t("reports.publish_yes", lang), PUBLISH_YES.pack())],
+        ]
+        await chat.send_message(
+            prefix + t("reports.ask_publish", lang), reply_markup=keyboard(rows)
+        )
     elif state is Step.LOCATION:
         markup = ReplyKeyboardMarkup(
             [[KeyboardButton(t("reports.send_location_button", lang), request_location=True)]],
@@ -111,6 +123,15 @@ async def prompt(
     return state
 
 
+def _photos_line(draft: ReportDraft, lang: str) -> str:
+    """ "3 (tidak untuk publikasi)": the count, and whether the cadre allowed publishing."""
+    count = len(draft.photos)
+    if not count:
+        return "0"
+    consent = "public" if draft.photos_public else "private"
+    return f"{count} ({t(f'reports.summary_photos_{consent}', lang)})"
+
+
 def _summary_text(context: BotContext, draft: ReportDraft, village_code: str | None) -> str:
     lang = context.lang
     region = ""
@@ -124,7 +145,7 @@ def _summary_text(context: BotContext, draft: ReportDraft, village_code: str | N
         title=draft.title or "",
         category=t(f"reports.category.{draft.category or 'lainnya'}", lang),
         description=draft.description or "",
-        photos=len(draft.photos),
+        photos=_photos_line(draft, lang),
         location=t("reports.summary_location_yes", lang) if draft.location else "—",
         document=(document or {}).get("file_name") or ("✅" if document else "—"),
         region=region,

@@ -30,7 +30,12 @@ from bot.reports.card import (
     report_card,
     send_report_media,
 )
-from bot.reports.feature import feature_broadcast, feature_channel
+from bot.reports.feature import (
+    feature_broadcast,
+    feature_channel,
+    preview_broadcast,
+    preview_channel,
+)
 from bot.reports.media import store_media
 from bot.reports.notify import notify_cadre, refresh_reviewer_menus
 from bot.ui import Button, keyboard, show
@@ -71,7 +76,7 @@ async def present(
     if report.status is ReportStatus.PENDING and not own:
         rows.extend(decision_buttons(report.id, lang))
     elif report.status is ReportStatus.APPROVED:
-        rows.extend(feature_buttons(report, lang, context.settings))
+        rows.extend(feature_buttons(report, lang, context.settings, identity))
     if own:
         text += "\n\n" + t("reports.review.own_report", lang)
     if waiting is not None:
@@ -126,8 +131,12 @@ async def on_review_button(update: Update, context: BotContext) -> None:
     elif button.action == "ok":
         await _approve(update, context, identity, report)
     elif button.action == "fb":
+        await preview_broadcast(update, context, identity, report)
+    elif button.action == "fbok":
         await feature_broadcast(update, context, identity, report)
     elif button.action == "fc":
+        await preview_channel(update, context, identity, report)
+    elif button.action == "fcok":
         await feature_channel(update, context, identity, report)
     else:  # "fix" / "no" belong to the comment form, which was not open for this press
         await refuse_forged(update, context.lang)
@@ -169,13 +178,13 @@ async def _approve(
     await query.answer()
     with context.db.session() as session:
         text = report_card(session, decided, lang, context.settings)
-    rows = feature_buttons(decided, lang, context.settings)
+    rows = feature_buttons(decided, lang, context.settings, identity)
     rows.append([(t("reports.review.next", lang), ReviewButton("q").pack())])
     await show(update, f"{text}\n\n{t('reports.review.done.approved', lang)}", keyboard(rows))
     await notify_cadre(context, identity, decided, Decision.APPROVE)
     await refresh_reviewer_menus(context, decided)
     # An approved report is kept for good: fetch any file that could not be copied before.
-    await store_media(context.bot, context.db, context.settings.media_dir, decided)
+    await store_media(context.bot, context.db, context.settings, decided)
 
 
 def handlers() -> list[BaseHandler[Update, BotContext, Any]]:

@@ -1,6 +1,7 @@
 """/lapor: a cadre reports an innovation from the field, step by step, with photos.
 
-title → category → description → photos (0–5; an album counts as one step) → location
+title → category → description → photos (0–5; an album counts as one step) → may the photos
+be published (only if there are any; default no, they often show children) → location
 (optional) → document (optional) → summary with "Kirim" / "Ubah" / "Batal".
 
 A `bot.forms.Form` (`bot.reports.draft`): the answers live in a `draft` row, the step in PTB's
@@ -13,6 +14,7 @@ is reopened here ("Perbaiki laporan") and resubmitted to review.
 
 from __future__ import annotations
 
+import logging
 import re
 from datetime import timedelta
 from typing import TypedDict
@@ -44,11 +46,14 @@ from bot.reports.draft import (
     clean_title,
     draft_from_report,
 )
+from bot.reports.limits import DAY, QUOTA, Refusal, refusal
 from bot.reports.media import LIMITS, store_media
 from bot.reports.notify import notify_reviewers
 from bot.reports.prompts import (
     CLEAR_PHOTOS,
     PHOTOS_DONE,
+    PUBLISH_NO,
+    PUBLISH_YES,
     SKIP_DOCUMENT,
     SKIP_LOCATION,
     megabytes,
@@ -60,9 +65,12 @@ from bot.reports.prompts import (
 from bot.ui import keyboard, show
 from storage import people
 from storage import reports as store
+from storage.models import utcnow
 from storage.reports import CATEGORIES, MediaInfo, MediaItem, ReportStatus
 
 __all__ = ["conversation"]
+
+log = logging.getLogger(__name__)
 
 
 async def _answer(update: Update, text: str | None = None) -> None:
@@ -90,6 +98,11 @@ async def lapor(update: Update, context: BotContext) -> int:
         )
         FORM.save(context, user.id, draft)  # resuming makes the form fresh again
         return state
+    with context.db.session() as session:
+        reports, _ = store.submitted_since(session, user.id, utcnow() - DAY)
+    if reports >= QUOTA.reports_per_day:  # say so now, not after the cadre typed it all
+        await chat_of(update).send_message(_limit_text(Refusal.DAILY_REPORTS, lang))
+        return END
     draft = ReportDraft()
     FORM.save(context, user.id, draft)
     await chat_of(update).send_message(t("reports.intro", lang, max=LIMITS.max_photos))
@@ -130,9 +143,27 @@ async def fix_report(update: Update, context: BotContext) -> int:
 # ---------------------------------------------------------------- steps
 
 
+async def _split_text(update: Update, context: BotContext, draft: ReportDraft, state: Step) -> bool:
+    """A text over Telegram's 4,096 characters arrives as two messages. Its first part is far
+    over any limit of this form: say so once and ask again; its tail is not taken as the answer
+    (a cadre expects the whole text or none of it)."""
+    message = update.message
+    assert message is not None
+    part = draft.split_part(message.text or "", message.date.timestamp())
+    if part is None:
+        return False
+    if part == "first":  # the tail was answered with it
+        _, high = TITLE_LIMITS if state is Step.TITLE else DESCRIPTION_LIMITS
+        note = t("reports.split_text", context.lang, max=high)
+        await prompt(update, context, draft, state, note)
+    return True
+
+
 @FORM.step
 async def on_title(update: Update, context: BotContext, draft: ReportDraft, _: Identity) -> int:
     assert update.message is not None
+    if await _split_text(update, context, draft, Step.TITLE):
+        return Step.TITLE
     title = clean_title(update.message.text or "")
     if title is None:
         low, high = TITLE_LIMITS
@@ -165,6 +196,8 @@ async def on_description(
     update: Update, context: BotContext, draft: ReportDraft, _: Identity
 ) -> int:
     assert update.message is not None
+    if await _split_text(update, context, draft, Step.DESCRIPTION):
+        return Step.DESCRIPTION
     text = clean_description(update.message.text or "")
     if text is None:
         low, high = DESCRIPTION_LIMITS
@@ -194,6 +227,8 @@ async def on_photo(update: Update, context: BotContext, draft: ReportDraft, _: I
         except TelegramError:
             pass
         draft.photos_prompt = None
+    if message.caption:
+        draft.album_caption = True
     largest = message.photo[-1]
     photos = draft.photos
     if largest.file_size and largest.file_size > LIMITS.photo_bytes:
@@ -233,6 +268,8 @@ def _photos_received(draft: ReportDraft, lang: str) -> str:
         lines.append(t("reports.photo_too_big", lang, count=draft.album_too_big, max=limit))
     if draft.album_full:
         lines.append(t("reports.photos_full", lang, count=draft.album_full, max=most))
+    if draft.album_caption:
+        lines.append(t("reports.photo_caption_not_kept", lang))
     if count < most:
         lines.append(t("reports.photos_more", lang))
     return "\n".join(lines)
@@ -254,8 +291,22 @@ async def on_photos_button(
     count = len(draft.photos)
     if count:
         await show(update, t("reports.photos_saved", context.lang, count=count))
-    else:
-        await show(update, t("reports.photos_skipped", context.lang))
+        draft.photos_public = None  # new photos, a new answer (also when changing them)
+        return await prompt(update, context, draft, Step.PUBLISH)
+    draft.photos_public = None
+    await show(update, t("reports.photos_skipped", context.lang))
+    return await FORM.proceed(update, context, draft, Step.LOCATION)
+
+
+@FORM.step
+async def on_publish(update: Update, context: BotContext, draft: ReportDraft, _: Identity) -> int:
+    """May the photos be published when the report is featured? Only an explicit yes counts."""
+    query = update.callback_query
+    assert query is not None
+    await _answer(update)
+    draft.photos_public = query.data == PUBLISH_YES.pack()
+    answer = "yes" if draft.photos_public else "no"
+    await show(update, t(f"reports.publish_chosen_{answer}", context.lang))
     return await FORM.proceed(update, context, draft, Step.LOCATION)
 
 
@@ -366,6 +417,7 @@ class ReportFields(TypedDict):
     latitude: float | None
     longitude: float | None
     media: list[MediaItem]
+    photos_public: bool
 
 
 async def _submit(
@@ -387,7 +439,17 @@ async def _submit(
         latitude=latitude,
         longitude=longitude,
         media=draft.media(),
+        photos_public=bool(draft.photos and draft.photos_public),
     )
+    incoming = sum(item.file_size or 0 for item in fields["media"])
+    with context.db.session() as session:
+        refused = refusal(
+            session, context.settings, user_id, incoming, new=not draft.report_id, now=utcnow()
+        )
+    if refused is not None:  # the draft stays: /lapor or "Kirim" sends it once there is room
+        if refused is Refusal.DISK_FULL:
+            log.warning("MEDIA_DIR is full (MEDIA_MAX_GB or disk): a report was refused")
+        return await prompt(update, context, draft, Step.CONFIRM, _limit_text(refused, lang))
     dropped: list[MediaInfo] = []
     with context.db.session() as session:
         if draft.report_id:
@@ -410,9 +472,18 @@ async def _submit(
     kind = "fix" if resubmitted else "new"
     text = t(f"reports.submitted.{kind}", lang, id=report.id, title=report.title, reviewer=reviewer)
     await show(update, text)
-    await store_media(context.bot, context.db, context.settings.media_dir, report, dropped)
+    await store_media(context.bot, context.db, context.settings, report, dropped)
     await notify_reviewers(context, report, resubmitted=resubmitted)
     return END
+
+
+def _limit_text(why: Refusal, lang: str) -> str:
+    return t(
+        f"reports.limit.{why}",
+        lang,
+        count=QUOTA.reports_per_day,
+        max=megabytes(QUOTA.media_bytes_per_day, lang),
+    )
 
 
 # ---------------------------------------------------------------- the conversation
@@ -429,7 +500,7 @@ def conversation(timeout: timedelta) -> ConversationHandler[BotContext]:
     text = new & filters.TEXT & ~filters.COMMAND
     anything = new & ~filters.COMMAND
     # This form's buttons (not "Perbaiki laporan", which opens the form).
-    ours = ReportButton.pattern("c", "ph", "loc", "doc", "send", "edit", "cancel", "f")
+    ours = ReportButton.pattern("c", "ph", "pub", "loc", "doc", "send", "edit", "cancel", "f")
     fix = CallbackQueryHandler(fix_report, pattern=ReportButton.pattern("fix"))
 
     def wrong(
@@ -456,6 +527,11 @@ def conversation(timeout: timedelta) -> ConversationHandler[BotContext]:
                 CallbackQueryHandler(on_photos_button, pattern=_exactly(PHOTOS_DONE)),
                 CallbackQueryHandler(on_photos_button, pattern=_exactly(CLEAR_PHOTOS)),
                 *wrong(Step.PHOTOS, "need_photo"),
+            ],
+            Step.PUBLISH: [
+                CallbackQueryHandler(on_publish, pattern=_exactly(PUBLISH_YES)),
+                CallbackQueryHandler(on_publish, pattern=_exactly(PUBLISH_NO)),
+                *wrong(Step.PUBLISH, "use_buttons"),
             ],
             Step.LOCATION: [
                 MessageHandler(new & filters.LOCATION, on_location),

@@ -13,7 +13,7 @@ from datetime import timedelta
 from telegram import Update
 
 from bot.auth import Identity
-from bot.callbacks import TrainingButton
+from bot.callbacks import TrainingButton, parse_number
 from bot.context import BotContext
 from bot.delivery import Payload, submit
 from bot.forms import chat_of
@@ -76,8 +76,7 @@ async def participants_command(update: Update, context: BotContext) -> None:
         await chat.send_message(t("training.not_allowed", lang))
         return
     if context.args:
-        arg = context.args[0].lstrip("#")
-        training_id = int(arg) if arg.isascii() and arg.isdigit() else 0
+        training_id = parse_number(context.args[0].lstrip("#"), low=1) or 0
         await _show_participants(update, context, identity, training_id)
         return
     with context.db.session() as session:

@@ -7,6 +7,7 @@ from enum import StrEnum
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Column,
     DateTime,
     Float,
@@ -16,6 +17,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlmodel import Field, SQLModel
 
@@ -68,6 +70,11 @@ class Report(SQLModel, table=True):
     description: str = Field(sa_column=Column(Text, nullable=False))
     latitude: float | None = Field(default=None, sa_column=Column(Float, nullable=True))
     longitude: float | None = Field(default=None, sa_column=Column(Float, nullable=True))
+    # The cadre's answer in /lapor: may the photos go out when the report is featured? (They
+    # often show children.) No unless the cadre said yes.
+    photos_public: bool = Field(
+        default=False, sa_column=Column(Boolean, nullable=False, server_default=false())
+    )
     status: str = Field(sa_column=Column(String(12), nullable=False))
     version: int = Field(default=1, sa_column=Column(Integer, nullable=False, server_default="1"))
     submitted_at: datetime = Field(sa_column=Column(DateTime, nullable=False))

@@ -35,11 +35,13 @@ async def report_via_chat(
     category: str = "Lingkungan",
     description: str = STORY,
     album: int = 0,
+    publish: bool = False,
     location: tuple[float, float] | None = None,
     document: bool = False,
     send: bool = True,
 ) -> None:
-    """Fill in /lapor the way a cadre does (an album of `album` photos) and press Kirim."""
+    """Fill in /lapor the way a cadre does (an album of `album` photos, which may be published
+    if `publish`) and press Kirim."""
     await user.send_text("/lapor")
     await user.send_text(title)
     await user.press(category)
@@ -47,6 +49,7 @@ async def report_via_chat(
     if album:
         await user.send_album(album)
         await user.press("Selesai")
+        await user.press("Ya, boleh dipublikasikan" if publish else "Tidak, hanya untuk peninjau")
     else:
         await user.press("Tanpa foto")
     if location:

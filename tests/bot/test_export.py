@@ -395,3 +395,39 @@ async def test_a_workbook_too_big_for_telegram_is_not_sent(forum, server, monkey
     assert status.startswith("File Excel untuk Kota Bontang terlalu besar untuk dikirim lewat")
     assert "pilih wilayah yang lebih kecil lewat /statistik" in status
     assert audit_rows(forum) == []
+
+
+def test_the_gate_admits_one_export_per_user_and_bounds_the_queue():
+    gate = export.ExportGate()
+    assert gate.enter(1, now=0.0) is None
+    assert gate.enter(1, now=1.0) is export.GateRefusal.BUSY
+    gate.leave(1, now=10.0)
+    assert gate.enter(1, now=20.0) is export.GateRefusal.COOLDOWN
+    assert gate.seconds_left(1, now=20.0) == 50
+    assert gate.enter(1, now=10.0 + export.COOLDOWN_SECONDS) is None
+    for user in range(2, export.MAX_QUEUED + 1):
+        assert gate.enter(user, now=100.0) is None
+    assert gate.enter(99, now=100.0) is export.GateRefusal.QUEUE_FULL
+    gate.leave(2, now=101.0)
+    assert gate.enter(99, now=101.0) is None
+    assert set(gate.finished) == {2}  # old cooldowns are forgotten
+
+
+async def test_repeated_export_taps_make_one_file_then_a_cooldown(forum, server, monkeypatch):
+    official = server.new_user(user_id=ADMIN_ID)
+    await official.send_text("/statistik")
+    await official.press("Bontang Utara (4)")
+    _, chart = view(official)
+    for _ in range(5):
+        await official.press("📥 Unduh Excel", chart)
+    assert [m.kind for m in official.messages].count("document") == 1
+    answer = official.callback_answers[-1]
+    assert answer["show_alert"] is True
+    assert answer["text"].startswith("Anda baru saja mengunduh file Excel.")
+    await official.send_text("/ekspor")
+    assert "coba lagi dalam" in official.last_message.text
+    assert len(audit_rows(forum)) == 1
+
+    monkeypatch.setattr(export, "COOLDOWN_SECONDS", 0.0)
+    await official.send_text("/ekspor")
+    assert official.messages[-1].kind == "document"

@@ -11,6 +11,10 @@ from tests.auxil.reports import API_API, BELIMBING, KANAAN, cadre, coordinator, 
 from tests.conftest import ADMIN_ID
 
 
+def _days_ago(days: int):
+    return utcnow() - timedelta(days=days)
+
+
 async def test_laporanku_shows_status_comments_and_the_revision_button(bot, server):
     user = cadre(bot, server)
     seed_report(bot, user.id, title="Bank sampah")
@@ -39,8 +43,8 @@ async def test_laporanku_shows_status_comments_and_the_revision_button(bot, serv
 
 async def test_laporanku_pages_and_mentions_a_draft(bot, server):
     user = cadre(bot, server)
-    for n in range(7):
-        seed_report(bot, user.id, title=f"Inovasi nomor {n + 1}")
+    for n in range(7):  # sent over the past week (today's would hit the daily cap)
+        seed_report(bot, user.id, title=f"Inovasi nomor {n + 1}", submitted_at=_days_ago(7 - n))
     await user.send_text("/lapor")
     await user.send_text("Draf yang belum selesai")
     await user.send_text("/laporanku")

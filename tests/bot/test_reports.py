@@ -44,6 +44,13 @@ async def test_full_report_with_an_album_of_three_photos_and_a_location(bot, ser
     assert answers[0].flat_buttons == ["✅ Selesai (3 foto)", "🗑 Hapus semua foto"]
     assert user.messages[before - 1].flat_buttons == []  # "Tanpa foto" would mislead now
     await user.press("Selesai")
+    # Photos often show children: publishing them needs an explicit yes (the first button is no).
+    assert "Bolehkah foto-foto ini ikut dipublikasikan" in user.last_message.text
+    assert user.last_message.flat_buttons == [
+        "🔒 Tidak, hanya untuk peninjau",
+        "🌐 Ya, boleh dipublikasikan",
+    ]
+    await user.press("Ya, boleh dipublikasikan")
     assert "lokasi" in user.texts[-2]
     assert user.reply_keyboard == [["📍 Kirim lokasi saat ini"]]
     await user.send_location(0.1333, 117.4999)
@@ -51,7 +58,12 @@ async def test_full_report_with_an_album_of_three_photos_and_a_location(bot, ser
     assert "dokumen" in user.last_message.text
     await user.send_document("proposal kegiatan.pdf")
     summary = user.last_message.text
-    for expected in ("Tas daur ulang PKK Kanaan", "Lingkungan", "Kel. Kanaan", "Foto: 3"):
+    for expected in (
+        "Tas daur ulang PKK Kanaan",
+        "Lingkungan",
+        "Kel. Kanaan",
+        "Foto: 3 (boleh dipublikasikan)",
+    ):
         assert expected in summary
     assert "proposal kegiatan.pdf" in summary and "dicantumkan" in summary
     await user.press("Kirim")
@@ -64,6 +76,7 @@ async def test_full_report_with_an_album_of_three_photos_and_a_location(bot, ser
     assert report.title == "Tas daur ulang PKK Kanaan" and report.category == "lingkungan"
     assert (report.latitude, report.longitude) == (0.1333, 117.4999)
     assert [m.kind for m in report.media] == ["photo"] * 3 + ["document"]
+    assert report.photos_public is True
     assert report.institution == "pkk" and report.status == "pending"
     with bot.session() as session:
         assert session.get(Draft, (user.id, "report")) is None
@@ -117,6 +130,9 @@ async def test_wrong_input_at_every_step_is_reprompted(bot, server):
     await user.send_photo()
     assert "1 dari maks. 5" in user.last_message.text
     await user.press("Selesai")
+    await user.send_text("boleh")
+    assert user.last_message.text.startswith("Mohon pilih dengan menekan")
+    await user.press("Tidak, hanya untuk peninjau")
     await user.send_text("Jl. Kanaan no. 3")
     assert "Mohon kirim lokasi" in user.texts[-2]
     await user.send_photo()
@@ -151,6 +167,7 @@ async def test_restart_mid_draft_resumes_at_the_same_step(bot, server):
     assert "2 dari maks. 5" in user.last_message.text
     await user.press("Selesai")
     await bot.restart()
+    await user.press("Tidak, hanya untuk peninjau")
     await user.press("Tanpa lokasi")
     await user.press("Tanpa dokumen")
     await user.press("Kirim")
@@ -191,6 +208,7 @@ async def test_size_limits_are_enforced_with_a_clear_message(bot, server, settin
     assert "0 dari maks. 5" in user.last_message.text
     await user.send_photo()
     await user.press("Selesai")
+    await user.press("Tidak, hanya untuk peninjau")
     await user.press("Tanpa lokasi")
     await user.send_document("laporan.pdf", file_size=25 * MB)
     assert "File terlalu besar. Ukuran maksimal 20 MB" in user.last_message.text
@@ -219,6 +237,7 @@ async def test_an_album_beyond_five_photos_keeps_five_and_says_so(bot, server):
     assert "0 dari" not in user.last_message.text and "Tanpa foto" in str(user.last_message.buttons)
     await user.send_album(2)
     await user.press("Selesai")
+    await user.press("Tidak, hanya untuk peninjau")
     await user.press("Tanpa lokasi")
     await user.press("Tanpa dokumen")
     await user.press("Kirim")
@@ -314,3 +333,39 @@ async def test_a_paused_form_resumes_at_the_first_unanswered_step(bot, server):
     await user.wait_for_message(lambda m: "dijeda" in (m.text or ""), timeout=5)
     await user.send_text("/lapor")
     assert "Melanjutkan draf" in user.texts[-2] and "lokasi" in user.texts[-2]
+
+
+async def test_a_text_telegram_split_in_two_is_not_taken_by_its_tail(bot, server):
+    user = cadre(bot, server)
+    await user.send_text("/lapor")
+    await user.send_text("Tas daur ulang PKK Kanaan")
+    await user.press("Lingkungan")
+    # Telegram delivers a 5,000-character story as 4,096 characters, then the rest.
+    story = ("Kelompok ibu-ibu PKK mengolah sampah plastik menjadi tas. " * 90)[:5000]
+    await user.send_text(story[:4096])
+    note = user.last_message.text
+    assert "Telegram membaginya menjadi beberapa pesan" in note and "Maksimal 2000" in note
+    before = len(user.messages)
+    await user.send_text(story[4096:])  # the tail, well over 20 characters
+    assert _new_messages(user, before) == []  # answered together with the first part
+    with bot.session() as session:
+        draft = people.get_draft(session, user.id, "report")
+    assert draft is not None and draft[0]["description"] is None
+    await user.send_text(STORY)  # a story sent as one message is taken
+    assert "foto" in user.last_message.text
+    with bot.session() as session:
+        assert people.get_draft(session, user.id, "report")[0]["description"] == STORY
+
+
+async def test_a_caption_on_an_album_is_declined_explicitly(bot, server):
+    user = cadre(bot, server)
+    await user.send_text("/lapor")
+    await user.send_text("Tas daur ulang PKK Kanaan")
+    await user.press("Lingkungan")
+    await user.send_text(STORY)
+    await user.send_album(2, caption="Kegiatan hari Sabtu di balai kelurahan")
+    ack = user.last_message.text
+    assert "2 dari maks. 5" in ack
+    assert "Keterangan yang ditulis pada foto tidak disimpan" in ack and "Cerita" in ack
+    await user.send_photo()  # a new photo without a caption: the note goes
+    assert "Keterangan" not in user.last_message.text

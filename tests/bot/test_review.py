@@ -48,7 +48,7 @@ async def test_tinjau_shows_the_album_and_approval_notifies_the_cadre(bot, serve
     await reviewer.press("Setujui")
     card = reviewer.last_message
     assert "✅ Disetujui" in card.text and "kader pelapor sudah diberi tahu" in card.text
-    assert "📣 Sebarkan ke semua kader" in card.flat_buttons
+    assert card.flat_buttons[0] == "📣 Sebarkan ke kader wilayah Anda"  # a coordinator's scope
     assert get(bot, 1).status is ReportStatus.APPROVED
     assert "disetujui</b> oleh koordinator Kec. Bontang Barat" in user.last_message.html
     assert _audit(bot) == [(reviewer.id, "report.approved", "report:1")]
@@ -88,6 +88,7 @@ async def test_revision_is_commented_edited_and_resubmitted(bot, server):
     await user.press("Hapus semua foto")
     await user.send_photo()
     await user.press("Selesai")
+    await user.press("Tidak, hanya untuk peninjau")  # new photos, asked again
     await user.press("Kirim")
     assert "Perbaikan laporan #1" in user.last_message.text
 
@@ -247,40 +248,102 @@ async def test_the_queue_walks_one_report_at_a_time(bot, server):
     assert "wilayah Anda: 2" in reviewer.last_message.text
 
 
-async def test_featuring_to_every_cadre_and_to_the_channel(bot, server):
+async def _received(reader, needle: str):
+    # (the delivery engine may have reached this reader before the wait starts)
+    return await reader.wait_for(
+        lambda: next((m for m in reader.messages if needle in (m.text or "")), None)
+    )
+
+
+async def test_a_coordinator_features_to_their_own_area_after_a_preview(bot, server):
     channel = server.new_channel("Forkom KPM Bontang")
     await bot.restart(feature_channel_id=channel.id)
     user = cadre(bot, server)
     reviewer = coordinator(bot, server)
-    readers = [cadre(bot, server, village=API_API, name=f"Kader {i}") for i in range(3)]
-    await report_via_chat(user, album=2)
+    neighbour = cadre(bot, server, name="Dewi Lestari")  # Kanaan too: Kec. Bontang Barat
+    elsewhere = [cadre(bot, server, village=API_API, name=f"Kader {i}") for i in range(2)]
+    await report_via_chat(user, album=2)  # photos not for publication (the default)
     await reviewer.send_text("/tinjau")
     await reviewer.press("Setujui")
-    await reviewer.press("Terbitkan di kanal")
+    card = reviewer.last_message
+    assert "Terbitkan di kanal" not in str(card.flat_buttons)  # the channel is for officials
+    for forged in ("rv:fc:1", "rv:fcok:1"):
+        await reviewer.press_data(forged, card)
+        assert "Hanya petugas dinas" in reviewer.callback_answers[-1]["text"]
+    assert channel.messages == []
+
+    await reviewer.press("Sebarkan ke kader wilayah Anda")
+    preview = reviewer.last_message.text
+    assert "Pratinjau" in preview and "2 kader di Kec. Bontang Barat" in preview
+    assert "Foto tidak ikut dikirim" in preview and "Tas daur ulang PKK Kanaan" in preview
+    assert reviewer.last_message.flat_buttons == [
+        "✅ Ya, kirim ke 2 kader",
+        "« Batal, kembali ke laporan",
+    ]
+    assert get(bot, 1).featured_at is None  # nothing goes out on one tap
+    assert not any("Inovasi Kader" in (m.text or "") for m in neighbour.messages)
+
+    await reviewer.press("Ya, kirim ke 2 kader")
+    assert any("disebarkan ke 2 kader" in text for text in reviewer.texts)
+    message = await _received(neighbour, "Inovasi Kader")
+    assert message.kind == "text" and "Tas daur ulang PKK Kanaan" in message.text  # no photo
+    for reader in elsewhere:
+        assert not any("Inovasi Kader" in (m.text or "") for m in reader.messages)
+    await reviewer.press_data("rv:fbok:1")
+    assert "sudah disebarkan" in reviewer.callback_answers[-1]["text"]
+    assert [a[1] for a in _audit(bot)] == ["report.approved", "report.featured"]
+
+
+async def test_an_official_posts_consented_photos_to_the_channel_and_everyone(bot, server):
+    channel = server.new_channel("Forkom KPM Bontang")
+    await bot.restart(feature_channel_id=channel.id)
+    user = cadre(bot, server)
+    official = server.new_user(user_id=ADMIN_ID)
+    readers = [cadre(bot, server, village=API_API, name=f"Kader {i}") for i in range(3)]
+    await report_via_chat(user, album=2, publish=True)
+    await official.send_text("/tinjau")
+    await official.press("Setujui")
+    await official.press("Terbitkan di kanal")
+    preview = official.last_message.text
+    assert "Pratinjau" in preview and "kanal publik" in preview and "2 foto ikut" in preview
+    assert channel.messages == []
+    await official.press("Ya, terbitkan di kanal")
     posted = [m for m in channel.messages if m.kind == "media_group_item"]
     assert len(posted) == 2 and "Inovasi Kader" in posted[0].text
     assert "Kader PKK" in posted[0].text and "Siti" not in posted[0].text  # no personal name
-    assert "diterbitkan di kanal" in reviewer.last_message.text
-    await reviewer.press_data("rv:fc:1")
-    assert "sudah disebarkan" in reviewer.callback_answers[-1]["text"]
+    assert "diterbitkan di kanal" in official.last_message.text
+    await official.press_data("rv:fcok:1")
+    assert "sudah disebarkan" in official.callback_answers[-1]["text"]
     assert len([m for m in channel.messages if m.kind == "media_group_item"]) == 2
 
-    await reviewer.press("Sebarkan ke semua kader")
-    # (the delivery engine may already have posted its progress message below the card)
-    assert any("disebarkan ke 4 kader" in text for text in reviewer.texts)
+    await official.press("Sebarkan ke semua kader")
+    assert "4 kader di Kota Bontang" in official.last_message.text
+    await official.press("Ya, kirim ke 4 kader")
+    assert any("disebarkan ke 4 kader" in text for text in official.texts)
     for reader in readers:
-        # (the engine may have reached this reader before the wait starts)
-        message = await reader.wait_for(
-            lambda r=reader: next(
-                (m for m in r.messages if "Inovasi Kader" in (m.text or "")), None
-            )
-        )
+        message = await _received(reader, "Inovasi Kader")
         assert message.kind == "photo" and "Tas daur ulang PKK Kanaan" in message.text
-    await reviewer.press_data("rv:fb:1")
-    assert "sudah disebarkan" in reviewer.callback_answers[-1]["text"]
     report = get(bot, 1)
     assert report.featured_at is not None and report.channel_posted_at is not None
     assert [a[1] for a in _audit(bot)] == ["report.approved", "report.posted", "report.featured"]
+
+
+async def test_without_consent_the_channel_gets_the_text_only(bot, server):
+    channel = server.new_channel("Forkom KPM Bontang")
+    await bot.restart(feature_channel_id=channel.id)
+    user = cadre(bot, server)
+    official = server.new_user(user_id=ADMIN_ID)
+    await report_via_chat(user, album=2)
+    await official.send_text("/tinjau")
+    await official.press("Setujui")
+    await official.press("Terbitkan di kanal")
+    assert "Foto tidak ikut dikirim" in official.last_message.text
+    await official.press("« Batal, kembali ke laporan")  # back to the card, nothing posted
+    assert channel.messages == []
+    await official.press("Terbitkan di kanal")
+    await official.press("Ya, terbitkan di kanal")
+    assert [m.kind for m in channel.messages] == ["text"]
+    assert "Tas daur ulang PKK Kanaan" in channel.messages[0].text
 
 
 async def test_comment_survives_a_restart_and_a_blocked_cadre_is_no_error(bot, server):
