@@ -27,6 +27,7 @@ from bot import (
     statistics,
     training,
 )
+from bot.cluster import Cluster, RepeatingJob, claim_sqlite_file
 from bot.config import Settings
 from bot.context import BotContext, ForkomApplication, PerUserUpdateProcessor
 from bot.delivery import DeliveryEngine
@@ -43,7 +44,11 @@ log = logging.getLogger(__name__)
 
 
 def prepare_database(settings: Settings, database: Database | None = None) -> Database:
-    """Migrate and load the region data (idempotent): a fresh machine needs nothing else."""
+    """Migrate and load the region data (idempotent): a fresh machine needs nothing else.
+
+    On SQLite it first claims the file: a second bot on it stops here (`bot.cluster.single`).
+    """
+    claim_sqlite_file(settings.database_url)
     storage_db.upgrade(settings.database_url)
     database = database or Database(settings.database_url)
     with database.session() as session:
@@ -64,26 +69,18 @@ async def _post_init(application: Application) -> None:
     for admin_id in app.settings.admin_ids:
         identity = identify(app.database, app.settings, admin_id)
         await refresh_commands(app.bot, identity, "id", app.menu_counters)
-    if app.job_queue is not None:
-        app.job_queue.run_repeating(
-            registration.sweep_expired,
-            interval=timedelta(minutes=1),
-            first=timedelta(seconds=5),
-            name="registration-sweep",
-        )
-    for service in app.services:
-        await service.start()
+    await app.cluster.start()  # this worker runs the services when it leads (at once on SQLite)
 
 
 async def _post_stop(application: Application) -> None:
     app: ForkomApplication = application  # type: ignore[assignment]
-    for service in app.services:
-        await service.stop()
+    await app.cluster.stop()
 
 
 def build_application(settings: Settings, database: Database | None = None) -> ForkomApplication:
     """Build the bot: one readable place with every handler, in order, and its group."""
     database = database or Database(settings.database_url)
+    processor = PerUserUpdateProcessor()
     builder = (
         ApplicationBuilder()
         .application_class(ForkomApplication, kwargs={"settings": settings, "database": database})
@@ -91,7 +88,7 @@ def build_application(settings: Settings, database: Database | None = None) -> F
         .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=settings.timezone))
         .context_types(ContextTypes(context=BotContext))
         .persistence(DatabasePersistence(database))
-        .concurrent_updates(PerUserUpdateProcessor())
+        .concurrent_updates(processor)
         .post_init(_post_init)
         .post_stop(_post_stop)
     )
@@ -104,6 +101,14 @@ def build_application(settings: Settings, database: Database | None = None) -> F
     app.review_counter = review.ReviewCounter(app)
     app.charts = statistics.ChartCache()
     app.export_slots = asyncio.Semaphore(1)
+    sweep = RepeatingJob(
+        app,
+        registration.sweep_expired,
+        interval=timedelta(minutes=1),
+        first=timedelta(seconds=5),
+        name="registration-sweep",
+    )
+    app.cluster = processor.cluster = Cluster(app, (*app.services, sweep))
 
     # Before anything else: who is this, which language, are they reachable again.
     app.add_handler(TypeHandler(Update, activity.track_user), group=-100)
