@@ -95,6 +95,10 @@ class Cluster:
         self._lock_threads = ThreadPoolExecutor(
             self.lock_connections + 1, thread_name_prefix="cluster-lock"
         )
+        # The first try at once: a lone worker leads before it serves its first update.
+        loop = asyncio.get_running_loop()
+        if await loop.run_in_executor(self._link_thread, self._leader_lock.try_acquire):
+            await self._lead()
         self._task = asyncio.create_task(self._run(), name="cluster")
 
     async def stop(self) -> None:
@@ -105,6 +109,11 @@ class Cluster:
             self._task = None
         await self._step_down(None)
         loop = asyncio.get_running_loop()
+        if self._locks is not None and self._lock_threads is not None:
+            # Wakes our own link thread from its wait for hints, so it is free to close.
+            await loop.run_in_executor(
+                self._lock_threads, _quietly, self._locks.announce, f"bye {self.worker_id}"
+            )
         if self._link_thread is not None:
             for resource in (self._leader_lock, self._notes):
                 if resource is not None:
