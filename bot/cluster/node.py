@@ -20,6 +20,7 @@ none of the rest happens.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import socket
@@ -149,14 +150,26 @@ class Cluster:
             self._heard(messages)
 
     async def _lead(self) -> None:
+        """Start the leader-only services; if one fails, give the lock up for another worker."""
         async with self._changing:
             if self.is_leader:
                 return
+            started: list[Service] = []
+            try:
+                for service in self.leader_services:
+                    await service.start()
+                    started.append(service)
+            except BaseException:
+                for service in reversed(started):
+                    with contextlib.suppress(Exception):
+                        await service.stop()
+                if self._leader_lock is not None:
+                    loop = asyncio.get_running_loop()
+                    await loop.run_in_executor(self._link_thread, self._leader_lock.release)
+                raise
             self.is_leader = True
             if self.shared:
                 log.info("cluster: %s leads (sender, scheduler)", self.worker_id)
-            for service in self.leader_services:
-                await service.start()
 
     async def _step_down(self, reason: str | None) -> None:
         async with self._changing:
