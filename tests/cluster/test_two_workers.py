@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import time
 
 from sqlmodel import select
@@ -61,7 +62,7 @@ async def test_one_users_updates_never_overlap_across_workers(two_workers, serve
     for user in users:
         intervals = sorted(spans[user.id])
         assert len(intervals) == per_user
-        assert all(a[1] <= b[0] for a, b in zip(intervals, intervals[1:], strict=False))
+        assert all(a[1] <= b[0] for a, b in itertools.pairwise(intervals))
     for app in two_workers.apps:  # what the last one wrote is what every worker reads
         for user in users:
             assert await _stored_probe(app, user.id) == per_user
@@ -129,4 +130,3 @@ def test_workers_share_the_user_lock_namespace():
     assert lock_key("user", 42) == lock_key("user", 42)
     assert lock_key("user", 42) != lock_key("leader", 42)
     assert -(2**63) <= lock_key("user", 2**52) < 2**63
-
