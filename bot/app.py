@@ -8,7 +8,15 @@ from datetime import timedelta
 
 from telegram import Update
 from telegram.constants import ParseMode
-from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults, TypeHandler
+from telegram.ext import (
+    Application,
+    ApplicationBuilder,
+    CommandHandler,
+    ContextTypes,
+    Defaults,
+    TypeHandler,
+    filters,
+)
 
 from bot import (
     activity,
@@ -18,11 +26,7 @@ from bot import (
     language,
     profile,
     registration,
-    reminder_scheduler,
     reminders,
-    report_list,
-    reports,
-    review,
     roles,
     statistics,
     training,
@@ -34,6 +38,11 @@ from bot.delivery import DeliveryEngine
 from bot.errors import on_error
 from bot.menu import refresh_commands, set_default_commands
 from bot.persistence import DatabasePersistence
+from bot.reports import comment as report_comment
+from bot.reports import counter as report_counter
+from bot.reports import listing as report_list
+from bot.reports import review as report_review
+from bot.reports import submit as report_submit
 from storage import db as storage_db
 from storage import regions
 from storage.db import Database
@@ -97,8 +106,8 @@ def build_application(settings: Settings, database: Database | None = None) -> F
     app: ForkomApplication = builder.build()  # type: ignore[assignment]
     # The services every handler may use (see ForkomApplication for what each is).
     app.delivery = DeliveryEngine(app)
-    app.reminders = reminder_scheduler.ReminderScheduler(app)
-    app.review_counter = review.ReviewCounter(app)
+    app.reminders = reminders.ReminderScheduler(app)
+    app.review_counter = report_counter.ReviewCounter(app)
     app.charts = statistics.ChartCache()
     app.export_slots = asyncio.Semaphore(1)
     sweep = RepeatingJob(
@@ -113,12 +122,17 @@ def build_application(settings: Settings, database: Database | None = None) -> F
     # Before anything else: who is this, which language, are they reachable again.
     app.add_handler(TypeHandler(Update, activity.track_user), group=-100)
 
+    # Deep links before the conversations: an invitation is redeemed whatever form is open.
+    invite_link = filters.Regex(rf"^/start {roles.INVITE_PAYLOAD}")
+    app.add_handler(CommandHandler("start", roles.redeem_invite, invite_link))
+
     # Conversations first, so their states see the user's input before plain commands do.
     app.add_handler(registration.conversation(settings.conversation_timeout))
     app.add_handler(broadcast.conversation(settings.conversation_timeout))
     app.add_handler(training.conversation(settings.conversation_timeout))
-    app.add_handler(review.comment_conversation(settings.conversation_timeout))
-    app.add_handler(reports.conversation(settings.conversation_timeout))
+    app.add_handler(training.move_conversation(settings.conversation_timeout))
+    app.add_handler(report_comment.comment_conversation(settings.conversation_timeout))
+    app.add_handler(report_submit.conversation(settings.conversation_timeout))
     app.add_handler(reminders.conversation(settings.conversation_timeout))
     app.add_handlers(roles.handlers())
     app.add_handlers(profile.handlers())
@@ -126,7 +140,7 @@ def build_application(settings: Settings, database: Database | None = None) -> F
     app.add_handlers(home.handlers())
     app.add_handlers(broadcast.handlers())
     app.add_handlers(training.handlers())
-    app.add_handlers(review.handlers())
+    app.add_handlers(report_review.handlers())
     app.add_handlers(report_list.handlers())
     app.add_handlers(statistics.handlers())
     app.add_handlers(export.handlers())

@@ -15,7 +15,7 @@ from storage.db import Database
 from storage.people import CadreInfo
 from storage.regions import in_scope
 
-__all__ = ["Identity", "Role", "identify"]
+__all__ = ["Identity", "Role", "identify", "may_read_area"]
 
 
 class Role(StrEnum):
@@ -31,9 +31,9 @@ class Identity:
 
     user_id: int
     is_official: bool
+    forum_area: str  # `Settings.forum_area`: what "the whole forum" means for officials
     coordinator_scopes: tuple[str, ...] = ()
     cadre: CadreInfo | None = None
-    forum_area: str = "64"
     roles: frozenset[Role] = field(default_factory=frozenset)
 
     @property
@@ -53,6 +53,14 @@ class Identity:
 
     def may_act_on(self, code: str) -> bool:
         return any(in_scope(code, scope) for scope in self.scopes)
+
+
+def may_read_area(identity: Identity, code: str) -> bool:
+    """Figures and exports of `code`: officials read the whole forum area, coordinators their
+    scopes; nobody reads beyond the forum's area."""
+    return (
+        identity.is_privileged and identity.may_act_on(code) and in_scope(code, identity.forum_area)
+    )
 
 
 def identify(database: Database, settings: Settings, user_id: int) -> Identity:

@@ -31,11 +31,11 @@ from telegram.ext import (
 )
 
 from bot.auth import Identity, identify
+from bot.callbacks import BroadcastButton, ForgedCallback, refuse_forged
 from bot.context import BotContext
 from bot.delivery import (
     Payload,
     PayloadError,
-    local_time,
     quiet_until,
     render_parts,
     send_part,
@@ -46,23 +46,25 @@ from bot.forms import END, Form, chat_of
 from bot.forms.audience import (
     AudienceDraft,
     AudienceSteps,
-    area_argument,
     audience_counts,
     audience_label,
+    open_for_sender,
 )
 from bot.i18n import t
+from bot.moments import format_count, format_moment
 from bot.telegram_text import plain_text
 from bot.ui import Button, keyboard, show, with_flood_retry
 from storage import outbox
 from storage.audit import audit
-from storage.models import utcnow
+from storage.models import BroadcastKind, utcnow
 
 __all__ = ["BroadcastDraft", "Step", "conversation", "handlers"]
 
 TITLE_CHARS = 60
 USE_BUTTONS = "form.use_buttons"
-# Our buttons only (bc:x: is the stop button of a running broadcast, handled outside).
-OURS = r"^bc:(?!x:)"
+# The form's buttons only (bc:x: is the stop button of a running broadcast, handled outside).
+OURS = BroadcastButton.pattern(*(action for action in BroadcastButton.LAYOUT if action != "x"))
+PREVIEW_ACTIONS = ("go", "no", "u", "aud", "txt")
 
 
 class Step(IntEnum):
@@ -104,7 +106,7 @@ async def _to_preview(
 
 AUDIENCE = AudienceSteps(
     FORM,
-    prefix="bc",
+    prefix=BroadcastButton.PREFIX,
     states=(Step.AUDIENCE, Step.PICK_AREA, Step.INSTITUTION),
     on_done=_to_preview,
     refused_action="broadcast.refused",
@@ -118,18 +120,15 @@ AUDIENCE = AudienceSteps(
 
 async def start(update: Update, context: BotContext) -> int:
     """`/umumkan [kode wilayah]`: start a new announcement (optionally for one area)."""
-    user = update.effective_user
-    assert user is not None and update.message is not None
-    lang = context.lang
-    identity = identify(context.db, context.settings, user.id)
-    if not identity.is_privileged:
-        await update.message.reply_text(t("broadcast.not_allowed", lang))
+    opened = await open_for_sender(
+        update, context, not_allowed="broadcast.not_allowed", refused_action="broadcast.refused"
+    )
+    if opened is None:
         return END
-    accepted, area = await area_argument(update, context, identity, "broadcast.refused")
-    if not accepted:
-        return END
-    FORM.save(context, user.id, BroadcastDraft(area=area, token=secrets.token_hex(6)))
-    await update.message.reply_text(t("broadcast.ask_content", lang))
+    identity, area = opened
+    FORM.save(context, identity.user_id, BroadcastDraft(area=area, token=secrets.token_hex(6)))
+    assert update.message is not None
+    await update.message.reply_text(t("broadcast.ask_content", context.lang))
     return Step.CONTENT
 
 
@@ -205,7 +204,7 @@ def _preview(context: BotContext, draft: BroadcastDraft) -> tuple[str, InlineKey
         t(
             "broadcast.preview_count",
             lang,
-            count=counts.eligible,
+            count=format_count(counts.eligible, lang),
             audience=audience_label(context, draft, lang),
         ),
     ]
@@ -214,8 +213,8 @@ def _preview(context: BotContext, draft: BroadcastDraft) -> tuple[str, InlineKey
             t(
                 "broadcast.preview_skipped",
                 lang,
-                opted_out=counts.opted_out,
-                unreachable=counts.unreachable,
+                opted_out=format_count(counts.opted_out, lang),
+                unreachable=format_count(counts.unreachable, lang),
             )
         )
     if not counts.eligible:
@@ -223,21 +222,23 @@ def _preview(context: BotContext, draft: BroadcastDraft) -> tuple[str, InlineKey
     quiet_end = quiet_until(context.settings, utcnow())
     if quiet_end is not None:
         key = "broadcast.preview_urgent" if draft.urgent else "broadcast.preview_quiet"
-        lines.append(t(key, lang, when=local_time(quiet_end, context.settings)))
+        when = format_moment(quiet_end, context.settings.timezone, lang, with_date=False)
+        lines.append(t(key, lang, when=when))
     elif draft.urgent:
         lines.append(t("broadcast.preview_urgent_marked", lang))
     urgent_key = "broadcast.urgent_on" if draft.urgent else "broadcast.urgent_off"
+
+    def button(key: str, action: str) -> Button:
+        return t(key, lang), BroadcastButton(action).pack()
+
     rows: list[list[Button]] = []
     if counts.eligible:
-        rows.append([(t("broadcast.send", lang), "bc:go"), (t("common.cancel", lang), "bc:no")])
+        rows.append([button("broadcast.send", "go"), button("common.cancel", "no")])
     else:
-        rows.append([(t("common.cancel", lang), "bc:no")])
-    rows.append([(t(urgent_key, lang), "bc:u")])
+        rows.append([button("common.cancel", "no")])
+    rows.append([button(urgent_key, "u")])
     rows.append(
-        [
-            (t("broadcast.change_audience", lang), "bc:aud"),
-            (t("broadcast.change_content", lang), "bc:txt"),
-        ]
+        [button("broadcast.change_audience", "aud"), button("broadcast.change_content", "txt")]
     )
     return "\n\n".join(lines), keyboard(rows)
 
@@ -247,9 +248,13 @@ async def on_preview(
     update: Update, context: BotContext, draft: BroadcastDraft, identity: Identity
 ) -> int:
     query = update.callback_query
-    assert query is not None and query.data is not None and update.effective_user is not None
+    assert query is not None and update.effective_user is not None
     lang = context.lang
-    action = query.data.split(":", 1)[1]
+    try:
+        action = BroadcastButton.unpack(query.data).action
+    except ForgedCallback as error:
+        await refuse_forged(update, lang, error)
+        return Step.PREVIEW
     if action == "u":
         draft.urgent = not draft.urgent
         await query.answer()
@@ -268,7 +273,7 @@ async def on_preview(
         await show(update, t("broadcast.cancelled", lang))
         return END
     if action != "go":
-        await query.answer(t("common.stale_button", lang))
+        await refuse_forged(update, lang)
         return Step.PREVIEW
     area = draft.area
     if area is None or not identity.may_act_on(area):  # scopes may have changed since
@@ -276,7 +281,9 @@ async def on_preview(
     await query.answer()
     broadcast_id, count = await _submit(context, draft, update.effective_user.id)
     FORM.drop(context, update.effective_user.id)
-    await show(update, t("broadcast.queued", lang, id=broadcast_id, count=count))
+    await show(
+        update, t("broadcast.queued", lang, id=broadcast_id, count=format_count(count, lang))
+    )
     return END
 
 
@@ -290,7 +297,7 @@ async def _submit(context: BotContext, draft: BroadcastDraft, sender_id: int) ->
     broadcast_id = await asyncio.to_thread(
         submit,
         context.app,
-        kind="announcement",
+        kind=BroadcastKind.ANNOUNCEMENT,
         recipient_ids=recipients,
         payload=draft.payload(),
         sender_id=sender_id,
@@ -341,7 +348,7 @@ def conversation(conversation_timeout: timedelta) -> ConversationHandler[BotCont
             ],
             **AUDIENCE.handlers(),
             Step.PREVIEW: [
-                CallbackQueryHandler(on_preview, pattern=r"^bc:(go|no|u|aud|txt)$"),
+                CallbackQueryHandler(on_preview, pattern=BroadcastButton.pattern(*PREVIEW_ACTIONS)),
                 MessageHandler(anything, preview_again),
                 CallbackQueryHandler(preview_again, pattern=OURS),
             ],
@@ -382,39 +389,37 @@ async def list_broadcasts(update: Update, context: BotContext) -> None:
                 "broadcast.list_item",
                 lang,
                 id=info.id,
-                when=local_time(info.created_at, context.settings, with_date=True),
+                when=format_moment(info.created_at, context.settings.timezone, lang),
                 title=title,
                 audience=str(info.meta.get("audience") or "—"),
                 status=t(f"broadcast.status.{info.status}", lang),
-                sent=counts.sent,
-                failed=counts.failed,
-                remaining=counts.remaining,
+                sent=format_count(counts.sent, lang),
+                failed=format_count(counts.failed, lang),
+                remaining=format_count(counts.remaining, lang),
             )
         )
         if info.status in outbox.ACTIVE_STATES:
-            rows.append([(t("broadcast.stop_button", lang, id=info.id), f"bc:x:{info.id}")])
+            stop = BroadcastButton("x", broadcast_id=info.id).pack()
+            rows.append([(t("broadcast.stop_button", lang, id=info.id), stop)])
     markup = keyboard(rows) if rows else None  # no running broadcast: no buttons at all
     await update.effective_chat.send_message("\n\n".join(lines), reply_markup=markup)
 
 
-_KINDS = frozenset({"announcement", "training", "reminder", "notification", "report_feature"})
-
-
 def _kind(kind: str) -> str:
-    return kind if kind in _KINDS else "other"
+    return kind if kind in set(BroadcastKind) else "other"
 
 
 async def stop_button(update: Update, context: BotContext) -> None:
     """`bc:x:<id>`: stop a running broadcast — its sender or an official only."""
     query = update.callback_query
     user = update.effective_user
-    assert query is not None and query.data is not None and user is not None
+    assert query is not None and user is not None
     lang = context.lang
-    arg = query.data.split(":", 2)[2]
-    if not arg.isdigit():
-        await query.answer(t("common.stale_button", lang))
+    try:
+        broadcast_id = BroadcastButton.unpack(query.data).broadcast_id
+    except ForgedCallback as error:
+        await refuse_forged(update, lang, error)
         return
-    broadcast_id = int(arg)
     identity = identify(context.db, context.settings, user.id)
     with context.db.session() as session:
         info = outbox.get_broadcast(session, broadcast_id)
@@ -435,5 +440,5 @@ async def stop_button(update: Update, context: BotContext) -> None:
 def handlers() -> list[BaseHandler[Update, BotContext, None]]:
     return [
         CommandHandler("siaran", list_broadcasts),
-        CallbackQueryHandler(stop_button, pattern=r"^bc:x:"),
+        CallbackQueryHandler(stop_button, pattern=BroadcastButton.pattern("x")),
     ]

@@ -17,11 +17,12 @@ from dotenv import load_dotenv
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from bot.vocabulary import parse_region_code
+
 __all__ = ["ConfigError", "Settings", "load_settings", "normalise_database_url"]
 
 DEFAULT_DATABASE_URL = "sqlite:///forkom.db"
 _TOKEN_RE = re.compile(r"^\d{1,20}:[A-Za-z0-9_-]{1,100}$")
-_AREA_RE = re.compile(r"^\d{2}(\.\d{2}(\.\d{2}(\.\d{4})?)?)?$")
 _HHMM_RE = re.compile(r"^(\d{1,2})[:.](\d{2})$")
 
 
@@ -235,7 +236,7 @@ def load_settings(
         )
 
     area = (env.get("FORUM_AREA") or _DEFAULTS.forum_area).strip()
-    if not _AREA_RE.match(area):
+    if parse_region_code(area) != area:
         raise ConfigError(
             f"FORUM_AREA must be a Kemendagri region code like 64 or 64.74, got {area!r}"
         )

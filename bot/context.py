@@ -17,8 +17,8 @@ if TYPE_CHECKING:
     from bot.auth import Identity
     from bot.cluster import Cluster
     from bot.delivery import DeliveryEngine
-    from bot.reminder_scheduler import ReminderScheduler
-    from bot.review import ReviewCounter
+    from bot.reminders import ReminderScheduler
+    from bot.reports.counter import ReviewCounter
     from bot.statistics import ChartCache
 
 __all__ = ["BotContext", "ForkomApplication", "PerUserUpdateProcessor", "Service"]

@@ -13,8 +13,7 @@ from telegram import Update
 from telegram.error import Forbidden, TelegramError
 
 from bot.context import BotContext
-from bot.i18n import language_for, t
-from storage import people
+from bot.i18n import language_for, language_of, t
 
 __all__ = ["on_error"]
 
@@ -31,12 +30,11 @@ async def on_error(update: object, context: BotContext) -> None:
     if isinstance(update, Update) and update.effective_chat is not None:
         # Error handlers get a fresh context: look the user's language up again.
         if update.effective_user is not None:
+            user = update.effective_user
             try:
-                with context.db.session() as session:
-                    chosen, telegram = people.user_language(session, update.effective_user.id)
-                context.lang = language_for(chosen, telegram or update.effective_user.language_code)
+                context.lang = language_of(context.db, user.id, user.language_code)
             except Exception:
-                context.lang = language_for(None, update.effective_user.language_code)
+                context.lang = language_for(None, user.language_code)
         try:
             if update.callback_query is not None:
                 await update.callback_query.answer()

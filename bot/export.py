@@ -14,20 +14,20 @@ import re
 import tempfile
 import time
 import unicodedata
-from datetime import UTC
 from pathlib import Path
 
 from babel.numbers import format_decimal
 from telegram import Message, Update
 from telegram.constants import ChatAction
 from telegram.error import BadRequest
-from telegram.ext import CallbackQueryHandler, CommandHandler
+from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
-from bot.auth import Identity, identify
+from bot.auth import Identity, identify, may_read_area
+from bot.callbacks import ExportButton, ForgedCallback, refuse_forged
 from bot.context import BotContext
 from bot.i18n import t
-from bot.statistics import may_read_area, parse_area_code
-from bot.vocabulary import INSTITUTIONS
+from bot.moments import format_count, format_day, to_local
+from bot.vocabulary import INSTITUTIONS, parse_region_code
 from storage.audit import audit
 from storage.export import (
     ExportLabels,
@@ -37,7 +37,7 @@ from storage.export import (
     SheetLabels,
     build_workbook,
 )
-from storage.models import utcnow
+from storage.models import BroadcastKind, BroadcastStatus, RsvpStatus, utcnow
 from storage.regions import display_name, get_region
 from storage.reports import CATEGORIES, ReportStatus
 
@@ -45,9 +45,6 @@ __all__ = ["export_labels", "handlers"]
 
 PROGRESS_SECONDS = 4.0  # a chat action shows for 5 s: renew it before it fades
 MAX_UPLOAD_BYTES = 49 * 1024 * 1024  # bots may send documents up to 50 MB
-# Kinds and states of the outbox (storage.outbox) that have a label; others show their code.
-BROADCAST_KINDS = ("announcement", "training", "reminder", "report_feature")
-BROADCAST_STATUSES = ("queued", "sending", "done", "cancelled")
 
 
 def export_labels(lang: str) -> ExportLabels:
@@ -145,13 +142,13 @@ def export_labels(lang: str) -> ExportLabels:
         institutions={code: t(f"institution.{code}", lang) for code in INSTITUTIONS},
         categories={code: t(f"reports.category.{code}", lang) for code in CATEGORIES},
         report_statuses={s.value: t(f"stats.report_status.{s.value}", lang) for s in ReportStatus},
-        broadcast_kinds={kind: t(f"export.kind.{kind}", lang) for kind in BROADCAST_KINDS},
+        broadcast_kinds={kind.value: t(f"export.kind.{kind}", lang) for kind in BroadcastKind},
         broadcast_statuses={
-            status: t(f"export.broadcast_status.{status}", lang) for status in BROADCAST_STATUSES
+            status.value: t(f"export.broadcast_status.{status}", lang) for status in BroadcastStatus
         },
         rsvp_statuses={
-            "going": t("export.rsvp.going", lang),
-            "waiting": t("export.rsvp.waiting", lang),
+            status.value: t(f"export.rsvp.{status}", lang)
+            for status in (RsvpStatus.GOING, RsvpStatus.WAITING)
         },
         yes=t("export.yes", lang),
         no=t("export.no", lang),
@@ -192,7 +189,7 @@ async def _export(
             timezone=context.settings.timezone,
             now=utcnow(),
         )
-        day = request.now.replace(tzinfo=UTC).astimezone(request.timezone).date()
+        day = to_local(request.now, request.timezone).date()
         filename = t("export.filename", lang, area=_slug(area), date=day.isoformat())
         progress = ExportProgress()
         with tempfile.TemporaryDirectory(prefix="forkom-export-") as folder:
@@ -210,14 +207,16 @@ async def _export(
                 await _edit(status, t("export.too_big", lang, area=area, size=megabytes))
                 return
             counts = "\n".join(
-                t("export.caption_rows", lang, sheet=sheet, rows=format_decimal(n, locale=lang))
+                t("export.caption_rows", lang, sheet=sheet, rows=format_count(n, lang))
                 for sheet, n in result.rows.items()
             )
             with path.open("rb") as handle:
                 await chat.send_document(
                     handle,
                     filename=filename,
-                    caption=t("export.caption", lang, area=area, date=day.strftime("%d/%m/%Y"))
+                    caption=t(
+                        "export.caption", lang, area=area, date=format_day(day, lang, weekday=False)
+                    )
                     + "\n"
                     + counts,
                 )
@@ -254,7 +253,7 @@ async def _wait_showing_progress(
                 "export.progress",
                 lang,
                 sheet=progress.sheet,
-                rows=format_decimal(progress.rows, locale=lang),
+                rows=format_count(progress.rows, lang),
             )
             if text != shown:
                 await _edit(status, text)
@@ -276,14 +275,18 @@ async def export_button(update: Update, context: BotContext) -> None:
     """`ex:<code>`: the area of a statistics view, checked again against the user's scopes."""
     query = update.callback_query
     user = update.effective_user
-    assert query is not None and query.data is not None and user is not None
+    assert query is not None and user is not None
     identity = identify(context.db, context.settings, user.id)
     if not identity.is_privileged:
         await query.answer(t("export.not_allowed", context.lang), show_alert=True)
         return
-    code = parse_area_code(query.data.removeprefix("ex:"))
+    try:
+        code = parse_region_code(ExportButton.unpack(query.data).code)
+    except ForgedCallback as error:
+        await refuse_forged(update, context.lang, error)
+        return
     if code is None:
-        await query.answer(t("common.stale_button", context.lang))
+        await refuse_forged(update, context.lang)
         return
     if not may_read_area(identity, code):
         await query.answer(t("stats.not_your_area", context.lang), show_alert=True)
@@ -292,8 +295,8 @@ async def export_button(update: Update, context: BotContext) -> None:
     await _export(update, context, identity, (code,))
 
 
-def handlers() -> list:  # type: ignore[type-arg]
+def handlers() -> list[BaseHandler[Update, BotContext, None]]:
     return [
         CommandHandler("ekspor", export_command),
-        CallbackQueryHandler(export_button, pattern=r"^ex:"),
+        CallbackQueryHandler(export_button, pattern=ExportButton.pattern()),
     ]

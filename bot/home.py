@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from telegram import ReplyKeyboardRemove, Update
-from telegram.ext import CallbackQueryHandler, CommandHandler
+from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
 from bot.auth import identify
+from bot.callbacks import refuse_forged
 from bot.context import BotContext
 from bot.i18n import t
 from bot.menu import main_menu_text, refresh_commands
@@ -43,17 +44,16 @@ async def help_command(update: Update, context: BotContext) -> None:
 
 async def unknown_button(update: Update, context: BotContext) -> None:
     """A button no handler claimed (an old message, a finished form): say so, stop the spinner."""
-    assert update.callback_query is not None
-    await update.callback_query.answer(t("common.stale_button", context.lang))
+    await refuse_forged(update, context.lang)
 
 
-def handlers() -> list:  # type: ignore[type-arg]
+def handlers() -> list[BaseHandler[Update, BotContext, None]]:
     return [
         CommandHandler("menu", menu_command),
         CommandHandler(["bantuan", "help"], help_command),
     ]
 
 
-def fallback_handlers() -> list:  # type: ignore[type-arg]
+def fallback_handlers() -> list[BaseHandler[Update, BotContext, None]]:
     """Registered last in group 0, after every feature."""
     return [CallbackQueryHandler(unknown_button)]

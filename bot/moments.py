@@ -27,15 +27,16 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from datetime import date, datetime, time, timedelta, tzinfo
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date as babel_format_date
-from babel.dates import format_skeleton
+from babel.dates import format_skeleton, get_day_names, get_month_names
 from babel.numbers import format_decimal
 
 from bot.i18n import t
+from storage.recurrence import to_local, to_utc
 
 __all__ = [
     "Problem",
@@ -44,11 +45,13 @@ __all__ = [
     "format_count",
     "format_day",
     "format_moment",
+    "month_name",
     "parse_date",
     "parse_moment",
     "parse_time",
     "to_local",
     "to_utc",
+    "weekday_name",
     "zone_abbreviation",
 ]
 
@@ -245,17 +248,6 @@ def parse_moment(text: str, today: date, tz: tzinfo = DEFAULT_ZONE) -> Typed:
 # ---------------------------------------------------------------- writing them back
 
 
-def to_local(moment: datetime, tz: tzinfo) -> datetime:
-    """A stored moment (naive = UTC) as an aware datetime in `tz`."""
-    aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-    return aware.astimezone(tz)
-
-
-def to_utc(day: date, at: time, tz: tzinfo) -> datetime:
-    """Wall-clock `day at` in `tz` as naive UTC, the way moments are stored."""
-    return datetime.combine(day, at, tzinfo=tz).astimezone(UTC).replace(tzinfo=None)
-
-
 def format_day(day: date, lang: str, *, weekday: bool = True, short: bool = False) -> str:
     """ "Senin, 25 Desember 2026" / "Monday, 25 December 2026"; without weekday "25 Desember 2026";
     short, for buttons and lists: "Sen, 25 Des" / "Mon, 25 Dec"."""
@@ -264,6 +256,16 @@ def format_day(day: date, lang: str, *, weekday: bool = True, short: bool = Fals
     else:
         pattern = "EEEE, d MMMM y" if weekday else "d MMMM y"
     return babel_format_date(day, pattern, locale=lang)
+
+
+def weekday_name(weekday: int, lang: str) -> str:
+    """ "Senin" / "Monday" for 0 (Python's weekday numbers, Monday first)."""
+    return str(get_day_names("wide", locale=lang)[weekday])
+
+
+def month_name(month: int, lang: str) -> str:
+    """ "Desember" / "December" for 12, as it reads inside a sentence."""
+    return str(get_month_names("wide", locale=lang)[month])
 
 
 def format_clock(at: time | datetime, lang: str) -> str:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from telegram import Update
-from telegram.ext import CallbackQueryHandler, CommandHandler
+from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
 from bot.auth import identify
+from bot.callbacks import DeleteButton, ForgedCallback, ProfileButton, refuse_forged
 from bot.context import BotContext
 from bot.i18n import t
 from bot.menu import refresh_commands
@@ -42,7 +43,12 @@ async def show_profile(update: Update, context: BotContext) -> None:
             "profile.broadcasts_on" if cadre.receive_broadcasts else "profile.broadcasts_off", lang
         ),
     )
-    await show(update, text, keyboard([[(t("profile.edit", lang), "prof:edit")]]), edit=False)
+    await show(
+        update,
+        text,
+        keyboard([[(t("profile.edit", lang), ProfileButton("edit").pack())]]),
+        edit=False,
+    )
 
 
 async def _set_broadcasts(update: Update, context: BotContext, receive: bool) -> None:
@@ -75,7 +81,8 @@ async def ask_delete(update: Update, context: BotContext) -> None:
     if cadre is None:
         await _not_registered(update, context)
         return
-    markup = keyboard([[(t("delete.yes", lang), "del:yes")], [(t("delete.no", lang), "del:no")]])
+    yes, no = DeleteButton("yes").pack(), DeleteButton("no").pack()
+    markup = keyboard([[(t("delete.yes", lang), yes)], [(t("delete.no", lang), no)]])
     await show(update, t("delete.confirm", lang), markup, edit=False)
 
 
@@ -83,8 +90,13 @@ async def on_delete_answer(update: Update, context: BotContext) -> None:
     query = update.callback_query
     user = update.effective_user
     assert query is not None and user is not None
+    try:
+        answer = DeleteButton.unpack(query.data).action
+    except ForgedCallback as error:
+        await refuse_forged(update, context.lang, error)
+        return
     await query.answer()
-    if query.data != "del:yes":
+    if answer != "yes":
         await show(update, t("delete.kept", context.lang))
         return
     with context.db.session() as session:
@@ -101,11 +113,11 @@ async def on_delete_answer(update: Update, context: BotContext) -> None:
     )
 
 
-def handlers() -> list:  # type: ignore[type-arg]
+def handlers() -> list[BaseHandler[Update, BotContext, None]]:
     return [
         CommandHandler(["profil", "profile"], show_profile),
         CommandHandler("berhenti", stop_broadcasts),
         CommandHandler("mulai", resume_broadcasts),
         CommandHandler("hapus_data", ask_delete),
-        CallbackQueryHandler(on_delete_answer, pattern=r"^del:(yes|no)$"),
+        CallbackQueryHandler(on_delete_answer, pattern=DeleteButton.pattern()),
     ]

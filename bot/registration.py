@@ -23,15 +23,21 @@ from telegram.ext import (
 )
 
 from bot.auth import Identity
+from bot.callbacks import (
+    PICKER_LAYOUT,
+    ForgedCallback,
+    ProfileButton,
+    RegistrationButton,
+    refuse_forged,
+)
 from bot.context import BotContext
 from bot.forms import END, Draft, Form, chat_of, region_picker
 from bot.forms.region_picker import PickerState, StaleButton
 from bot.home import send_main_menu
 from bot.i18n import t
-from bot.roles import redeem_invite
 from bot.ui import keyboard, show
 from bot.validation import clean_label, normalise_phone, valid_name
-from bot.vocabulary import INSTITUTIONS, institution_label
+from bot.vocabulary import INSTITUTIONS, OTHER_INSTITUTION, institution_label, parse_region_code
 from storage import people
 from storage.regions import get_region, in_scope, region_path_name
 
@@ -125,8 +131,8 @@ async def prompt(
             prefix + t("reg.consent", lang),
             keyboard(
                 [
-                    [(t("reg.consent_yes", lang), "reg:c:y")],
-                    [(t("reg.consent_no", lang), "reg:c:n")],
+                    [(t("reg.consent_yes", lang), RegistrationButton("c", answer="y").pack())],
+                    [(t("reg.consent_no", lang), RegistrationButton("c", answer="n").pack())],
                 ]
             ),
             edit=False,
@@ -148,8 +154,8 @@ async def prompt(
     elif state is Step.INSTITUTION:
         rows = [
             [
-                (t(f"institution.{a}", lang), f"reg:i:{a}"),
-                (t(f"institution.{b}", lang), f"reg:i:{b}"),
+                (institution_label(a, None, lang), RegistrationButton("i", institution=a).pack()),
+                (institution_label(b, None, lang), RegistrationButton("i", institution=b).pack()),
             ]
             for a, b in zip(INSTITUTIONS[::2], INSTITUTIONS[1::2], strict=True)
         ]
@@ -181,7 +187,11 @@ async def _show_picker(
     state = _picker_state(context, draft)
     with context.db.session() as session:
         text, markup, matched = region_picker.render(
-            session, state, prefix="reg", lang=context.lang, title=t("reg.ask_region", context.lang)
+            session,
+            state,
+            prefix=RegistrationButton.PREFIX,
+            lang=context.lang,
+            title=t("reg.ask_region", context.lang),
         )
     if note:
         text = f"{note}\n\n{text}"
@@ -211,7 +221,8 @@ async def _show_summary(
     )
     title = t("reg.summary_title_edit" if draft.mode == "edit" else "reg.summary_title", lang)
     text = f"{note}\n\n{title}\n\n{body}" if note else f"{title}\n\n{body}"
-    markup = keyboard([[(t("reg.save", lang), "reg:ok"), (t("reg.change", lang), "reg:edit")]])
+    save, change = RegistrationButton("ok").pack(), RegistrationButton("edit").pack()
+    markup = keyboard([[(t("reg.save", lang), save), (t("reg.change", lang), change)]])
     await show(update, text, markup, edit=edit)
 
 
@@ -219,13 +230,11 @@ async def _show_summary(
 
 
 async def start(update: Update, context: BotContext) -> int:
-    """`/start [payload]`: invites, the main menu for cadres, or a new registration."""
+    """`/start [area]`: the main menu for cadres, or a new registration (opened at the deep
+    link's area, if any). Invitations (`/start inv_…`) have their own handler, before this."""
     user = update.effective_user
     assert user is not None and update.message is not None
     payload = context.args[0] if context.args else ""
-    if payload.startswith("inv_"):
-        await redeem_invite(update, context, payload[4:])
-        return END
     with context.db.session() as session:
         cadre = people.get_cadre(session, user.id)
     if cadre is not None:
@@ -241,7 +250,7 @@ async def start(update: Update, context: BotContext) -> int:
         return await prompt(update, context, draft, state, note=t("reg.resume", context.lang))
 
     draft = RegistrationDraft(mode="new")
-    area = region_picker.parse_area_code(payload) if payload else None
+    area = parse_region_code(payload) if payload else None
     if area:
         with context.db.session() as session:
             region = get_region(session, area)
@@ -287,8 +296,16 @@ async def on_consent(
     update: Update, context: BotContext, draft: RegistrationDraft, identity: Identity
 ) -> int:
     assert update.callback_query is not None
+    try:
+        answer = RegistrationButton.unpack(update.callback_query.data).answer
+    except ForgedCallback as error:
+        await refuse_forged(update, context.lang, error)
+        return Step.CONSENT
+    if answer not in ("y", "n"):
+        await refuse_forged(update, context.lang)
+        return Step.CONSENT
     await _answer(update)
-    if update.callback_query.data == "reg:c:n":
+    if answer == "n":
         FORM.drop(context, identity.user_id)
         await show(update, t("reg.consent_refused", context.lang))
         return END
@@ -359,13 +376,14 @@ async def on_region_button(
     update: Update, context: BotContext, draft: RegistrationDraft, identity: Identity
 ) -> int:
     query = update.callback_query
-    assert query is not None and query.data is not None
-    _, action, arg = ([*query.data.split(":", 2), "", ""])[:3]
+    assert query is not None
     state = _picker_state(context, draft)
     try:
+        button = RegistrationButton.unpack(query.data)
+        arg = str(button.page) if button.action == "p" else button.code
         with context.db.session() as session:
-            outcome = region_picker.apply_callback(session, state, action, arg, "village")
-    except StaleButton:
+            outcome = region_picker.apply_callback(session, state, button.action, arg, "village")
+    except (ForgedCallback, StaleButton):
         await _answer(update, t("common.stale_button", context.lang))
         return await prompt(update, context, draft, Step.REGION)
     await _answer(update)
@@ -400,16 +418,19 @@ async def on_institution(
     update: Update, context: BotContext, draft: RegistrationDraft, identity: Identity
 ) -> int:
     query = update.callback_query
-    assert query is not None and query.data is not None
-    code = query.data.removeprefix("reg:i:")
+    assert query is not None
+    try:
+        code = RegistrationButton.unpack(query.data).institution
+    except ForgedCallback:
+        code = ""
     if code not in INSTITUTIONS:
         await _answer(update, t("common.stale_button", context.lang))
         return await prompt(update, context, draft, Step.INSTITUTION)
     await _answer(update)
     draft.institution = code
-    chosen = t(f"institution.{code}", context.lang)
+    chosen = institution_label(code, None, context.lang)
     await show(update, t("reg.institution_chosen", context.lang, institution=chosen))
-    if code == "lainnya":
+    if code == OTHER_INSTITUTION:
         return await prompt(update, context, draft, Step.INSTITUTION_OTHER)
     draft.institution_other = None
     return await prompt(update, context, draft, Step.CONFIRM)
@@ -435,8 +456,8 @@ async def on_institution_other(
 
 async def _show_fields(update: Update, context: BotContext) -> None:
     lang = context.lang
-    rows = [[(t(f"reg.field.{f}", lang), f"reg:f:{f}")] for f in FIELDS]
-    rows.append([(t("reg.field.done", lang), "reg:f:done")])
+    rows = [[(t(f"reg.field.{f}", lang), RegistrationButton("f", field=f).pack())] for f in FIELDS]
+    rows.append([(t("reg.field.done", lang), RegistrationButton("f", field="done").pack())])
     await show(update, t("reg.which_field", lang), keyboard(rows))
 
 
@@ -445,16 +466,20 @@ async def on_confirm(
     update: Update, context: BotContext, draft: RegistrationDraft, identity: Identity
 ) -> int:
     query = update.callback_query
-    assert query is not None and query.data is not None
+    assert query is not None
     user = update.effective_user
     assert user is not None
     lang = context.lang
-    if query.data == "reg:edit":
+    try:
+        button = RegistrationButton.unpack(query.data)
+    except ForgedCallback:
+        button = None
+    if button is not None and button.action == "edit":
         await _answer(update)
         await _show_fields(update, context)
         return Step.CONFIRM
-    if query.data.startswith("reg:f:"):
-        field = query.data.removeprefix("reg:f:")
+    if button is not None and button.action == "f":
+        field = button.field
         await _answer(update)
         if field == "done":
             await _show_summary(update, context, draft)
@@ -466,7 +491,7 @@ async def on_confirm(
             draft.picker = None
             draft.area = context.settings.forum_area
         return await FORM.change(update, context, draft, FIELDS[field])
-    if query.data != "reg:ok":
+    if button is None or button.action != "ok":
         await _answer(update, t("common.stale_button", lang))
         return await prompt(update, context, draft, Step.CONFIRM)
     missing = draft.missing_step()
@@ -505,7 +530,7 @@ def conversation(conversation_timeout: timedelta) -> ConversationHandler[BotCont
     anything = ~filters.COMMAND
     # Stale or forged buttons of this form re-prompt; other features' buttons (a language
     # switch, a training RSVP) pass through to their own handlers.
-    ours = r"^reg:"
+    ours = RegistrationButton.pattern()
 
     def wrong_input(state: Step, note_key: str) -> list[Any]:
         again = FORM.reprompt(state, note_key)
@@ -514,11 +539,11 @@ def conversation(conversation_timeout: timedelta) -> ConversationHandler[BotCont
     return FORM.conversation(
         entry_points=[
             CommandHandler("start", start),
-            CallbackQueryHandler(edit_profile, pattern=r"^prof:edit$"),
+            CallbackQueryHandler(edit_profile, pattern=ProfileButton.pattern("edit")),
         ],
         states={
             Step.CONSENT: [
-                CallbackQueryHandler(on_consent, pattern=r"^reg:c:[yn]$"),
+                CallbackQueryHandler(on_consent, pattern=RegistrationButton.pattern("c")),
                 *wrong_input(Step.CONSENT, "reg.use_buttons"),
             ],
             Step.NAME: [
@@ -531,12 +556,14 @@ def conversation(conversation_timeout: timedelta) -> ConversationHandler[BotCont
                 *wrong_input(Step.PHONE, "reg.need_phone"),
             ],
             Step.REGION: [
-                CallbackQueryHandler(on_region_button, pattern=r"^reg:[rpba]:"),
+                CallbackQueryHandler(
+                    on_region_button, pattern=RegistrationButton.pattern(*PICKER_LAYOUT)
+                ),
                 MessageHandler(text, on_region_text),
                 *wrong_input(Step.REGION, "reg.use_buttons"),
             ],
             Step.INSTITUTION: [
-                CallbackQueryHandler(on_institution, pattern=r"^reg:i:"),
+                CallbackQueryHandler(on_institution, pattern=RegistrationButton.pattern("i")),
                 *wrong_input(Step.INSTITUTION, "reg.use_buttons"),
             ],
             Step.INSTITUTION_OTHER: [
@@ -544,7 +571,9 @@ def conversation(conversation_timeout: timedelta) -> ConversationHandler[BotCont
                 *wrong_input(Step.INSTITUTION_OTHER, "reg.need_text_institution"),
             ],
             Step.CONFIRM: [
-                CallbackQueryHandler(on_confirm, pattern=r"^reg:(ok|edit|f:\w+)$"),
+                CallbackQueryHandler(
+                    on_confirm, pattern=RegistrationButton.pattern("ok", "edit", "f")
+                ),
                 *wrong_input(Step.CONFIRM, "reg.use_buttons"),
             ],
         },

@@ -8,23 +8,33 @@ and written to the audit log.
 from __future__ import annotations
 
 from telegram import Update
-from telegram.ext import CallbackQueryHandler, CommandHandler
+from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
+from telegram.helpers import create_deep_linked_url
 
 from bot.auth import identify
+from bot.callbacks import (
+    PICKER_LAYOUT,
+    CoordinatorButton,
+    ForgedCallback,
+    InviteButton,
+    refuse_forged,
+)
 from bot.context import BotContext
 from bot.forms import region_picker
 from bot.forms.region_picker import PickerState, StaleButton
-from bot.i18n import language_for, t
+from bot.i18n import language_of, t
 from bot.menu import refresh_commands
 from bot.moments import format_moment
 from bot.ui import keyboard, show
-from storage import people, roles
+from storage import roles
 from storage.regions import in_scope, region_path_name
 from storage.roles import InviteResult
 
-__all__ = ["handlers", "redeem_invite"]
+__all__ = ["INVITE_PAYLOAD", "handlers", "redeem_invite"]
 
 PICKER_KEY = "invite_picker"
+# `/start inv_<code>`: the deep link of an invitation (routed by `bot.app` before registration).
+INVITE_PAYLOAD = "inv_"
 
 
 def _is_official(update: Update, context: BotContext) -> bool:
@@ -45,13 +55,13 @@ async def _render_invite_picker(
         text, markup, _ = region_picker.render(
             session,
             state,
-            prefix="inv",
+            prefix=InviteButton.PREFIX,
             lang=context.lang,
             title=t("roles.invite_pick", context.lang),
             allow_pick_node=True,
             back_exits=False,
         )
-    await show(update, text, markup, edit=edit)  # type: ignore[arg-type]
+    await show(update, text, markup, edit=edit)
 
 
 async def invite_command(update: Update, context: BotContext) -> None:
@@ -66,22 +76,27 @@ async def invite_command(update: Update, context: BotContext) -> None:
 
 async def invite_picker_button(update: Update, context: BotContext) -> None:
     query = update.callback_query
-    assert query is not None and query.data is not None and update.effective_user is not None
+    assert query is not None and update.effective_user is not None
     if not _is_official(update, context):
         await _refuse(update, context)
         return
     assert context.user_data is not None
     saved = context.user_data.get(PICKER_KEY)
-    if not saved:
-        await query.answer(t("common.stale_button", context.lang))
+    try:
+        button = InviteButton.unpack(query.data)
+    except ForgedCallback as error:
+        await refuse_forged(update, context.lang, error)
         return
-    _, action, arg = [*query.data.split(":", 2), "", ""][:3]
+    if not saved:
+        await refuse_forged(update, context.lang)
+        return
     state = PickerState.from_dict(saved)
+    arg = str(button.page) if button.action == "p" else button.code
     try:
         with context.db.session() as session:
-            outcome = region_picker.apply_callback(session, state, action, arg, "village")
+            outcome = region_picker.apply_callback(session, state, button.action, arg, "village")
     except StaleButton:
-        await query.answer(t("common.stale_button", context.lang))
+        await refuse_forged(update, context.lang)
         return
     await query.answer()
     if outcome.exited:
@@ -100,7 +115,7 @@ async def invite_picker_button(update: Update, context: BotContext) -> None:
             session, scope, update.effective_user.id, context.settings.invite_ttl
         )
         scope_name = region_path_name(session, scope)
-    link = f"https://t.me/{context.bot.username}?start=inv_{invite.code}"
+    link = create_deep_linked_url(context.bot.username, INVITE_PAYLOAD + invite.code)
     await show(
         update,
         t(
@@ -113,10 +128,11 @@ async def invite_picker_button(update: Update, context: BotContext) -> None:
     )
 
 
-async def redeem_invite(update: Update, context: BotContext, code: str) -> None:
+async def redeem_invite(update: Update, context: BotContext) -> None:
     """`/start inv_<code>`: become coordinator of the invite's scope (once, before expiry)."""
     user = update.effective_user
-    assert user is not None
+    assert user is not None and context.args
+    code = context.args[0][len(INVITE_PAYLOAD) :]
     with context.db.session() as session:
         result, scope = roles.redeem_invite(session, code, user.id, user.full_name)
         scope_name = region_path_name(session, scope) if scope else ""
@@ -153,7 +169,7 @@ async def list_coordinators(update: Update, context: BotContext) -> None:
             [
                 (
                     t("roles.revoke_button", lang, n=number, name=coord.display_name[:24]),
-                    f"crd:rv:{coord.id}",
+                    CoordinatorButton("rv", coord.id).pack(),
                 )
             ]
         )
@@ -162,16 +178,17 @@ async def list_coordinators(update: Update, context: BotContext) -> None:
 
 async def revoke_button(update: Update, context: BotContext) -> None:
     query = update.callback_query
-    assert query is not None and query.data is not None and update.effective_user is not None
+    assert query is not None and update.effective_user is not None
     if not _is_official(update, context):
         await _refuse(update, context)
         return
     lang = context.lang
-    _, action, arg = [*query.data.split(":", 2), "", ""][:3]
-    if not arg.isdigit():
-        await query.answer(t("common.stale_button", lang))
+    try:
+        button = CoordinatorButton.unpack(query.data)
+    except ForgedCallback as error:
+        await refuse_forged(update, lang, error)
         return
-    coordinator_id = int(arg)
+    action, coordinator_id = button.action, button.coordinator_id
     if action == "rv":
         await query.answer()
         with context.db.session() as session:
@@ -183,8 +200,8 @@ async def revoke_button(update: Update, context: BotContext) -> None:
         markup = keyboard(
             [
                 [
-                    (t("roles.revoke_yes", lang), f"crd:ry:{coordinator_id}"),
-                    (t("common.cancel", lang), "crd:no:0"),
+                    (t("roles.revoke_yes", lang), CoordinatorButton("ry", coordinator_id).pack()),
+                    (t("common.cancel", lang), CoordinatorButton("no").pack()),
                 ]
             ]
         )
@@ -196,9 +213,6 @@ async def revoke_button(update: Update, context: BotContext) -> None:
         await query.answer()
         await show(update, t("roles.revoke_cancelled", lang))
         return
-    if action != "ry":
-        await query.answer(t("common.stale_button", lang))
-        return
     await query.answer()
     with context.db.session() as session:
         revoked = roles.revoke_coordinator(session, coordinator_id, update.effective_user.id)
@@ -207,20 +221,18 @@ async def revoke_button(update: Update, context: BotContext) -> None:
         await show(update, t("roles.revoke_gone", lang))
         return
     await show(update, t("roles.revoked", lang, name=revoked.display_name, scope=scope))
-    with context.db.session() as session:
-        chosen, telegram = people.user_language(session, revoked.telegram_id)
     await refresh_commands(
         context.bot,
         identify(context.db, context.settings, revoked.telegram_id),
-        language_for(chosen, telegram),
+        language_of(context.db, revoked.telegram_id),
         context.app.menu_counters,
     )
 
 
-def handlers() -> list:  # type: ignore[type-arg]
+def handlers() -> list[BaseHandler[Update, BotContext, None]]:
     return [
         CommandHandler("undang", invite_command),
-        CallbackQueryHandler(invite_picker_button, pattern=r"^inv:[rpba]:"),
+        CallbackQueryHandler(invite_picker_button, pattern=InviteButton.pattern(*PICKER_LAYOUT)),
         CommandHandler("koordinator", list_coordinators),
-        CallbackQueryHandler(revoke_button, pattern=r"^crd:"),
+        CallbackQueryHandler(revoke_button, pattern=CoordinatorButton.pattern()),
     ]

@@ -23,7 +23,6 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from openpyxl import Workbook
-from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from sqlalchemy import case, func, or_
 from sqlmodel import Session, col, select
 
@@ -55,6 +54,7 @@ from storage.xlsx import (
     Percent,
     StreamingSheet,
     Styles,
+    WriteOnlyWorksheet,
     date_cell,
     header_cell,
     percent_cell,

@@ -16,20 +16,19 @@ from __future__ import annotations
 import calendar
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from enum import StrEnum
-from zoneinfo import ZoneInfo
 
 __all__ = [
     "LAST_WEEK",
     "Frequency",
     "Rule",
-    "local_to_utc",
     "next_occurrence",
     "nth_weekday",
     "occurrences",
     "occurrences_between",
-    "utc_to_local",
+    "to_local",
+    "to_utc",
 ]
 
 #: `Rule.week` value for "the last <weekday> of the month".
@@ -104,14 +103,18 @@ class Rule:
         return self.frequency is not Frequency.ONCE
 
 
-def local_to_utc(day: date, at: time, tz: ZoneInfo) -> datetime:
-    """Wall-clock `day at` in `tz` as naive UTC."""
+def to_utc(day: date, at: time, tz: tzinfo) -> datetime:
+    """Wall-clock `day at` in `tz` as naive UTC, the way moments are stored."""
     return datetime.combine(day, at, tzinfo=tz).astimezone(UTC).replace(tzinfo=None)
 
 
-def utc_to_local(moment: datetime, tz: ZoneInfo) -> datetime:
-    """Naive UTC `moment` as an aware datetime in `tz` (for showing and for rules)."""
-    return moment.replace(tzinfo=UTC).astimezone(tz)
+def to_local(moment: datetime, tz: tzinfo) -> datetime:
+    """A stored moment (naive = UTC; aware ones are taken as they are) as aware in `tz`.
+
+    The one pair of converters: `bot.moments` re-exports it, as storage cannot import bot.
+    """
+    aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+    return aware.astimezone(tz)
 
 
 def nth_weekday(year: int, month: int, week: int, weekday: int) -> date:
@@ -158,24 +161,22 @@ def _candidate_days(rule: Rule, start: date) -> Iterator[date]:
         year, month = (year + 1, 1) if month == 12 else (year, month + 1)
 
 
-def occurrences(rule: Rule, after: datetime, tz: ZoneInfo) -> Iterator[datetime]:
+def occurrences(rule: Rule, after: datetime, tz: tzinfo) -> Iterator[datetime]:
     """Every occurrence strictly after naive-UTC `after`, in order, as naive UTC."""
     # Start a day early: the local date of `after` may be behind or ahead of its UTC date.
-    start = utc_to_local(after, tz).date() - timedelta(days=1)
+    start = to_local(after, tz).date() - timedelta(days=1)
     for day in _candidate_days(rule, start):
-        moment = local_to_utc(day, rule.at, tz)
+        moment = to_utc(day, rule.at, tz)
         if moment > after:
             yield moment
 
 
-def next_occurrence(rule: Rule, after: datetime, tz: ZoneInfo) -> datetime | None:
+def next_occurrence(rule: Rule, after: datetime, tz: tzinfo) -> datetime | None:
     """The first occurrence strictly after `after` (None: a one-time rule already passed)."""
     return next(occurrences(rule, after, tz), None)
 
 
-def occurrences_between(
-    rule: Rule, after: datetime, until: datetime, tz: ZoneInfo
-) -> list[datetime]:
+def occurrences_between(rule: Rule, after: datetime, until: datetime, tz: tzinfo) -> list[datetime]:
     """Occurrences in (`after`, `until`]: what fell due while nobody was looking."""
     found = []
     for moment in occurrences(rule, after, tz):

@@ -46,10 +46,10 @@ from storage.outbox import audience_ids
 from storage.recurrence import (
     Frequency,
     Rule,
-    local_to_utc,
     next_occurrence,
     occurrences_between,
-    utc_to_local,
+    to_local,
+    to_utc,
 )
 from storage.regions import scope_filter
 
@@ -495,9 +495,9 @@ def trainings_starting(
 
 def training_reminder_times(starts_at: datetime, tz: ZoneInfo) -> dict[str, datetime]:
     """When a training's reminders are due (UTC): the day before at 08:00, two hours before."""
-    day_before = utc_to_local(starts_at, tz).date() - timedelta(days=1)
+    day_before = to_local(starts_at, tz).date() - timedelta(days=1)
     return {
-        "day_before": local_to_utc(day_before, TRAINING_DAY_BEFORE_AT, tz),
+        "day_before": to_utc(day_before, TRAINING_DAY_BEFORE_AT, tz),
         "shortly_before": starts_at - TRAINING_SHORTLY_BEFORE,
     }
 

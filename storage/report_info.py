@@ -95,6 +95,7 @@ class ReportInfo:
     reporter_name: str | None
     village_code: str
     institution: str | None
+    institution_other: str | None  # the cadre's own words when `institution` is "lainnya"
     title: str
     category: str
     description: str
@@ -132,11 +133,15 @@ def report_info(
     session: Session, row: Report, *, with_media: bool = True, with_events: bool = False
 ) -> ReportInfo:
     """A report row as plain data, with its reporter's name and (optionally) media and history."""
-    name = None
+    name = other = None
     if row.reporter_id is not None:
-        name = session.exec(
-            select(Cadre.full_name).where(col(Cadre.telegram_id) == row.reporter_id)
+        found = session.exec(
+            select(Cadre.full_name, Cadre.institution_other).where(
+                col(Cadre.telegram_id) == row.reporter_id
+            )
         ).first()
+        if found is not None:
+            name, other = found
     media: tuple[MediaInfo, ...] = ()
     if with_media:
         media = tuple(
@@ -163,6 +168,7 @@ def report_info(
         reporter_name=name,
         village_code=row.village_code,
         institution=row.institution,
+        institution_other=other,
         title=row.title,
         category=row.category,
         description=row.description,

@@ -139,6 +139,7 @@ class Participant:
     village_code: str
     institution: str
     status: str
+    institution_other: str | None = None  # the cadre's own words for "lainnya"
 
 
 # ---------------------------------------------------------------- creating and reading
@@ -210,7 +211,12 @@ def participants(session: Session, training_id: int) -> list[Participant]:
     ).all()
     return [
         Participant(
-            rsvp.telegram_id, cadre.full_name, cadre.village_code, cadre.institution, rsvp.status
+            rsvp.telegram_id,
+            cadre.full_name,
+            cadre.village_code,
+            cadre.institution,
+            rsvp.status,
+            cadre.institution_other,
         )
         for rsvp, cadre in rows
     ]

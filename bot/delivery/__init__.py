@@ -33,7 +33,7 @@ from bot.delivery.payload import (
     send_part,
     validate_payload,
 )
-from bot.delivery.schedule import effective_rate, local_time, quiet_until
+from bot.delivery.schedule import effective_rate, quiet_until
 from bot.delivery.submit import submit
 
 __all__ = [
@@ -42,7 +42,6 @@ __all__ = [
     "Payload",
     "PayloadError",
     "effective_rate",
-    "local_time",
     "quiet_until",
     "render_parts",
     "send_part",

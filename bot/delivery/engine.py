@@ -40,10 +40,10 @@ from bot.delivery.pacing import ChatSpacing, Pace
 from bot.delivery.payload import Payload, Wire, render_parts, wire
 from bot.delivery.progress import cancel_markup, progress_text, show_status, summary_text
 from bot.delivery.schedule import effective_rate, quiet_until
-from bot.i18n import language_for
+from bot.i18n import language_for, language_in
 from bot.telegram_text import HtmlError
 from bot.ui import retry_after_seconds
-from storage import outbox, people
+from storage import outbox
 from storage.models import utcnow
 from storage.outbox import BroadcastInfo, Claimed, DeliveryCounts, Outcome
 
@@ -229,7 +229,7 @@ class DeliveryEngine:
                 active = ActiveBroadcast(info, Payload.from_json(info.payload))
                 if info.progress_chat_id:
                     active.progress_lang = await asyncio.to_thread(
-                        self._db, _language_of, info.progress_chat_id
+                        self._db, language_in, info.progress_chat_id
                     )
                 self._active[info.id] = active
             waits_for_time = info.not_before is not None and info.not_before > now
@@ -583,8 +583,3 @@ async def _wait(event: asyncio.Event, timeout: float | None) -> None:
     """
     async with asyncio.timeout(timeout):
         await event.wait()
-
-
-def _language_of(session: Any, telegram_id: int) -> str:
-    chosen, telegram = people.user_language(session, telegram_id)
-    return language_for(chosen, telegram)

@@ -8,10 +8,11 @@ from datetime import datetime
 from telegram import Bot, InlineKeyboardMarkup
 from telegram.error import BadRequest, TelegramError
 
+from bot.callbacks import BroadcastButton
 from bot.config import Settings
 from bot.delivery.payload import markup
-from bot.delivery.schedule import local_time
 from bot.i18n import t
+from bot.moments import format_count, format_moment
 from storage.outbox import BroadcastInfo, DeliveryCounts
 
 __all__ = ["REASONS", "cancel_markup", "progress_text", "show_status", "summary_text"]
@@ -61,19 +62,20 @@ def progress_text(
             if info.not_before is None or info.not_before <= now
             else "delivery.waiting_time"
         )
-        lines.append(t(key, lang, when=local_time(resumes_at, settings, with_date=True)))
+        lines.append(t(key, lang, when=format_moment(resumes_at, settings.timezone, lang)))
         lines.append("")
     lines.append(
         t(
             "delivery.figures",
             lang,
-            sent=counts.sent,
-            failed=counts.failed,
-            remaining=counts.remaining,
+            sent=format_count(counts.sent, lang),
+            failed=format_count(counts.failed, lang),
+            remaining=format_count(counts.remaining, lang),
         )
     )
     if eta is not None:
-        lines.append(t("delivery.eta", lang, when=local_time(eta, settings)))
+        eta_text = format_moment(eta, settings.timezone, lang, with_date=False)
+        lines.append(t("delivery.eta", lang, when=eta_text))
     return "\n".join(lines)
 
 
@@ -91,23 +93,23 @@ def summary_text(
         t(
             "delivery.figures_final",
             lang,
-            sent=counts.sent,
-            failed=counts.failed,
-            cancelled=counts.cancelled,
+            sent=format_count(counts.sent, lang),
+            failed=format_count(counts.failed, lang),
+            cancelled=format_count(counts.cancelled, lang),
         )
     )
     for reason, count in sorted(reasons.items(), key=lambda item: -item[1]):
         code = reason.split(":", 1)[0]
         label = t(f"delivery.reason.{code}", lang) if code in REASONS else reason
-        lines.append(t("delivery.reason_line", lang, reason=label, count=count))
+        lines.append(t("delivery.reason_line", lang, reason=label, count=format_count(count, lang)))
     if info.started_at and info.finished_at:
         minutes = max(0, int((info.finished_at - info.started_at).total_seconds() // 60))
         lines.append(
             t(
                 "delivery.finished_at",
                 lang,
-                when=local_time(info.finished_at, settings),
-                minutes=minutes,
+                when=format_moment(info.finished_at, settings.timezone, lang, with_date=False),
+                minutes=format_count(minutes, lang),
             )
         )
     return "\n".join(lines)
@@ -115,7 +117,9 @@ def summary_text(
 
 def cancel_markup(info: BroadcastInfo, lang: str) -> InlineKeyboardMarkup | None:
     """The stop button under a running broadcast's status message."""
-    return markup([[(t("delivery.cancel_button", lang), f"bc:x:{info.id}")]])
+    return markup(
+        [[(t("delivery.cancel_button", lang), BroadcastButton("x", broadcast_id=info.id).pack())]]
+    )
 
 
 async def show_status(

@@ -13,7 +13,6 @@ __all__ = [
     "GROUP_CHAT_INTERVAL",
     "PRIVATE_CHAT_INTERVAL",
     "effective_rate",
-    "local_time",
     "quiet_until",
 ]
 
@@ -44,13 +43,6 @@ def effective_rate(settings: Settings) -> float:
             ceiling * HEADROOM,
         )
     return min(wanted, ceiling * HEADROOM)
-
-
-def local_time(moment: datetime, settings: Settings, *, with_date: bool = False) -> str:
-    """A stored UTC time as the forum reads it: "08.30 WITA" or "25/12/2026 08.30 WITA"."""
-    local = moment.replace(tzinfo=UTC).astimezone(settings.timezone)
-    pattern = "%d/%m/%Y %H.%M" if with_date else "%H.%M"
-    return f"{local.strftime(pattern)} {local.tzname()}"
 
 
 def quiet_until(settings: Settings, now: datetime) -> datetime | None:

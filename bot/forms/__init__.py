@@ -74,7 +74,6 @@ inherits `audience.AudienceDraft` in its draft and lets `AudienceSteps` build th
     return await AUDIENCE.ask(update, context, draft, identity)  # from the step before it
     states={..., **AUDIENCE.handlers(), Step.PREVIEW: [...]}
 
-`legacy` holds the untyped store and step of the forms not yet moved onto `Form`.
 """
 
 from bot.forms.base import END, Draft, Form, Handler, StepHandler, chat_of, conversation

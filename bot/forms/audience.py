@@ -10,20 +10,28 @@ the three conversation states; it declares only what happens once the audience i
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Generic, TypeVar
 
 from telegram import Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, MessageHandler, filters
 
-from bot.auth import Identity
+from bot.auth import Identity, identify
+from bot.callbacks import (
+    PICKER_LAYOUT,
+    BroadcastButton,
+    ForgedCallback,
+    TrainingFormButton,
+    refuse_forged,
+)
 from bot.context import BotContext
 from bot.forms import region_picker
 from bot.forms.base import Draft, Form, Handler, chat_of
 from bot.forms.region_picker import PickerState, StaleButton
 from bot.i18n import t
 from bot.ui import Button, keyboard, show
-from bot.vocabulary import INSTITUTIONS
+from bot.vocabulary import INSTITUTIONS, institution_label, parse_region_code
 from storage import outbox
 from storage.audit import audit
 from storage.outbox import AudienceCounts
@@ -42,11 +50,22 @@ __all__ = [
     "institution_names",
     "on_audience_button",
     "on_picker_text",
+    "open_for_sender",
     "toggle_institution",
 ]
 
 USE_BUTTONS = "form.use_buttons"
-# The institutions a cadre registers with, which an audience may be filtered by.
+
+AudienceFamily = type[BroadcastButton] | type[TrainingFormButton]
+# The button families that carry an audience step, by the prefix their forms name them with.
+_FAMILIES: dict[str, AudienceFamily] = {
+    BroadcastButton.PREFIX: BroadcastButton,
+    TrainingFormButton.PREFIX: TrainingFormButton,
+}
+
+
+def _family(prefix: str) -> AudienceFamily:
+    return _FAMILIES[prefix]
 
 
 @dataclasses.dataclass
@@ -76,6 +95,22 @@ class AudienceChoice:
 # ---------------------------------------------------------------- the pieces
 
 
+async def open_for_sender(
+    update: Update, context: BotContext, *, not_allowed: str, refused_action: str
+) -> tuple[Identity, str | None] | None:
+    """The start of a command that addresses cadres (`/umumkan [kode wilayah]`): the sender's
+    identity and the optional area, or None once a non-privileged sender or an area outside
+    their scopes has been answered (`not_allowed` / `area_argument`)."""
+    user = update.effective_user
+    assert user is not None and update.message is not None
+    identity = identify(context.db, context.settings, user.id)
+    if not identity.is_privileged:
+        await update.message.reply_text(t(not_allowed, context.lang))
+        return None
+    accepted, area = await area_argument(update, context, identity, refused_action)
+    return (identity, area) if accepted else None
+
+
 async def area_argument(
     update: Update, context: BotContext, identity: Identity, refused_action: str
 ) -> tuple[bool, str | None]:
@@ -87,7 +122,7 @@ async def area_argument(
     if not context.args:
         return True, None
     assert update.message is not None and update.effective_user is not None
-    area = region_picker.parse_area_code(context.args[0])
+    area = parse_region_code(context.args[0])
     with context.db.session() as session:
         known = area is not None and get_region(session, area) is not None
     if known and area is not None and identity.may_act_on(area):
@@ -110,9 +145,11 @@ async def ask_audience(
             if region is None:
                 continue
             name = region_path_name(session, scope)
-            rows.append([(t("audience.all", lang, name=name), f"{prefix}:s:{scope}")])
+            whole = _family(prefix)(action="s", area=scope).pack()
+            rows.append([(t("audience.all", lang, name=name), whole)])
             if region.level != LEVELS[-1]:
-                rows.append([(t("audience.pick", lang, name=name), f"{prefix}:c:{scope}")])
+                inside = _family(prefix)(action="c", area=scope).pack()
+                rows.append([(t("audience.pick", lang, name=name), inside)])
     text = t("audience.ask", lang)
     await show(update, f"{note}\n\n{text}" if note else text, keyboard(rows))
 
@@ -120,23 +157,33 @@ async def ask_audience(
 async def on_audience_button(
     update: Update, context: BotContext, draft: AudienceDraft, identity: Identity, prefix: str
 ) -> AudienceChoice:
-    """`s` whole scope, `c` choose inside a scope, or a picker button (`r`, `p`, `b`, `a`)."""
+    """`s` whole scope, `c` choose inside a scope, or a picker button (`r`, `p`, `b`, `a`).
+
+    Raises `StaleButton` for data no keyboard of this form made."""
     query = update.callback_query
-    assert query is not None and query.data is not None
-    _, action, arg = [*query.data.split(":", 2), "", ""][:3]
+    assert query is not None
+    try:
+        button = _family(prefix).unpack(query.data)
+    except ForgedCallback as error:
+        raise StaleButton(query.data) from error
+    action = button.action
     if action in ("s", "c"):
-        if not identity.may_act_on(arg):  # never trust the keyboard
+        scope = parse_region_code(button.area)
+        if scope is None or not identity.may_act_on(scope):  # never trust the keyboard
             return AudienceChoice(refused=True)
         if action == "s":
-            return AudienceChoice(area=arg)
+            return AudienceChoice(area=scope)
         with context.db.session() as session:
-            state = region_picker.start(session, arg, "village")
+            state = region_picker.start(session, scope, "village")
         draft.picker = state.to_dict()
         await _show_picker(update, context, state, prefix)
         return AudienceChoice(shown=True)
     if not draft.picker:
         raise StaleButton(query.data)
+    if action not in PICKER_LAYOUT:
+        raise StaleButton(query.data)
     state = PickerState.from_dict(draft.picker)
+    arg = str(button.page) if action == "p" else button.code
     with context.db.session() as session:
         outcome = region_picker.apply_callback(session, state, action, arg, "village")
     if outcome.exited:
@@ -190,14 +237,16 @@ async def ask_institutions(
         rows.append(
             [
                 (
-                    ("✅ " if code in chosen else "") + t(f"institution.{code}", lang),
-                    f"{prefix}:i:{code}",
+                    ("✅ " if code in chosen else "") + institution_label(code, None, lang),
+                    _family(prefix)(action="i", code=code).pack(),
                 )
                 for code in pair
             ]
         )
-    rows.append([(t("audience.institutions_all", lang), f"{prefix}:i:*")])
-    rows.append([(t("audience.institutions_done", lang), f"{prefix}:i:ok")])
+    every = _family(prefix)(action="i", code="*").pack()
+    done = _family(prefix)(action="i", code="ok").pack()
+    rows.append([(t("audience.institutions_all", lang), every)])
+    rows.append([(t("audience.institutions_done", lang), done)])
     assert draft.area is not None
     with context.db.session() as session:
         area = region_path_name(session, draft.area)
@@ -226,7 +275,7 @@ def toggle_institution(draft: AudienceDraft, code: str) -> bool | None:
 
 
 def institution_names(codes: set[str] | list[str], lang: str) -> str:
-    return ", ".join(t(f"institution.{code}", lang) for code in INSTITUTIONS if code in codes)
+    return ", ".join(institution_label(code, None, lang) for code in INSTITUTIONS if code in codes)
 
 
 def audience_label(context: BotContext, draft: AudienceDraft, lang: str) -> str:
@@ -279,7 +328,7 @@ class AudienceSteps(Generic[A]):
         states: tuple[int, int, int],
         on_done: OnDone[A],
         refused_action: str,
-        buttons: str,
+        buttons: str | re.Pattern[str],
         ignore: Callable[[Update, A], bool] | None = None,
     ) -> None:
         self.form = form
@@ -318,7 +367,7 @@ class AudienceSteps(Generic[A]):
             try:
                 choice = await on_audience_button(update, context, draft, identity, self.prefix)
             except StaleButton:
-                await query.answer(t("common.stale_button", context.lang))
+                await refuse_forged(update, context.lang)
                 return state
             if choice.refused:
                 return await self.refuse(update, context, state)
@@ -347,10 +396,15 @@ class AudienceSteps(Generic[A]):
         self, update: Update, context: BotContext, draft: A, identity: Identity
     ) -> int:
         query = update.callback_query
-        assert query is not None and query.data is not None
-        done = toggle_institution(draft, query.data.split(":", 2)[2])
+        assert query is not None
+        try:
+            button = _family(self.prefix).unpack(query.data)
+        except ForgedCallback as error:
+            await refuse_forged(update, context.lang, error)
+            return self.institution
+        done = toggle_institution(draft, button.code) if button.action == "i" else None
         if done is None:
-            await query.answer(t("common.stale_button", context.lang))
+            await refuse_forged(update, context.lang)
             return self.institution
         await query.answer()
         if not done:
@@ -360,7 +414,7 @@ class AudienceSteps(Generic[A]):
 
     def handlers(self) -> Mapping[int, list[BaseHandler[Update, BotContext, Any]]]:
         """The three states' handler lists, to merge into the form's `states`."""
-        p = self.prefix
+        family = _family(self.prefix)
         anything = ~filters.COMMAND
 
         def wrong_input(state: int) -> list[BaseHandler[Update, BotContext, Any]]:
@@ -369,16 +423,22 @@ class AudienceSteps(Generic[A]):
 
         return {
             self.scope: [
-                CallbackQueryHandler(self._on_audience(self.scope), pattern=rf"^{p}:[sc]:"),
+                CallbackQueryHandler(
+                    self._on_audience(self.scope), pattern=family.pattern("s", "c")
+                ),
                 *wrong_input(self.scope),
             ],
             self.pick_area: [
-                CallbackQueryHandler(self._on_audience(self.pick_area), pattern=rf"^{p}:[rpba]:"),
+                CallbackQueryHandler(
+                    self._on_audience(self.pick_area), pattern=family.pattern(*PICKER_LAYOUT)
+                ),
                 MessageHandler(filters.TEXT & ~filters.COMMAND, self.form.step(self._on_area_text)),
                 *wrong_input(self.pick_area),
             ],
             self.institution: [
-                CallbackQueryHandler(self.form.step(self._on_institution), pattern=rf"^{p}:i:"),
+                CallbackQueryHandler(
+                    self.form.step(self._on_institution), pattern=family.pattern("i")
+                ),
                 *wrong_input(self.institution),
             ],
         }

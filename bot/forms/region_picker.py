@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass
 from sqlmodel import Session
 from telegram import InlineKeyboardMarkup
 
+from bot.callbacks import FAMILIES, PICKER_LAYOUT
 from bot.i18n import t
 from bot.ui import Button, keyboard
 from storage.regions import LEVELS, RegionInfo, children, display_name, get_region, in_scope
@@ -22,7 +23,6 @@ __all__ = [
     "StaleButton",
     "apply_callback",
     "apply_filter",
-    "parse_area_code",
     "render",
     "start",
 ]
@@ -59,15 +59,6 @@ class PickOutcome:
     state: PickerState
     picked: str | None = None
     exited: bool = False
-
-
-def parse_area_code(payload: str) -> str | None:
-    """A deep-link or command argument (`64_74_03` or `64.74.03`) as a region code, if it is one."""
-    code = payload.strip().replace("_", ".")
-    parts = code.split(".")
-    if not parts or not all(p.isdigit() for p in parts) or len(parts) > 4:
-        return None
-    return code
 
 
 def start(session: Session, root: str, target_level: str, at: str | None = None) -> PickerState:
@@ -132,6 +123,14 @@ def apply_filter(state: PickerState, text: str) -> PickerState:
     return PickerState(state.root, state.node, 0, " ".join(text.split())[:40] or None)
 
 
+def _button(prefix: str, action: str, *, code: str = "", page: int = 0) -> str:
+    """A picker button of the family `prefix` embeds the picker in (`PICKER_LAYOUT`)."""
+    family = FAMILIES[prefix]
+    assert set(PICKER_LAYOUT) <= set(family.LAYOUT), f"{prefix} does not embed the picker"
+    fields: dict[str, object] = {"action": action, "code": code, "page": page}
+    return family(**fields).pack()
+
+
 def render(
     session: Session,
     state: PickerState,
@@ -156,23 +155,28 @@ def render(
     rows: list[list[Button]] = []
     pair: list[Button] = []
     for region in shown:
-        pair.append((region.name, f"{prefix}:r:{region.code}"))
+        pair.append((region.name, _button(prefix, "r", code=region.code)))
         if len(pair) == 2:
             rows.append(pair)
             pair = []
     rows.append(pair)
     nav: list[Button] = []
     if page > 0:
-        nav.append((t("picker.prev", lang), f"{prefix}:p:{page - 1}"))
+        nav.append((t("picker.prev", lang), _button(prefix, "p", page=page - 1)))
     if page < pages - 1:
-        nav.append((t("picker.next", lang), f"{prefix}:p:{page + 1}"))
+        nav.append((t("picker.next", lang), _button(prefix, "p", page=page + 1)))
     rows.append(nav)
     if allow_pick_node and node is not None:
         rows.append(
-            [(t("picker.all_of", lang, name=display_name(node)), f"{prefix}:a:{node.code}")]
+            [
+                (
+                    t("picker.all_of", lang, name=display_name(node)),
+                    _button(prefix, "a", code=node.code),
+                )
+            ]
         )
     if state.node != state.root or state.query or back_exits:
-        rows.append([(t("picker.back", lang), f"{prefix}:b:")])
+        rows.append([(t("picker.back", lang), _button(prefix, "b"))])
 
     level_key = f"picker.choose.{_child_level(items, node)}"
     lines = [title, "", t(level_key, lang, where=display_name(node) if node else "")]

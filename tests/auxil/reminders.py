@@ -8,10 +8,10 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import select
 
-from bot.reminder_scheduler import ReminderScheduler
+from bot.reminders import ReminderScheduler
 from storage import outbox, reminders
 from storage.models import Broadcast
-from storage.recurrence import Rule, local_to_utc
+from storage.recurrence import Rule, to_utc
 from storage.reminders import OccurrenceInfo, ReminderInfo
 from tests.auxil.broadcast import engine, wait_finished
 from tests.auxil.runner import BotRunner
@@ -23,9 +23,7 @@ def wita(
     year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0
 ) -> datetime:
     """A WITA wall-clock moment as naive UTC (how the bot stores and compares time)."""
-    return local_to_utc(date(year, month, day), time(hour, minute), WITA) + timedelta(
-        seconds=second
-    )
+    return to_utc(date(year, month, day), time(hour, minute), WITA) + timedelta(seconds=second)
 
 
 class FakeClock:

@@ -9,7 +9,7 @@ from datetime import datetime, time
 import pytest
 from sqlmodel import select
 
-from bot import reminder_scheduler
+from bot.reminders import scheduler as reminder_scheduler
 from storage import people, training
 from storage.models import Reminder, ReminderKind, ReminderStatus, Training
 from storage.reports import Decision
@@ -97,7 +97,7 @@ async def test_training_reminders_the_day_before_and_two_hours_before(bot, serve
     for member in (first, second):
         [text] = await received(member, "Pengingat pelatihan")
         assert "Pelatihan Pengolahan Sampah" in text
-        assert "Rabu, 25/11/2026 pukul 10.00 WITA" in text
+        assert "Rabu, 25 November 2026 pukul 10.00 WITA" in text
         assert "Aula Kelurahan Api-Api" in text
     assert waiting.texts == [] and declined.texts == []
 
@@ -119,13 +119,13 @@ async def test_a_moved_training_is_reminded_at_its_new_time_only(bot, server, cl
     member = cadre(bot, server)
     training_id = seed_training(bot, clock, wita(2026, 11, 25, 10, 0), member.id)
     await tick(bot, clock, wita(2026, 11, 24, 8, 0))
-    await received(member, "Rabu, 25/11/2026 pukul 10.00 WITA")
+    await received(member, "Rabu, 25 November 2026 pukul 10.00 WITA")
 
     move_training(bot, training_id, wita(2026, 11, 27, 13, 0))  # postponed to Friday
     await tick(bot, clock, wita(2026, 11, 25, 8, 0))  # the old "two hours before"
     assert len(sent_refs(bot)) == 1
     await tick(bot, clock, wita(2026, 11, 26, 8, 0))
-    [moved] = await received(member, "Jumat, 27/11/2026 pukul 13.00 WITA")
+    [moved] = await received(member, "Jumat, 27 November 2026 pukul 13.00 WITA")
     assert "Pengingat pelatihan" in moved
     await tick(bot, clock, wita(2026, 11, 27, 11, 0))
     await received(member, "Pelatihan segera dimulai")
@@ -142,7 +142,7 @@ async def test_a_training_brought_forward_skips_what_is_no_longer_due(bot, serve
     training_id = seed_training(bot, clock, wita(2026, 11, 27, 10, 0), member.id)
     move_training(bot, training_id, wita(2026, 11, 24, 9, 0))  # moved earlier, to tomorrow
     await tick(bot, clock, wita(2026, 11, 23, 10, 1))  # tomorrow's day-before is now, 2 h late
-    await received(member, "Selasa, 24/11/2026 pukul 09.00 WITA")
+    await received(member, "Selasa, 24 November 2026 pukul 09.00 WITA")
     await tick(bot, clock, wita(2026, 11, 24, 7, 0))
     await received(member, "Pelatihan segera dimulai")
     await tick(bot, clock, wita(2026, 11, 26, 8, 0))  # the old Thursday reminder: gone
@@ -173,7 +173,7 @@ async def test_a_cancelled_training_sends_no_more_reminders(bot, server, clock):
     await tick(bot, clock, wita(2026, 11, 24, 8, 0))  # the first one's day before
     await tick(bot, clock, wita(2026, 11, 25, 8, 0))  # its two hours before; the second's day
     [day_before] = await received(member, "Pengingat pelatihan")
-    assert "Kamis, 26/11/2026 pukul 10.00 WITA" in day_before
+    assert "Kamis, 26 November 2026 pukul 10.00 WITA" in day_before
     with bot.session() as session:
         assert training.cancel_training(session, called_off_late, ADMIN_ID, clock())
     await tick(bot, clock, wita(2026, 11, 26, 8, 0))
@@ -196,7 +196,7 @@ async def test_a_rescheduled_training_is_reminded_at_the_new_times_only(bot, ser
     assert sent_refs(bot) == []
     await tick(bot, clock, wita(2026, 11, 26, 8, 0))
     [day_before] = await received(member, "Pengingat pelatihan")
-    assert "Jumat, 27/11/2026 pukul 13.00 WITA" in day_before
+    assert "Jumat, 27 November 2026 pukul 13.00 WITA" in day_before
     await tick(bot, clock, wita(2026, 11, 27, 11, 0))
     await received(member, "Pelatihan segera dimulai")
     assert sent_refs(bot) == [

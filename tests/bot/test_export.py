@@ -68,7 +68,7 @@ async def test_official_exports_the_forum_area_with_phone_numbers(forum, server)
     assert status.edits == 1
     assert document.file_name == "forkom-kota-bontang-2026-11-20.xlsx"
     assert document.text == (
-        "📥 Data Kota Bontang per 20/11/2026\nKader: 7 baris\nLaporan: 5 baris\n"
+        "📥 Data Kota Bontang per 20 November 2026\nKader: 7 baris\nLaporan: 5 baris\n"
         "Pelatihan & peserta: 9 baris\nSiaran: 5 baris"
     )
     assert "upload_document" in official.chat.chat_actions

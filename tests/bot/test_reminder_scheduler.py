@@ -15,8 +15,8 @@ from datetime import time, timedelta
 import pytest
 from sqlmodel import select
 
-from bot import reminder_scheduler
-from bot.reminder_scheduler import ReminderScheduler
+from bot.reminders import ReminderScheduler
+from bot.reminders import scheduler as reminder_scheduler
 from storage import people
 from storage.models import Reminder, ReminderKind, ReminderStatus
 from storage.recurrence import Rule

@@ -7,7 +7,7 @@ from datetime import date, time
 import pytest
 from sqlmodel import select
 
-from bot import reminder_scheduler
+from bot.reminders import scheduler as reminder_scheduler
 from storage.models import AuditLog, ConversationRow, Reminder, ReminderStatus
 from storage.recurrence import Frequency, Rule
 from tests.auxil.flows import BONTANG_SELATAN, BONTANG_UTARA, seed_cadre, seed_coordinator
@@ -81,16 +81,16 @@ async def test_coordinator_writes_a_first_monday_reminder(bot, server):
     assert "saat ini 2 kader" in preview
     assert "setiap hari Senin pertama tiap bulan, pukul 08.00 WITA" in preview
     assert [line for line in preview.splitlines() if line.startswith("• ")] == [
-        "• Senin, 07/12/2026 pukul 08.00 WITA",
-        "• Senin, 04/01/2027 pukul 08.00 WITA",
-        "• Senin, 01/02/2027 pukul 08.00 WITA",
-        "• Senin, 01/03/2027 pukul 08.00 WITA",
-        "• Senin, 05/04/2027 pukul 08.00 WITA",
+        "• Senin, 7 Desember 2026 pukul 08.00 WITA",
+        "• Senin, 4 Januari 2027 pukul 08.00 WITA",
+        "• Senin, 1 Februari 2027 pukul 08.00 WITA",
+        "• Senin, 1 Maret 2027 pukul 08.00 WITA",
+        "• Senin, 5 April 2027 pukul 08.00 WITA",
     ]
     assert saved_reminders(bot) == []  # nothing is saved before the preview is confirmed
     await coord.press("Simpan")
     assert "Pengingat disimpan" in coord.last_message.text
-    assert "Senin, 07/12/2026 pukul 08.00 WITA" in coord.last_message.text
+    assert "Senin, 7 Desember 2026 pukul 08.00 WITA" in coord.last_message.text
 
     [row] = saved_reminders(bot)
     assert (row.audience_code, row.frequency, row.week, row.weekday) == (BONTANG_UTARA, "nth", 1, 0)
@@ -102,7 +102,7 @@ async def test_coordinator_writes_a_first_monday_reminder(bot, server):
     await coord.send_text("/pengingat")
     listing = coord.last_message.text
     assert "1. Kirim" in listing and "Kec. Bontang Utara" in listing
-    assert "Berikutnya: Senin, 07/12/2026 pukul 08.00 WITA" in listing
+    assert "Berikutnya: Senin, 7 Desember 2026 pukul 08.00 WITA" in listing
 
 
 async def test_one_time_reminder_typed_the_indonesian_way(bot, server):
@@ -121,15 +121,15 @@ async def test_one_time_reminder_typed_the_indonesian_way(bot, server):
     assert "belum bisa kami baca" in coord.last_message.text
     await coord.send_text("20/11/2026 08.00")
     assert "sudah lewat" in coord.last_message.text
-    assert "Senin, 23/11/2026 pukul 10.00 WITA" in coord.last_message.text  # "now", in WITA
+    assert "Senin, 23 November 2026 pukul 10.00 WITA" in coord.last_message.text  # "now", in WITA
     await coord.send_text("09.00")  # a time alone is today's: 09.00 has passed at 10.00
     assert "sudah lewat" in coord.last_message.text
 
     await coord.send_text("25/12/2026 08.00")
     preview = coord.last_message.text
-    assert "sekali, pada Jumat, 25/12/2026 pukul 08.00 WITA" in preview
+    assert "sekali, pada Jumat, 25 Desember 2026 pukul 08.00 WITA" in preview
     assert [line for line in preview.splitlines() if line.startswith("• ")] == [
-        "• Jumat, 25/12/2026 pukul 08.00 WITA"
+        "• Jumat, 25 Desember 2026 pukul 08.00 WITA"
     ]
     await coord.press("Simpan")
     [row] = saved_reminders(bot)
@@ -143,14 +143,14 @@ async def test_day_and_time_picked_with_buttons_and_typed_besok(bot, server, clo
     await coord.press("Api-Api")
     await coord.press("Sekali saja")
     await coord.press("Besok")
-    assert "Tanggal: Selasa, 24/11/2026" in coord.texts[-2]
+    assert "Tanggal: Selasa, 24 November 2026" in coord.texts[-2]
     assert "Jam berapa" in coord.last_message.text
     await coord.press("07.00")
-    assert "sekali, pada Selasa, 24/11/2026 pukul 07.00 WITA" in coord.last_message.text
+    assert "sekali, pada Selasa, 24 November 2026 pukul 07.00 WITA" in coord.last_message.text
     await coord.press("Ubah jadwal")
     await coord.press("Sekali saja")
     await coord.send_text("besok jam 7 malam")
-    assert "Selasa, 24/11/2026 pukul 19.00 WITA" in coord.last_message.text
+    assert "Selasa, 24 November 2026 pukul 19.00 WITA" in coord.last_message.text
     await coord.press("Simpan")
     assert saved_reminders(bot)[0].next_at == wita(2026, 11, 24, 19, 0)
 
@@ -187,11 +187,11 @@ async def test_monthly_on_the_31st_explains_and_previews_month_ends(bot, server,
         "setiap tanggal 31 pukul 08.00 WITA (bulan yang lebih pendek: hari terakhirnya)" in preview
     )
     assert [line for line in preview.splitlines() if line.startswith("• ")] == [
-        "• Kamis, 31/12/2026 pukul 08.00 WITA",
-        "• Minggu, 31/01/2027 pukul 08.00 WITA",
-        "• Minggu, 28/02/2027 pukul 08.00 WITA",
-        "• Rabu, 31/03/2027 pukul 08.00 WITA",
-        "• Jumat, 30/04/2027 pukul 08.00 WITA",
+        "• Kamis, 31 Desember 2026 pukul 08.00 WITA",
+        "• Minggu, 31 Januari 2027 pukul 08.00 WITA",
+        "• Minggu, 28 Februari 2027 pukul 08.00 WITA",
+        "• Rabu, 31 Maret 2027 pukul 08.00 WITA",
+        "• Jumat, 30 April 2027 pukul 08.00 WITA",
     ]
 
 
@@ -204,13 +204,13 @@ async def test_weekly_and_daily_reminders(bot, server):
     await coord.send_text("jam 4 sore")
     preview = coord.last_message.text
     assert "setiap hari Jumat pukul 16.00 WITA" in preview
-    assert "• Jumat, 27/11/2026 pukul 16.00 WITA" in preview
+    assert "• Jumat, 27 November 2026 pukul 16.00 WITA" in preview
     await coord.press("Ubah jadwal")
     await coord.press("Setiap hari")
     await coord.send_text("07:30")
     preview = coord.last_message.text
     assert "setiap hari pukul 07.30 WITA" in preview
-    assert "• Selasa, 24/11/2026 pukul 07.30 WITA" in preview  # 07.30 today has passed
+    assert "• Selasa, 24 November 2026 pukul 07.30 WITA" in preview  # 07.30 today has passed
     await coord.press("Simpan")
     [row] = saved_reminders(bot)
     assert (row.frequency, row.at_time, row.weekday) == ("daily", time(7, 30), None)
@@ -228,7 +228,7 @@ async def test_english_speaking_coordinator_gets_english(bot, server):
     await coord.press("Wednesday")
     await coord.press("09:00")
     assert "every Wednesday at 09:00 WITA" in coord.last_message.text
-    assert "• Wednesday, 25/11/2026 at 09:00 WITA" in coord.last_message.text
+    assert "• Wednesday, 25 November 2026 at 09:00 WITA" in coord.last_message.text
 
 
 async def test_wrong_input_reprompts_and_forged_audience_is_refused(bot, server):
@@ -247,7 +247,7 @@ async def test_wrong_input_reprompts_and_forged_audience_is_refused(bot, server)
     assert labels(coord.last_message)[0] == "Api-Api"
     await coord.press("Api-Api")
     await coord.send_text("setiap hari")  # the kind step wants a button
-    assert "menekan salah satu tombol" in coord.last_message.text
+    assert "gunakan tombol pada pesan di atas" in coord.last_message.text
     await coord.press_data("rmf:k:hourly")
     assert coord.callback_answers[-1].get("text") == "Tombol ini sudah tidak berlaku."
     await coord.press("Setiap minggu")
@@ -279,7 +279,7 @@ async def test_restart_mid_form_resumes_at_the_same_step(bot, server):
     await start_form(coord, "Rapat koordinasi kader")
     await coord.press("Api-Api")
     with bot.session() as session:
-        assert "reminder_form" in {r.name for r in session.exec(select(ConversationRow)).all()}
+        assert "reminder" in {r.name for r in session.exec(select(ConversationRow)).all()}
     await bot.restart()
     await coord.press("Setiap minggu")
     await coord.press("Kamis")
@@ -315,7 +315,7 @@ async def test_list_pause_resume_and_delete(bot, server, clock):
     await coord.press("1. Jangan lupa")
     detail = coord.last_message.text
     assert "Jangan lupa kirim laporan bulanan" in detail
-    assert "Berikutnya: Senin, 30/11/2026 pukul 08.00 WITA" in detail
+    assert "Berikutnya: Senin, 30 November 2026 pukul 08.00 WITA" in detail
     await coord.press("Jeda")
     assert coord.callback_answers[-1].get("text") == "Pengingat dijeda."
     assert "⏸ Dijeda" in coord.last_message.text
@@ -325,7 +325,7 @@ async def test_list_pause_resume_and_delete(bot, server, clock):
     await coord.press("Lanjutkan")
     resumed = reminder_row(bot, reminder.id)
     assert resumed.status is ReminderStatus.ACTIVE and resumed.next_at == wita(2026, 12, 7, 8)
-    assert "Berikutnya: Senin, 07/12/2026" in coord.last_message.text
+    assert "Berikutnya: Senin, 7 Desember 2026" in coord.last_message.text
 
     await coord.press("Hapus")
     assert "Hapus pengingat «Jangan lupa" in coord.last_message.text
@@ -382,12 +382,22 @@ async def test_coordinator_of_several_areas_picks_one_first(bot, server):
     seed_coordinator(bot, coord.id, BONTANG_SELATAN, name="Budi")
     await start_form(coord)
     assert "untuk wilayah yang mana" in coord.last_message.text
+    await coord.press("Kec. Bontang Utara")
+    assert "Api-Api" in labels(coord.last_message)
+    await coord.press("⬅️ Kembali")  # back at the top of the picker: which area, again
+    assert "untuk wilayah yang mana" in coord.last_message.text
     await coord.press("Kec. Bontang Selatan")
     await coord.press("Seluruh Kec. Bontang Selatan")
     await coord.press("Setiap hari")
     await coord.press("08.00")
     await coord.press("Simpan")
     assert saved_reminders(bot)[0].audience_code == BONTANG_SELATAN
+
+
+async def test_single_area_picker_has_no_way_back_out(bot, server):
+    coord = coordinator(bot, server)
+    await start_form(coord)
+    assert "⬅️ Kembali" not in labels(coord.last_message)  # nothing above it to go back to
 
 
 async def test_kelurahan_coordinator_skips_the_picker(bot, server):

@@ -177,3 +177,18 @@ async def test_daftar_laporan_stays_inside_the_coordinators_scope(bot, server):
     user = cadre(bot, server)
     await user.send_text("/daftar_laporan")
     assert "tidak berwenang" in user.last_message.text
+
+
+async def test_the_list_dates_briefly_and_refuses_forged_filters(bot, server):
+    from datetime import datetime
+
+    user = cadre(bot, server)
+    reviewer = coordinator(bot, server)
+    seed_report(bot, user.id, title="Bank sampah", submitted_at=datetime(2026, 12, 25, 0, 30))
+    await reviewer.send_text("/daftar_laporan")
+    assert "25 Des 2026" in reviewer.last_message.text
+    await user.send_text("/laporanku")
+    assert "dikirim 25 Des 2026" in user.last_message.text
+    for forged in ("rl:v:64.74,*z*:0", "rl:v:6x,***:0", "rl:v:***:0", "rl:m:-1"):
+        await reviewer.press_data(forged)
+        assert reviewer.callback_answers[-1]["text"] == "Tombol ini sudah tidak berlaku.", forged

@@ -6,8 +6,8 @@ from datetime import timedelta
 
 from sqlmodel import func, select
 
-from bot.report_media import LIMITS
-from bot.reports import clean_description, clean_title
+from bot.reports.draft import clean_description, clean_title
+from bot.reports.media import LIMITS
 from storage import people
 from storage.models import AuditLog, ConversationRow, Draft, Report, ReportMedia
 from tests.auxil.flows import BONTANG_BARAT, BONTANG_UTARA
@@ -301,3 +301,16 @@ def test_input_rules():
     assert clean_description("a" * 19) is None
     text = clean_description("  Baris satu yang cukup panjang\n\n\n\nBaris   dua  ")
     assert text == "Baris satu yang cukup panjang\n\nBaris dua"
+
+
+async def test_a_paused_form_resumes_at_the_first_unanswered_step(bot, server):
+    await bot.restart(conversation_timeout=timedelta(seconds=1))
+    user = cadre(bot, server)
+    await user.send_text("/lapor")
+    await user.send_text("Pupuk organik cair")
+    await user.press("Pertanian & peternakan")
+    await user.send_text(STORY)
+    await user.press("Tanpa foto")
+    await user.wait_for_message(lambda m: "dijeda" in (m.text or ""), timeout=5)
+    await user.send_text("/lapor")
+    assert "Melanjutkan draf" in user.texts[-2] and "lokasi" in user.texts[-2]

@@ -269,7 +269,12 @@ async def test_featuring_to_every_cadre_and_to_the_channel(bot, server):
     # (the delivery engine may already have posted its progress message below the card)
     assert any("disebarkan ke 4 kader" in text for text in reviewer.texts)
     for reader in readers:
-        message = await reader.wait_for_message(lambda m: "Inovasi Kader" in (m.text or ""))
+        # (the engine may have reached this reader before the wait starts)
+        message = await reader.wait_for(
+            lambda r=reader: next(
+                (m for m in r.messages if "Inovasi Kader" in (m.text or "")), None
+            )
+        )
         assert message.kind == "photo" and "Tas daur ulang PKK Kanaan" in message.text
     await reviewer.press_data("rv:fb:1")
     assert "sudah disebarkan" in reviewer.callback_answers[-1]["text"]
@@ -318,3 +323,35 @@ async def test_report_commands_work_only_in_private_chats(bot, server):
     await user.send_text("/lapor", chat=group)
     await user.send_text("/laporanku", chat=group)
     assert group.messages == []  # no card with a cadre's name in a group
+
+
+async def test_the_card_dates_in_words_and_shows_an_own_institution(bot, server):
+    from datetime import datetime
+
+    user = server.new_user(first_name="Rina", last_name="Wati")
+    seed_cadre(
+        bot,
+        user.id,
+        KANAAN,
+        name="Rina Wati",
+        institution="lainnya",
+        institution_other="Kelompok Tani Maju",
+    )
+    reviewer = coordinator(bot, server)
+    # 25 December 2026, 00:30 UTC = 08:30 WITA
+    seed_report(
+        bot, user.id, KANAAN, institution="lainnya", submitted_at=datetime(2026, 12, 25, 0, 30)
+    )
+    await reviewer.send_text("/tinjau")
+    card = reviewer.last_message.text
+    assert "Jumat, 25 Desember 2026 pukul 08.30 WITA" in card
+    assert "Rina Wati (Kelompok Tani Maju)" in card
+
+
+async def test_a_forged_review_button_is_refused_politely(bot, server):
+    reviewer = coordinator(bot, server)
+    await reviewer.send_text("/tinjau")
+    await reviewer.press_data("rv:ok:１")  # not ASCII digits
+    assert reviewer.callback_answers[-1]["text"] == "Tombol ini sudah tidak berlaku."
+    await reviewer.press_data("rv:zz:1")
+    assert reviewer.callback_answers[-1]["text"] == "Tombol ini sudah tidak berlaku."

@@ -96,7 +96,7 @@ async def test_coordinator_creates_and_announces_a_training(fast, server):
     weekday = ["Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu"][
         datetime(year, 12, 25).weekday()
     ]
-    assert f"{weekday}, 25/12/{year} 08.00 WITA" in coordinator.texts[-2]
+    assert f"{weekday}, 25 Desember {year} pukul 08.00 WITA" in coordinator.texts[-2]
     await coordinator.send_text("Aula Kantor Lurah Kanaan")
     await coordinator.send_text("nol")
     assert "angka 1 sampai" in coordinator.last_message.text
@@ -122,7 +122,7 @@ async def test_coordinator_creates_and_announces_a_training(fast, server):
     for cadre in receivers:
         message = announcement(cadre)
         assert message.text.startswith("🎓 Pelatihan: Gizi <Balita>")
-        assert f"{weekday}, 25/12/{year} 08.00 WITA" in message.text
+        assert f"{weekday}, 25 Desember {year} pukul 08.00 WITA" in message.text
         assert message.button_data == [[f"tr:y:{training_id}", f"tr:n:{training_id}"]]
     assert announcement(english).text.startswith("🎓 Training: Gizi <Balita>")
     assert announcement(english).buttons == [["✅ Join", "Can't make it"]]
@@ -415,7 +415,8 @@ async def test_coordinator_calls_a_training_off(fast, server):
 
     # Coordinators still see it, marked; a second cancellation changes nothing.
     await coordinator.send_text("/peserta")
-    assert coordinator.last_message.buttons[0][0].startswith(f"❌ #{training.id} Pelatihan Kompos")
+    label = coordinator.last_message.buttons[0][0]
+    assert label.startswith("❌ ") and f"· #{training.id} Pelatihan Kompos (batal)" in label
     await coordinator.press("Ya, batalkan", message=confirm)
     assert "sudah dibatalkan" in coordinator.callback_answers[-1]["text"]
     assert notification_refs(bot) == [f"training:{training.id}:cancel"]
@@ -474,7 +475,7 @@ async def test_coordinator_moves_a_training_and_participants_hear_the_new_time(f
     weekday = ["Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu"][
         datetime(year, 12, 26).weekday()
     ]
-    new_when = f"{weekday}, 26/12/{year} 09.30 WITA"
+    new_when = f"{weekday}, 26 Desember {year} pukul 09.30 WITA"
     reply = coordinator.last_message.text
     assert f"dipindah ke {new_when}" in reply and "2 kader" in reply
     with bot.session() as session:
@@ -484,7 +485,7 @@ async def test_coordinator_moves_a_training_and_participants_hear_the_new_time(f
     [notice] = await received(member, "Perubahan jadwal")
     assert "Pelatihan Ecobrick" in notice and new_when in notice
     [english_notice] = await received(english, "New date")
-    assert f"26/12/{year} 09.30 WITA" in english_notice
+    assert f"26 December {year} at 09:30 WITA" in english_notice
     assert not any("Perubahan jadwal" in (m.text or "") for m in other.messages)
     assert notification_refs(bot) == [f"training:{training.id}:moved:{year}-12-26T01:30"]
     assert "training.move" in audit_actions(bot)
@@ -545,3 +546,86 @@ def test_cancel_and_reschedule_rules(bot):
             store.reschedule_training(session, ahead.id, later + timedelta(days=1), 1, now) is None
         )
         assert store.cancel_training(session, 999_999, 7, now) is None
+
+
+# ---------------------------------------------------------------- the form, buttons, dates (issue 9)
+
+
+async def test_change_a_field_from_the_preview_and_resume_after_a_restart(fast, server):
+    bot = fast
+    coordinator = server.new_user()
+    seed_coordinator(bot, coordinator.id, BONTANG_BARAT)
+    kanaan = village_code(bot, BONTANG_BARAT, "Kanaan")
+    cadres(bot, server, 2, kanaan)
+    year = datetime.now(WITA).year + 1
+
+    await coordinator.send_text(f"/pelatihan_baru {kanaan}")
+    await coordinator.send_text("Pelatihan BUMDes & Koperasi")
+    await bot.restart(**PAID)  # the form survives a restart at any step
+    await coordinator.send_text("Tata kelola dan pembukuan.")
+    await coordinator.send_sticker()  # not text: the question again, under a polite note
+    assert "mengetik teks" in coordinator.last_message.text
+    assert "Kapan pelatihannya?" in coordinator.last_message.text
+    await coordinator.send_text(f"14/12/{year} 08.00")
+    await coordinator.send_text("Aula Kelurahan Kanaan")
+    await coordinator.send_text("1234")
+    await coordinator.press("Lanjut")  # the area came with the command: institutions only
+    assert "Penerima: 2 kader" in coordinator.last_message.text
+    assert "👥 Kuota 1.234 peserta" in coordinator.messages[-2].text  # counts via bot.moments
+
+    await coordinator.press("Ubah waktu")
+    assert "Kapan pelatihannya?" in coordinator.last_message.text
+    await coordinator.send_text(f"15/12/{year} 13.30")
+    preview = coordinator.messages[-2]  # straight back to the preview, with the new time
+    assert "Pelatihan: Pelatihan BUMDes &amp; Koperasi" not in preview.text
+    assert "Pelatihan: Pelatihan BUMDes & Koperasi" in preview.text
+    assert f"15 Desember {year} pukul 13.30 WITA" in preview.text
+    assert "Penerima: 2 kader" in coordinator.last_message.text
+    await coordinator.send_text("umumkan saja")  # typing at the preview: the buttons again
+    assert "gunakan tombol" in coordinator.last_message.text
+    assert "Penerima: 2 kader" in coordinator.last_message.text
+    await coordinator.press("Umumkan")  # the delivery progress may already follow it
+    assert any("diumumkan kepada 2 kader" in (m.text or "") for m in coordinator.messages)
+    with bot.session() as session:
+        [training] = store.manageable_trainings(session, [BONTANG_BARAT], utcnow())
+    assert training.starts_at == datetime(year, 12, 15, 5, 30) and training.quota == 1234
+
+
+async def test_button_labels_are_plain_text_and_forged_buttons_are_refused(fast, server):
+    bot = fast
+    kanaan = village_code(bot, BONTANG_BARAT, "Kanaan")
+    cadre = cadres(bot, server, 1, kanaan)[0]
+    coordinator = server.new_user()
+    seed_coordinator(bot, coordinator.id, BONTANG_BARAT)
+    training = await announce_training(bot, area=kanaan, title="Pelatihan BUMDes & Koperasi")
+    await cadre.press("Ikut", message=announcement(cadre))
+    await cadre.send_text("/pelatihan")
+    assert cadre.last_message.buttons == [["Batalkan: Pelatihan BUMDes & Koperasi"]]
+
+    await coordinator.send_text("/peserta")
+    [[label]] = coordinator.last_message.buttons
+    assert label.endswith(f"· #{training.id} Pelatihan BUMDes & Koperasi") and "&amp;" not in label
+    await coordinator.press(f"#{training.id}")
+    assert "1. Kader0" in coordinator.last_message.text
+
+    for data in ("tr:y:abc", "tr:y:²", f"tr:y:{training.id}:1", "tr:close:-1"):
+        await cadre.press_data(data, message=cadre.last_message)
+        assert cadre.callback_answers[-1]["text"] == "Tombol ini sudah tidak berlaku."
+    with bot.session() as session:
+        assert store.seats(session, training.id).going == 1
+
+
+async def test_an_idle_rescheduling_expires(fast, server):
+    bot = fast
+    await bot.restart(conversation_timeout=timedelta(seconds=1), **PAID)
+    kanaan = village_code(bot, BONTANG_BARAT, "Kanaan")
+    coordinator = server.new_user()
+    seed_coordinator(bot, coordinator.id, BONTANG_BARAT)
+    training = await announce_training(bot, area=kanaan)
+    await coordinator.send_text(f"/peserta {training.id}")
+    await coordinator.press("🗓 Ubah jadwal")
+    await coordinator.wait_for_message(lambda m: "kedaluwarsa" in (m.text or ""), timeout=5)
+    year = datetime.now(WITA).year + 1
+    await coordinator.send_text(f"02/02/{year} 10.00")  # too late: nothing moves
+    with bot.session() as session:
+        assert store.get_training(session, training.id).starts_at == training.starts_at

@@ -11,12 +11,12 @@ import pytest
 from storage.recurrence import (
     LAST_WEEK,
     Rule,
-    local_to_utc,
     next_occurrence,
     nth_weekday,
     occurrences,
     occurrences_between,
-    utc_to_local,
+    to_local,
+    to_utc,
 )
 
 WITA = ZoneInfo("Asia/Makassar")
@@ -25,12 +25,12 @@ EIGHT = time(8, 0)
 
 def wita(*args: int) -> datetime:
     """A WITA wall-clock moment as the naive UTC the rules return."""
-    return local_to_utc(date(*args[:3]), time(*args[3:]), WITA)
+    return to_utc(date(*args[:3]), time(*args[3:]), WITA)
 
 
 def first_five(rule: Rule, after: datetime, tz: ZoneInfo = WITA) -> list[str]:
     return [
-        utc_to_local(m, tz).strftime("%a %d/%m/%Y %H.%M")
+        to_local(m, tz).strftime("%a %d/%m/%Y %H.%M")
         for m in islice(occurrences(rule, after, tz), 5)
     ]
 

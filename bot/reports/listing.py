@@ -2,23 +2,37 @@
 
 `/daftar_laporan` filters by area (inside the user's scopes), category, status and period and
 pages through the result with inline buttons. The whole filter travels in the callback data
-(`rl:v:<area>,<category><status><period>:<page>`), so a list keeps working after a restart;
-because it comes from the client, every press re-checks the area against the user's scopes.
+(`ReportListButton`, its `flt` is `ListFilter.encode()`), so a list keeps working after a
+restart; because it comes from the client, every press re-checks the area against the user's
+scopes.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
+from sqlmodel import Session
 from telegram import Update
-from telegram.ext import CallbackQueryHandler, CommandHandler, filters
+from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
 
 from bot.auth import Identity, identify
+from bot.callbacks import (
+    ForgedCallback,
+    ReportButton,
+    ReportListButton,
+    ReviewButton,
+    refuse_forged,
+)
 from bot.context import BotContext
 from bot.i18n import t
-from bot.review import decision_buttons, feature_buttons, local_time, report_card
+from bot.moments import format_count, format_day, to_local
+from bot.reports.card import buttons, decision_buttons, feature_buttons, refuse, report_card
+from bot.reports.draft import FORM
 from bot.ui import Button, keyboard, show
+from bot.vocabulary import parse_region_code
 from storage import people
 from storage import reports as store
 from storage.models import utcnow
@@ -52,25 +66,36 @@ class ListFilter:
         return f"{self.area},{self.category}{self.status}{self.period}"
 
     @classmethod
-    def decode(cls, raw: str) -> ListFilter | None:
-        """The filter in a callback, or None if it is malformed (forged or from elsewhere)."""
+    def decode(cls, raw: str) -> ListFilter:
+        """The filter in a button, or `ForgedCallback` if it is malformed (forged, or elsewhere)."""
         area, sep, rest = raw.partition(",")
         if not sep or len(rest) != 3:
-            return None
-        category, status, period = rest
+            raise ForgedCallback("not a report-list filter")
+        category, status, period = rest[0], rest[1], rest[2]
         if category != ALL and not (category.isdigit() and int(category) < len(CATEGORIES)):
-            return None
+            raise ForgedCallback("unknown category")
         if status != ALL and status not in STATUS_CODES:
-            return None
+            raise ForgedCallback("unknown status")
         if period != ALL and period not in PERIOD_DAYS:
-            return None
-        if area != ALL and not all(part.isdigit() for part in area.split(".")):
-            return None
+            raise ForgedCallback("unknown period")
+        if area != ALL and parse_region_code(area) != area:
+            raise ForgedCallback("not a region code")
         return cls(area, category, status, period)
 
     @property
     def category_code(self) -> str | None:
         return None if self.category == ALL else CATEGORIES[int(self.category)]
+
+
+def _view(flt: ListFilter, page: int = 0) -> str:
+    """The button that shows the list with `flt` at `page`."""
+    return ReportListButton("v", flt=flt.encode(), page=page).pack()
+
+
+def _listed(moment: datetime, context: BotContext) -> str:
+    """When a report was sent, as a list shows it: "25 Des 2026"."""
+    day = to_local(moment, context.settings.timezone).date()
+    return format_day(day, context.lang, weekday=False, short=True)
 
 
 # ---------------------------------------------------------------- /laporanku
@@ -82,13 +107,14 @@ async def my_reports(update: Update, context: BotContext) -> None:
 
 async def my_reports_page(update: Update, context: BotContext) -> None:
     query = update.callback_query
-    assert query is not None and query.data is not None
-    page = query.data.removeprefix("rl:m:")
-    if not page.isdigit():
-        await query.answer(t("common.stale_button", context.lang))
+    assert query is not None
+    try:
+        page = ReportListButton.unpack(query.data).page
+    except ForgedCallback as error:
+        await refuse_forged(update, context.lang, error)
         return
     await query.answer()
-    await _show_mine(update, context, int(page), edit=True)
+    await _show_mine(update, context, page, edit=True)
 
 
 async def _show_mine(update: Update, context: BotContext, page: int, *, edit: bool) -> None:
@@ -97,14 +123,14 @@ async def _show_mine(update: Update, context: BotContext, page: int, *, edit: bo
     lang = context.lang
     with context.db.session() as session:
         items, total = store.reports_of(session, user.id, offset=page * PAGE_SIZE, limit=PAGE_SIZE)
-        has_draft = people.get_draft(session, user.id, "report") is not None
+        has_draft = people.get_draft(session, user.id, FORM.kind) is not None
         is_cadre = people.get_cadre(session, user.id) is not None
     if not total:
         text = t("reports.mine.empty", lang) if is_cadre else t("reports.not_cadre", lang)
         await show(update, text, edit=edit)
         return
     pages = -(-total // PAGE_SIZE)
-    lines = [t("reports.mine.title", lang, total=total, page=page + 1, pages=pages)]
+    lines = [_title("reports.mine.title", lang, total, page, pages)]
     rows: list[list[Button]] = []
     for report in items:
         lines.append("")
@@ -115,7 +141,7 @@ async def _show_mine(update: Update, context: BotContext, page: int, *, edit: bo
                 id=report.id,
                 title=report.title,
                 status=t(f"reports.status.{report.status.value}", lang),
-                submitted=local_time(report.submitted_at, context.settings.timezone),
+                submitted=_listed(report.submitted_at, context),
             )
         )
         if report.last_comment and report.status in (ReportStatus.REVISION, ReportStatus.REJECTED):
@@ -123,20 +149,32 @@ async def _show_mine(update: Update, context: BotContext, page: int, *, edit: bo
         if report.featured_at or report.channel_posted_at:
             lines.append(t("reports.card_featured", lang))
         if report.status is ReportStatus.REVISION:
-            rows.append([(t("reports.mine.fix", lang, id=report.id), f"rp:fix:{report.id}")])
+            fix = ReportButton("fix", report_id=report.id).pack()
+            rows.append([(t("reports.mine.fix", lang, id=report.id), fix)])
     if has_draft:
         lines.append("")
         lines.append(t("reports.mine.draft", lang))
-    rows.append(_pager("rl:m:{page}", page, pages, lang))
-    await show(update, "\n".join(lines), keyboard(rows), edit=edit)
+    rows.append(_pager(lambda p: ReportListButton("m", page=p).pack(), page, pages, lang))
+    await show(update, "\n".join(lines), buttons(rows), edit=edit)
 
 
-def _pager(pattern: str, page: int, pages: int, lang: str) -> list[Button]:
+def _title(key: str, lang: str, total: int, page: int, pages: int) -> str:
+    return t(
+        key,
+        lang,
+        total=format_count(total, lang),
+        page=format_count(page + 1, lang),
+        pages=format_count(pages, lang),
+    )
+
+
+def _pager(button: Callable[[int], str], page: int, pages: int, lang: str) -> list[Button]:
+    """ "« Sebelumnya" / "Berikutnya »" around `page`; `button` packs the button of a page."""
     nav: list[Button] = []
     if page > 0:
-        nav.append((t("reports.list.prev", lang), pattern.format(page=page - 1)))
+        nav.append((t("reports.list.prev", lang), button(page - 1)))
     if page < pages - 1:
-        nav.append((t("reports.list.next", lang), pattern.format(page=page + 1)))
+        nav.append((t("reports.list.next", lang), button(page + 1)))
     return nav
 
 
@@ -146,14 +184,6 @@ def _pager(pattern: str, page: int, pages: int, lang: str) -> list[Button]:
 def _identity(update: Update, context: BotContext) -> Identity:
     assert update.effective_user is not None
     return identify(context.db, context.settings, update.effective_user.id)
-
-
-async def _refuse(update: Update, context: BotContext) -> None:
-    text = t("reports.review.not_allowed", context.lang)
-    if update.callback_query is not None:
-        await update.callback_query.answer(text, show_alert=True)
-    else:
-        await show(update, text, edit=False)
 
 
 def _area_allowed(identity: Identity, area: str) -> bool:
@@ -171,7 +201,7 @@ def _area_label(context: BotContext, area: str) -> str:
 async def list_command(update: Update, context: BotContext) -> None:
     identity = _identity(update, context)
     if not identity.is_privileged:
-        await _refuse(update, context)
+        await refuse(update, context)
         return
     await _show_list(update, context, identity, ListFilter(), 0, edit=False)
 
@@ -186,7 +216,6 @@ async def _show_list(
     edit: bool = True,
 ) -> None:
     lang = context.lang
-    settings = context.settings
     since = None
     if flt.period != ALL:
         since = utcnow() - timedelta(days=PERIOD_DAYS[flt.period])
@@ -204,7 +233,7 @@ async def _show_list(
         places = {r.id: _village_name(session, r) for r in items}
     pages = max(1, -(-total // PAGE_SIZE))
     lines = [
-        t("reports.list.title", lang, total=total, page=page + 1, pages=pages),
+        _title("reports.list.title", lang, total, page, pages),
         t(
             "reports.list.filters",
             lang,
@@ -233,71 +262,69 @@ async def _show_list(
                 status=t(f"reports.status.{report.status.value}", lang),
                 category=t(f"reports.category.{report.category}", lang),
                 region=places[report.id],
-                submitted=local_time(report.submitted_at, settings.timezone),
+                submitted=_listed(report.submitted_at, context),
             )
         )
     encoded = flt.encode()
+
+    def facet(which: str) -> str:
+        return ReportListButton("f", flt=encoded, facet=which).pack()
+
+    opened = [
+        (f"#{r.id}", ReportListButton("o", flt=encoded, page=page, report_id=r.id).pack())
+        for r in items
+    ]
     rows: list[list[Button]] = [
-        [(f"#{r.id}", f"rl:o:{r.id}:{encoded}:{page}") for r in items],
-        _pager(f"rl:v:{encoded}:{{page}}", page, pages, lang),
+        opened,
+        _pager(lambda p: _view(flt, p), page, pages, lang),
         [
-            (t("reports.list.by_area", lang), f"rl:a:{encoded}:{ALL}:0"),
-            (t("reports.list.by_category", lang), f"rl:f:{encoded}:c"),
+            (t("reports.list.by_area", lang), ReportListButton("a", flt=encoded, node=ALL).pack()),
+            (t("reports.list.by_category", lang), facet("c")),
         ],
         [
-            (t("reports.list.by_status", lang), f"rl:f:{encoded}:s"),
-            (t("reports.list.by_period", lang), f"rl:f:{encoded}:p"),
+            (t("reports.list.by_status", lang), facet("s")),
+            (t("reports.list.by_period", lang), facet("p")),
         ],
     ]
     await show(update, "\n".join(lines), keyboard(rows), edit=edit)
 
 
-def _village_name(session, report: ReportInfo) -> str:  # type: ignore[no-untyped-def]
+def _village_name(session: Session, report: ReportInfo) -> str:
     region = get_region(session, report.village_code)
     return display_name(region) if region else report.village_code
 
 
 async def on_list_button(update: Update, context: BotContext) -> None:
-    """Every `rl:` button of /daftar_laporan: list pages, filter choosers, report details."""
+    """Every /daftar_laporan button: list pages, filter choosers, report details."""
     query = update.callback_query
-    assert query is not None and query.data is not None
-    lang = context.lang
+    assert query is not None
     identity = _identity(update, context)
     if not identity.is_privileged:
-        await _refuse(update, context)
+        await refuse(update, context)
         return
-    # rl:v:<filter>:<page> · rl:f:<filter>:<c|s|p> · rl:a:<filter>:<node>:<page>
-    # · rl:o:<report id>:<filter>:<page>
-    parts = query.data.split(":")
-    shapes = {"v": 4, "f": 4, "a": 5, "o": 5}
-    action = parts[1] if len(parts) > 1 else ""
-    if shapes.get(action) != len(parts):
-        await query.answer(t("common.stale_button", lang))
-        return
-    raw_filter = parts[3] if action == "o" else parts[2]
-    flt = ListFilter.decode(raw_filter)
-    numbers = {"v": (3,), "f": (), "a": (4,), "o": (2, 4)}[action]
-    if flt is None or not all(parts[i].isdigit() for i in numbers):
-        await query.answer(t("common.stale_button", lang))
+    try:
+        button = ReportListButton.unpack(query.data)
+        flt = ListFilter.decode(button.flt)
+    except ForgedCallback as error:
+        await refuse_forged(update, context.lang, error)
         return
     if not _area_allowed(identity, flt.area):
-        await _refuse(update, context)
+        await refuse(update, context)
         return
-    if action == "v":
+    if button.action == "v":
         await query.answer()
-        await _show_list(update, context, identity, flt, int(parts[3]))
-    elif action == "f":
+        await _show_list(update, context, identity, flt, button.page)
+    elif button.action == "f":
         await query.answer()
-        await _show_chooser(update, context, flt, parts[3])
-    elif action == "a":
-        node = parts[3]
-        if node != ALL and not identity.may_act_on(node):
-            await _refuse(update, context)
+        await _show_chooser(update, context, flt, button.facet)
+    elif button.action == "a":
+        if button.node != ALL and not identity.may_act_on(button.node):
+            await refuse(update, context)
             return
         await query.answer()
-        await _show_area_chooser(update, context, identity, flt, node, int(parts[4]))
+        await _show_area_chooser(update, context, identity, flt, button.node, button.page)
     else:
-        await _show_detail(update, context, identity, int(parts[2]), flt, int(parts[4]))
+        await _show_detail(update, context, identity, button.report_id, flt, button.page)
 
 
 async def _show_chooser(update: Update, context: BotContext, flt: ListFilter, which: str) -> None:
@@ -327,7 +354,7 @@ async def _show_chooser(update: Update, context: BotContext, flt: ListFilter, wh
     else:
         await _show_list(update, context, _identity(update, context), flt, 0)
         return
-    buttons = [(label, f"rl:v:{option.encode()}:0") for label, option in options]
+    buttons = [(label, _view(option)) for label, option in options]
     rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
     await show(update, title, keyboard(rows))
 
@@ -343,6 +370,10 @@ async def _show_area_chooser(
     """A small stateless region picker: drill down inside the user's scopes, pick any level."""
     lang = context.lang
     encoded = flt.encode()
+
+    def opens(code: str, at: int = 0) -> str:
+        return ReportListButton("a", flt=encoded, node=code, page=at).pack()
+
     scopes = list(identity.scopes)
     if node == ALL and len(scopes) == 1:
         node = scopes[0]
@@ -350,9 +381,7 @@ async def _show_area_chooser(
     with context.db.session() as session:
         if node == ALL:
             options = [r for r in (get_region(session, s) for s in scopes) if r is not None]
-            rows.append(
-                [(t("reports.list.all_areas", lang), f"rl:v:{replace(flt, area=ALL).encode()}:0")]
-            )
+            rows.append([(t("reports.list.all_areas", lang), _view(replace(flt, area=ALL)))])
             title = t("reports.list.choose_area", lang)
         else:
             region = get_region(session, node)
@@ -362,7 +391,7 @@ async def _show_area_chooser(
                 [
                     (
                         t("reports.list.whole_area", lang, name=name),
-                        f"rl:v:{replace(flt, area=node).encode()}:0",
+                        _view(replace(flt, area=node)),
                     )
                 ]
             )
@@ -373,19 +402,17 @@ async def _show_area_chooser(
     buttons: list[Button] = []
     for region in shown:
         if region.level == "village":
-            buttons.append(
-                (display_name(region), f"rl:v:{replace(flt, area=region.code).encode()}:0")
-            )
+            buttons.append((display_name(region), _view(replace(flt, area=region.code))))
         else:
-            buttons.append((display_name(region), f"rl:a:{encoded}:{region.code}:0"))
+            buttons.append((display_name(region), opens(region.code)))
     rows += [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
-    rows.append(_pager(f"rl:a:{encoded}:{node}:{{page}}", page, pages, lang))
+    rows.append(_pager(lambda p: opens(node, p), page, pages, lang))
     up = parent_code(node) if node != ALL else None
     if node != ALL and node not in scopes and up and identity.may_act_on(up):
-        rows.append([(t("reports.list.back", lang), f"rl:a:{encoded}:{up}:0")])
+        rows.append([(t("reports.list.back", lang), opens(up))])
     elif node != ALL and len(scopes) > 1:
-        rows.append([(t("reports.list.back", lang), f"rl:a:{encoded}:{ALL}:0")])
-    rows.append([(t("reports.list.back_to_list", lang), f"rl:v:{encoded}:0")])
+        rows.append([(t("reports.list.back", lang), opens(ALL))])
+    rows.append([(t("reports.list.back_to_list", lang), _view(flt))])
     await show(update, title, keyboard(rows))
 
 
@@ -403,7 +430,7 @@ async def _show_detail(
     with context.db.session() as session:
         report = store.get_report(session, report_id)
     if report is None or not identity.may_act_on(report.village_code):
-        await _refuse(update, context)
+        await refuse(update, context)
         return
     await query.answer()
     with context.db.session() as session:
@@ -413,15 +440,15 @@ async def _show_detail(
         rows += decision_buttons(report.id, lang)
     rows += feature_buttons(report, lang, context.settings)
     if report.media:
-        rows.append([(t("reports.list.show_media", lang), f"rv:m:{report.id}")])
-    rows.append([(t("reports.list.back_to_list", lang), f"rl:v:{flt.encode()}:{page}")])
+        rows.append([(t("reports.list.show_media", lang), ReviewButton("m", report.id).pack())])
+    rows.append([(t("reports.list.back_to_list", lang), _view(flt, page))])
     await show(update, text, keyboard(rows))
 
 
-def handlers() -> list:  # type: ignore[type-arg]
+def handlers() -> list[BaseHandler[Update, BotContext, Any]]:
     return [
         CommandHandler("laporanku", my_reports, filters.ChatType.PRIVATE),
-        CallbackQueryHandler(my_reports_page, pattern=r"^rl:m:"),
+        CallbackQueryHandler(my_reports_page, pattern=ReportListButton.pattern("m")),
         CommandHandler("daftar_laporan", list_command, filters.ChatType.PRIVATE),
-        CallbackQueryHandler(on_list_button, pattern=r"^rl:[vfao]:"),
+        CallbackQueryHandler(on_list_button, pattern=ReportListButton.pattern("v", "f", "a", "o")),
     ]

@@ -28,15 +28,15 @@ from typing import Any
 
 from sqlmodel import Session
 
-from bot import reminder_texts
 from bot.auth import identify
 from bot.context import BotContext, ForkomApplication
 from bot.delivery import Payload, validate_payload
 from bot.i18n import DEFAULT_LANGUAGE, LANGUAGES, t
+from bot.reminders import texts
 from storage import outbox, reminders
 from storage import reports as report_store
 from storage.models import utcnow
-from storage.recurrence import Rule, local_to_utc, utc_to_local
+from storage.recurrence import Rule, to_local, to_utc
 from storage.regions import region_path_name
 from storage.reminders import OccurrenceStatus, PauseReason, ReminderInfo, ReminderKind
 from storage.roles import list_coordinators
@@ -229,7 +229,7 @@ class ReminderScheduler:
                         continue
                     payload = Payload(
                         {
-                            lang: reminder_texts.training_reminder(which, training, tz, lang)
+                            lang: texts.training_reminder(which, training, tz, lang)
                             for lang in LANGUAGES
                         }
                     )
@@ -267,10 +267,10 @@ class ReminderScheduler:
             assert reminder.audience_code is not None and reminder.text is not None
             recipients = outbox.audience_ids(session, [reminder.audience_code])
             payload = Payload(
-                {lang: reminder_texts.custom_message(reminder.text, lang) for lang in LANGUAGES}
+                {lang: texts.custom_message(reminder.text, lang) for lang in LANGUAGES}
             )
             meta = {
-                "title": reminder_texts.title(reminder.text),
+                "title": texts.title(reminder.text),
                 "audience": region_path_name(session, reminder.audience_code),
             }
             broadcast = self._broadcast(
@@ -278,17 +278,13 @@ class ReminderScheduler:
             )
             return len(recipients), broadcast
         if reminder.kind is ReminderKind.MONTHLY_REPORT:
-            local = utc_to_local(due_at, self.settings.timezone)
+            local = to_local(due_at, self.settings.timezone)
             # "This month" is the forum's month: it starts at 00:00 WITA on the 1st.
-            month_start = local_to_utc(
-                local.date().replace(day=1), time(0, 0), self.settings.timezone
-            )
+            month_start = to_utc(local.date().replace(day=1), time(0, 0), self.settings.timezone)
             recipients = reminders.cadres_without_report(
                 session, self.settings.forum_area, month_start
             )
-            payload = Payload(
-                {lang: reminder_texts.monthly_report(local.month, lang) for lang in LANGUAGES}
-            )
+            payload = Payload({lang: texts.monthly_report(local.month, lang) for lang in LANGUAGES})
             meta = {
                 "title": t("reminders.outbox.monthly_report", DEFAULT_LANGUAGE),
                 "audience": region_path_name(session, self.settings.forum_area),
@@ -301,9 +297,7 @@ class ReminderScheduler:
                 waiting = report_store.count_pending(session, scopes, reviewer_id)
                 if not waiting:
                     continue
-                payload = Payload(
-                    {lang: reminder_texts.review_digest(waiting, lang) for lang in LANGUAGES}
-                )
+                payload = Payload({lang: texts.review_digest(waiting, lang) for lang in LANGUAGES})
                 self._broadcast(
                     session,
                     f"{ref}:{reviewer_id}",

@@ -1,0 +1,54 @@
+"""Trainings: announcing one (/pelatihan_baru), the cadres' answers ("Ikut" / "Tidak bisa",
+/pelatihan), and managing it (/peserta: participants, closing registration, moving it to
+another date, calling it off — both told to everyone who signed up).
+
+- `announce` — the /pelatihan_baru form (on `bot.forms.Form`, audience via `AudienceSteps`)
+  and `publish`, which hands an announcement to the delivery engine;
+- `rsvp` — the answer buttons and /pelatihan;
+- `manage` — /peserta, closing registration, calling off;
+- `reschedule` — the "new date" form;
+- `texts` — the typed date (`parse_when`), the announcement and its buttons.
+
+`bot.app` registers `conversation()` and `move_conversation()` with the other conversations,
+and `handlers()` with the plain commands and buttons.
+"""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
+
+from bot.callbacks import TrainingButton, TrainingFormButton
+from bot.context import BotContext
+from bot.training.announce import Step, TrainingDraft, conversation, preview_button, publish
+from bot.training.manage import participants_button, participants_command
+from bot.training.reschedule import MoveDraft, MoveStep, move_conversation
+from bot.training.rsvp import my_trainings, rsvp_button
+from bot.training.texts import announcement_text, parse_when, rsvp_buttons
+
+__all__ = [
+    "MoveDraft",
+    "MoveStep",
+    "Step",
+    "TrainingDraft",
+    "announcement_text",
+    "conversation",
+    "handlers",
+    "move_conversation",
+    "parse_when",
+    "publish",
+    "rsvp_buttons",
+]
+
+
+def handlers() -> list[BaseHandler[Update, BotContext, None]]:
+    """The commands and buttons outside the two forms."""
+    return [
+        CommandHandler("pelatihan", my_trainings),
+        CommandHandler("peserta", participants_command),
+        CallbackQueryHandler(rsvp_button, pattern=TrainingButton.pattern("y", "n")),
+        CallbackQueryHandler(
+            participants_button, pattern=TrainingButton.pattern("p", "close", "x", "xy")
+        ),
+        CallbackQueryHandler(preview_button, pattern=TrainingFormButton.pattern("pv")),
+    ]
