@@ -12,7 +12,8 @@ from telegram.ext import TypeHandler
 
 from bot.cluster import conversations
 from bot.context import BotContext
-from storage import botstate
+from bot.delivery import Payload
+from storage import botstate, outbox
 from storage.models import Cadre
 
 
@@ -130,3 +131,42 @@ def test_workers_share_the_user_lock_namespace():
     assert lock_key("user", 42) == lock_key("user", 42)
     assert lock_key("user", 42) != lock_key("leader", 42)
     assert -(2**63) <= lock_key("user", 2**52) < 2**63
+
+
+async def test_the_worker_that_served_the_last_step_keeps_the_forms_timeout(two_workers, server):
+    """Worker 0 asked the first question; worker 1 takes the answer and tells the others,
+    so worker 0's idle timeout cannot end the form the user is still filling in."""
+
+    def registration(app):  # type: ignore[no-untyped-def]
+        handlers = conversations.persistent_conversations(app)
+        return next(h for h in handlers if h.name == "registration")
+
+    user = server.new_user()
+    await user.send_text("/start")  # worker 0
+    first, second = (registration(app) for app in two_workers.apps)
+    assert (user.id, user.id) in first.timeout_jobs
+    await user.press("Ya, saya setuju")  # worker 1
+    assert (user.id, user.id) in second.timeout_jobs
+    deadline = time.monotonic() + 5
+    while (user.id, user.id) in first.timeout_jobs:
+        assert time.monotonic() < deadline, "worker 0 kept its stale timeout"
+        await asyncio.sleep(0.05)
+
+
+async def test_a_broadcast_stored_by_a_follower_is_sent_at_once(two_workers, server):
+    """The follower's wake reaches the leader's sender: no wait for its next poll (5 s)."""
+    follower = next(app for app in two_workers.apps if not app.cluster.is_leader)
+    users = [server.new_user() for _ in range(3)]
+    await asyncio.sleep(0.5)  # the leader's first monitor pass is over: it would now poll
+    with follower.database.session() as session:
+        outbox.create_broadcast(
+            session,
+            kind="announcement",
+            payload=Payload("Rapat kader besok").to_json(),
+            recipients=[u.id for u in users],
+        )
+    started = time.monotonic()
+    follower.delivery.wake()
+    await server.wait_for(lambda: all(server.delivered_count(u.id) for u in users), timeout=10)
+    assert time.monotonic() - started < 2.5
+    assert follower.delivery.bot is None and follower.delivery.sent_total == 0  # not its job
