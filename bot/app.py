@@ -24,6 +24,7 @@ from bot import (
     export,
     home,
     language,
+    needs,
     profile,
     registration,
     reminders,
@@ -37,6 +38,8 @@ from bot.context import BotContext, ForkomApplication, PerUserUpdateProcessor
 from bot.delivery import DeliveryEngine
 from bot.errors import on_error
 from bot.menu import refresh_commands, set_default_commands
+from bot.ops.metrics import MeteredUpdates, Metrics
+from bot.ops.profile import set_profile
 from bot.persistence import DatabasePersistence
 from bot.reports import comment as report_comment
 from bot.reports import counter as report_counter
@@ -47,9 +50,12 @@ from storage import db as storage_db
 from storage import regions
 from storage.db import Database
 
-__all__ = ["build_application", "prepare_database"]
+__all__ = ["ALLOWED_UPDATES", "build_application", "prepare_database"]
 
 log = logging.getLogger(__name__)
+
+#: The update kinds the bot asks Telegram for (polling and webhook alike).
+ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
 
 
 def prepare_database(settings: Settings, database: Database | None = None) -> Database:
@@ -73,9 +79,10 @@ def prepare_database(settings: Settings, database: Database | None = None) -> Da
 async def _post_init(application: Application) -> None:
     app: ForkomApplication = application  # type: ignore[assignment]
     await set_default_commands(app.bot)
-    from bot.auth import identify
+    await set_profile(app.bot)
+    from bot.auth import identify, official_ids
 
-    for admin_id in app.settings.admin_ids:
+    for admin_id in sorted(official_ids(app.database, app.settings)):
         identity = identify(app.database, app.settings, admin_id)
         await refresh_commands(app.bot, identity, "id", app.menu_counters)
     await app.cluster.start()  # this worker runs the services when it leads (at once on SQLite)
@@ -89,6 +96,7 @@ async def _post_stop(application: Application) -> None:
 def build_application(settings: Settings, database: Database | None = None) -> ForkomApplication:
     """Build the bot: one readable place with every handler, in order, and its group."""
     database = database or Database(settings.database_url)
+    metrics = Metrics()
     processor = PerUserUpdateProcessor()
     builder = (
         ApplicationBuilder()
@@ -97,27 +105,39 @@ def build_application(settings: Settings, database: Database | None = None) -> F
         .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=settings.timezone))
         .context_types(ContextTypes(context=BotContext))
         .persistence(DatabasePersistence(database))
-        .concurrent_updates(processor)
+        .concurrent_updates(MeteredUpdates(processor, metrics))
         .post_init(_post_init)
         .post_stop(_post_stop)
     )
     if settings.base_url:
         builder = builder.base_url(settings.base_url).base_file_url(settings.base_file_url or "")
     app: ForkomApplication = builder.build()  # type: ignore[assignment]
+    app.metrics = metrics
     # The services every handler may use (see ForkomApplication for what each is).
     app.delivery = DeliveryEngine(app)
     app.reminders = reminders.ReminderScheduler(app)
     app.review_counter = report_counter.ReviewCounter(app)
     app.charts = statistics.ChartCache()
     app.export_slots = asyncio.Semaphore(1)
-    sweep = RepeatingJob(
-        app,
-        registration.sweep_expired,
-        interval=timedelta(minutes=1),
-        first=timedelta(seconds=5),
-        name="registration-sweep",
+    minute_jobs = (
+        RepeatingJob(
+            app,
+            registration.sweep_expired,
+            interval=timedelta(minutes=1),
+            first=timedelta(seconds=5),
+            name="registration-sweep",
+        ),
+        # Village needs: expired forms, and the reminders of survey rounds that are due.
+        RepeatingJob(
+            app,
+            needs.minute_job,
+            interval=timedelta(minutes=1),
+            first=timedelta(seconds=7),
+            name="needs-minute",
+        ),
     )
-    app.cluster = processor.cluster = Cluster(app, (*app.services, sweep))
+    # The sender, the scheduler and the minute jobs run in one worker: the cluster's leader.
+    app.cluster = processor.cluster = Cluster(app, (*app.services, *minute_jobs))
 
     # Before anything else: who is this, which language, are they reachable again.
     app.add_handler(TypeHandler(Update, activity.track_user), group=-100)
@@ -134,6 +154,8 @@ def build_application(settings: Settings, database: Database | None = None) -> F
     app.add_handler(report_comment.comment_conversation(settings.conversation_timeout))
     app.add_handler(report_submit.conversation(settings.conversation_timeout))
     app.add_handler(reminders.conversation(settings.conversation_timeout))
+    # Village needs: /kebutuhan, /survei_kebutuhan, /keahlian (forms), then the rest.
+    app.add_handlers(needs.conversations(settings.conversation_timeout))
     app.add_handlers(roles.handlers())
     app.add_handlers(profile.handlers())
     app.add_handlers(language.handlers())
@@ -145,6 +167,7 @@ def build_application(settings: Settings, database: Database | None = None) -> F
     app.add_handlers(statistics.handlers())
     app.add_handlers(export.handlers())
     app.add_handlers(reminders.handlers())
+    app.add_handlers(needs.handlers())
 
     # Feature handlers go above this line. Last in group 0: buttons nobody claimed.
     app.add_handlers(home.fallback_handlers())

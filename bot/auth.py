@@ -10,12 +10,12 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from bot.config import Settings
-from storage import people, roles
+from storage import admins, people, roles
 from storage.db import Database
 from storage.people import CadreInfo
 from storage.regions import in_scope
 
-__all__ = ["Identity", "Role", "identify", "may_read_area"]
+__all__ = ["Identity", "Role", "identify", "may_read_area", "official_ids"]
 
 
 class Role(StrEnum):
@@ -64,10 +64,11 @@ def may_read_area(identity: Identity, code: str) -> bool:
 
 
 def identify(database: Database, settings: Settings, user_id: int) -> Identity:
+    """Officials are those in `ADMIN_IDS` and those an operator added (`forkom-bot admin`)."""
     with database.session() as session:
         scopes = tuple(roles.coordinator_scopes(session, user_id))
         cadre = people.get_cadre(session, user_id)
-    is_official = settings.is_admin(user_id)
+        is_official = settings.is_admin(user_id) or admins.is_official(session, user_id)
     role_set = {Role.GUEST}
     if cadre:
         role_set.add(Role.CADRE)
@@ -83,3 +84,9 @@ def identify(database: Database, settings: Settings, user_id: int) -> Identity:
         forum_area=settings.forum_area,
         roles=frozenset(role_set),
     )
+
+
+def official_ids(database: Database, settings: Settings) -> frozenset[int]:
+    """Every official: `ADMIN_IDS` and those added with `forkom-bot admin add`."""
+    with database.session() as session:
+        return settings.admin_ids | admins.official_ids(session)

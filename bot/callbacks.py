@@ -36,16 +36,21 @@ __all__ = [
     "CoordinatorButton",
     "DeleteButton",
     "ExportButton",
+    "FindCadreButton",
     "ForgedCallback",
     "InviteButton",
     "LanguageButton",
     "ManageReminderButton",
+    "NeedsMapButton",
+    "NeedsRoundButton",
+    "NeedsSurveyButton",
     "ProfileButton",
     "RegistrationButton",
     "ReminderFormButton",
     "ReportButton",
     "ReportListButton",
     "ReviewButton",
+    "SkillsButton",
     "StatisticsButton",
     "TrainingButton",
     "TrainingFormButton",
@@ -489,3 +494,87 @@ class CoordinatorButton(Callback):
     }
     action: str
     coordinator_id: int = 0
+
+
+@registered
+@dataclass(frozen=True)
+class NeedsSurveyButton(Callback):
+    """/kebutuhan: t:<need> rank or unrank a need, ok done choosing, skip no photo,
+    send / no on the summary, e:<field> change one answer."""
+
+    PREFIX: ClassVar[str] = "nd"
+    LAYOUT: ClassVar[Mapping[str, tuple[str, ...]]] = {
+        "t": ("code",),
+        "ok": (),
+        "skip": (),
+        "send": (),
+        "no": (),
+        "e": ("code",),
+    }
+    action: str
+    code: str = ""
+
+
+@registered
+@dataclass(frozen=True)
+class NeedsRoundButton(Callback):
+    """/survei_kebutuhan: new round, its audience as in /umumkan, go / no to open it,
+    v:<round> progress, x:<round> close early, xy:<round> confirm closing."""
+
+    PREFIX: ClassVar[str] = "nr"
+    LAYOUT: ClassVar[Mapping[str, tuple[str, ...]]] = {
+        "new": (),
+        "s": ("area",),
+        "c": ("area",),
+        **PICKER_LAYOUT,
+        "i": ("code",),
+        "go": (),
+        "no": (),
+        **{a: ("round_id",) for a in ("v", "x", "xy")},
+    }
+    action: str
+    area: str = ""
+    code: str = ""
+    page: int = 0
+    round_id: int = 0
+
+
+@registered
+@dataclass(frozen=True)
+class NeedsMapButton(Callback):
+    """/peta_kebutuhan: v:<region> the map of an area, x:<region> its XLSX proposal."""
+
+    PREFIX: ClassVar[str] = "nm"
+    LAYOUT: ClassVar[Mapping[str, tuple[str, ...]]] = {"v": ("code",), "x": ("code",)}
+    action: str
+    code: str
+
+
+@registered
+@dataclass(frozen=True)
+class SkillsButton(Callback):
+    """/keahlian: t:<skill> toggle, ok done, teach:<y|n>, contact:<y|n>, send / no."""
+
+    PREFIX: ClassVar[str] = "sk"
+    LAYOUT: ClassVar[Mapping[str, tuple[str, ...]]] = {
+        "t": ("code",),
+        "ok": (),
+        "teach": ("answer",),
+        "contact": ("answer",),
+        "send": (),
+        "no": (),
+    }
+    action: str
+    code: str = ""
+    answer: str = ""
+
+
+@registered
+@dataclass(frozen=True)
+class FindCadreButton(Callback):
+    """/cari_kader: s:<skill> who can teach it in the searcher's areas."""
+
+    PREFIX: ClassVar[str] = "ck"
+    LAYOUT: ClassVar[Mapping[str, tuple[str, ...]]] = {"s": ("code",)}
+    action: str
+    code: str

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import os
 import re
+import secrets
 from dataclasses import dataclass, field
 from datetime import time, timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dotenv import load_dotenv
@@ -24,6 +26,10 @@ __all__ = ["ConfigError", "Settings", "load_settings", "normalise_database_url"]
 DEFAULT_DATABASE_URL = "sqlite:///forkom.db"
 _TOKEN_RE = re.compile(r"^\d{1,20}:[A-Za-z0-9_-]{1,100}$")
 _HHMM_RE = re.compile(r"^(\d{1,2})[:.](\d{2})$")
+# What Telegram accepts as `secret_token` (setWebhook): 1-256 of A-Z, a-z, 0-9, _ and -.
+_SECRET_RE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+_LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+_LOG_FORMATS = ("text", "json")
 
 
 class ConfigError(Exception):
@@ -54,6 +60,14 @@ class Settings:
     reminder_training: bool = False
     reminder_monthly_report: tuple[int, time] | None = None  # (day of month, time)
     reminder_review_digest: tuple[int, time] | None = None  # (weekday, 0 = Monday; time)
+    # Operations: logs, the webhook mode and the health/metrics endpoints (bot.ops).
+    log_level: str = "INFO"
+    log_format: str = "text"  # or "json": one JSON object per line, for log collectors
+    webhook_url: str | None = None
+    webhook_secret: str | None = field(default=None, repr=False)  # a secret
+    webhook_listen: str = "127.0.0.1"
+    webhook_port: int = 8080
+    metrics_port: int | None = None  # polling mode: serve /healthz and /metrics here
 
     @property
     def base_url(self) -> str | None:
@@ -74,6 +88,11 @@ class Settings:
     def printable_database_url(self) -> str:
         """`database_url` with its password masked, for messages and logs."""
         return make_url(self.database_url).render_as_string(hide_password=True)
+
+    @property
+    def webhook_path(self) -> str:
+        """The path Telegram posts to (that of `WEBHOOK_URL`, `/` when it has none)."""
+        return urlsplit(self.webhook_url or "").path or "/"
 
     def is_admin(self, user_id: int) -> bool:
         return user_id in self.admin_ids
@@ -215,8 +234,56 @@ def _chat_id(name: str, raw: str | None) -> int | None:
         raise ConfigError(f"{name} must be a numeric chat id, got {raw!r}") from None
 
 
+def _port(name: str, raw: str | None, default: int | None) -> int | None:
+    if raw is None or not raw.strip():
+        return default
+    value = raw.strip()
+    if not value.isdigit() or not 1 <= int(value) <= 65535:
+        raise ConfigError(f"{name} must be a TCP port number 1-65535, got {raw!r}")
+    return int(value)
+
+
+def _choice(name: str, raw: str | None, allowed: tuple[str, ...], default: str) -> str:
+    if raw is None or not raw.strip():
+        return default
+    by_lower = {value.lower(): value for value in allowed}
+    value = by_lower.get(raw.strip().lower())
+    if value is None:
+        raise ConfigError(f"{name} must be one of {', '.join(allowed)}; got {raw!r}")
+    return value
+
+
+def _webhook(env: dict[str, str], required: bool) -> tuple[str | None, str | None]:
+    """`WEBHOOK_URL` and `WEBHOOK_SECRET`; both must be there for `forkom-bot webhook`."""
+    url = (env.get("WEBHOOK_URL") or "").strip() or None
+    secret = (env.get("WEBHOOK_SECRET") or "").strip() or None
+    if url and not url.startswith(("https://", "http://")):
+        raise ConfigError(
+            f"WEBHOOK_URL must be the public https:// address Telegram posts to, got {url!r}"
+        )
+    if secret and not _SECRET_RE.match(secret):
+        raise ConfigError(
+            "WEBHOOK_SECRET may hold only letters, digits, _ and - (1 to 256 of them)"
+        )
+    if required and not url:
+        raise ConfigError(
+            "WEBHOOK_URL is not set: the public https:// address of this bot behind the "
+            "reverse proxy, e.g. https://bot.example.org/telegram"
+        )
+    if required and not secret:
+        raise ConfigError(
+            "WEBHOOK_SECRET is not set: Telegram sends it with every update so forged requests "
+            f"are refused; set a random value, e.g. WEBHOOK_SECRET={secrets.token_urlsafe(32)}"
+        )
+    return url, secret
+
+
 def load_settings(
-    env: dict[str, str] | None = None, *, require_token: bool = True, dotenv: bool = True
+    env: dict[str, str] | None = None,
+    *,
+    require_token: bool = True,
+    require_webhook: bool = False,
+    dotenv: bool = True,
 ) -> Settings:
     """Build `Settings` from `env` (default: the process environment plus `.env`)."""
     if env is None:
@@ -260,6 +327,8 @@ def load_settings(
     if feature_channel and feature_channel.lstrip("-").isdigit():
         channel = int(feature_channel)
 
+    webhook_url, webhook_secret = _webhook(env, require_webhook)
+
     return Settings(
         token=token,
         database_url=_database_url(env.get("DATABASE_URL")),
@@ -299,4 +368,12 @@ def load_settings(
         reminder_training=_switch("REMINDER_TRAINING", env.get("REMINDER_TRAINING"), True),
         reminder_monthly_report=_monthly_at(env.get("REMINDER_MONTHLY_REPORT_DAY")),
         reminder_review_digest=_weekly_at(env.get("REMINDER_REVIEW_DIGEST")),
+        log_level=_choice("LOG_LEVEL", env.get("LOG_LEVEL"), _LOG_LEVELS, _DEFAULTS.log_level),
+        log_format=_choice("LOG_FORMAT", env.get("LOG_FORMAT"), _LOG_FORMATS, _DEFAULTS.log_format),
+        webhook_url=webhook_url,
+        webhook_secret=webhook_secret,
+        webhook_listen=(env.get("WEBHOOK_LISTEN") or "").strip() or _DEFAULTS.webhook_listen,
+        webhook_port=_port("WEBHOOK_PORT", env.get("WEBHOOK_PORT"), _DEFAULTS.webhook_port)
+        or _DEFAULTS.webhook_port,
+        metrics_port=_port("METRICS_PORT", env.get("METRICS_PORT"), None),
     )

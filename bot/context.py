@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from bot.auth import Identity
     from bot.cluster import Cluster
     from bot.delivery import DeliveryEngine
+    from bot.ops.metrics import Metrics
     from bot.reminders import ReminderScheduler
     from bot.reports.counter import ReviewCounter
     from bot.statistics import ChartCache
@@ -49,6 +50,8 @@ class ForkomApplication(Application):
     charts: ChartCache
     #: One export at a time per bot: two province-wide workbooks at once would double memory.
     export_slots: asyncio.Semaphore
+    #: Prometheus counters of this application (served at /metrics).
+    metrics: Metrics
     #: This worker among the others on the same PostgreSQL: leader election, per-user locks.
     cluster: Cluster
 

@@ -38,7 +38,8 @@ INVITE_PAYLOAD = "inv_"
 
 
 def _is_official(update: Update, context: BotContext) -> bool:
-    return update.effective_user is not None and context.settings.is_admin(update.effective_user.id)
+    user = update.effective_user
+    return user is not None and identify(context.db, context.settings, user.id).is_official
 
 
 async def _refuse(update: Update, context: BotContext) -> None:

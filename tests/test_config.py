@@ -89,3 +89,56 @@ def test_unset_variables_mean_the_settings_defaults():
         assert getattr(loaded, name) == getattr(built, name)
     for name in ("broadcast_rate", "paid_broadcast", "quiet_hours", "reminder_grace"):
         assert getattr(loaded, name) == getattr(built, name)
+
+
+def test_operations_settings():
+    settings = load_settings(
+        {
+            "TELEGRAM_BOT_TOKEN": TOKEN,
+            "LOG_LEVEL": "debug",
+            "LOG_FORMAT": "JSON",
+            "WEBHOOK_URL": "https://bot.example.org/telegram/hook",
+            "WEBHOOK_SECRET": "s3cret-value_1",
+            "WEBHOOK_PORT": "8443",
+            "METRICS_PORT": "9100",
+        },
+        require_webhook=True,
+    )
+    assert (settings.log_level, settings.log_format) == ("DEBUG", "json")
+    assert settings.webhook_path == "/telegram/hook"
+    assert (settings.webhook_listen, settings.webhook_port, settings.metrics_port) == (
+        "127.0.0.1",
+        8443,
+        9100,
+    )
+    assert "s3cret" not in repr(settings)
+    defaults = load_settings({"TELEGRAM_BOT_TOKEN": TOKEN, "WEBHOOK_URL": "https://b.org"})
+    assert defaults.webhook_path == "/" and defaults.webhook_port == 8080
+    assert defaults.metrics_port is None and defaults.log_level == "INFO"
+
+
+@pytest.mark.parametrize(
+    ("env", "needle"),
+    [
+        ({"LOG_LEVEL": "loud"}, "LOG_LEVEL"),
+        ({"LOG_FORMAT": "xml"}, "LOG_FORMAT"),
+        ({"WEBHOOK_PORT": "80000"}, "WEBHOOK_PORT"),
+        ({"METRICS_PORT": "x"}, "METRICS_PORT"),
+        ({"WEBHOOK_URL": "bot.example.org"}, "WEBHOOK_URL"),
+        ({"WEBHOOK_URL": "https://b.org", "WEBHOOK_SECRET": "no spaces"}, "WEBHOOK_SECRET"),
+    ],
+)
+def test_bad_operations_settings_name_the_variable(env, needle):
+    with pytest.raises(ConfigError) as info:
+        load_settings({"TELEGRAM_BOT_TOKEN": TOKEN, **env})
+    assert needle in str(info.value)
+
+
+def test_webhook_mode_needs_url_and_secret_and_suggests_one():
+    with pytest.raises(ConfigError, match="WEBHOOK_URL is not set"):
+        load_settings({"TELEGRAM_BOT_TOKEN": TOKEN}, require_webhook=True)
+    with pytest.raises(ConfigError, match=r"WEBHOOK_SECRET=[A-Za-z0-9_-]{40,}") as info:
+        load_settings(
+            {"TELEGRAM_BOT_TOKEN": TOKEN, "WEBHOOK_URL": "https://b.org"}, require_webhook=True
+        )
+    assert "random" in str(info.value)

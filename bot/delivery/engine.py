@@ -392,12 +392,16 @@ class DeliveryEngine:
                 except TimeoutError:
                     pass
                 continue
-            await self.pace.wait()
-            active = self._active.get(job.broadcast_id)
-            if active is None or active.cancelled:
-                self._settle(job)
-                continue
-            await self._slots.acquire()
+            try:
+                await self.pace.wait()
+                active = self._active.get(job.broadcast_id)
+                if active is None or active.cancelled:
+                    self._settle(job)
+                    continue
+                await self._slots.acquire()
+            except asyncio.CancelledError:  # stopping: `stop()` gives the job back to the outbox
+                self._ready.appendleft(job)
+                raise
             self.spacing.book(job.chat_id)
             task = asyncio.create_task(self._deliver(job))
             self._in_flight.add(task)
@@ -481,6 +485,7 @@ class DeliveryEngine:
             self._retry(job, f"error: {type(exc).__name__}")
         else:
             self.sent_total += 1
+            self.app.metrics.messages_sent.inc()
             job.parts_done += 1
             if job.parts_done >= len(parts):
                 self._record(
@@ -505,10 +510,12 @@ class DeliveryEngine:
     def _pause_all(self, exc: RetryAfter) -> None:
         seconds = retry_after_seconds(exc)
         self.retry_after_total += 1
+        self.app.metrics.telegram_429.inc()
         if self.pace.pause(seconds):
             log.warning("delivery: Telegram asked to wait %ss; all mass sending paused", seconds)
 
     def _failed(self, job: Job, reason: str) -> Outcome:
+        self.app.metrics.messages_failed.inc()
         return Outcome(
             job.recipient_id, outbox.FAILED, job.parts_done, job.attempts + 1, error=reason[:120]
         )

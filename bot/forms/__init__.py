@@ -31,7 +31,8 @@ re-check, polite re-prompts, `/batal`, `/start` resume, persistence) comes from 
 
     @FORM.step
     async def on_confirm(update, context, draft: FeedbackDraft, identity: Identity) -> int:
-        if update.callback_query.data == "fb:e:text":  # "Ubah" one field
+        pressed = FeedbackButton.unpack(update.callback_query.data)  # a family in bot.callbacks
+        if pressed.action == "e":  # "Ubah" one field
             return await FORM.change(update, context, draft, Step.TEXT)
         ...
         FORM.drop(context, identity.user_id)
@@ -48,9 +49,9 @@ re-check, polite re-prompts, `/batal`, `/start` resume, persistence) comes from 
             entry_points=[CommandHandler("saran", start)],
             states={
                 Step.TOPIC: [
-                    CallbackQueryHandler(on_topic, pattern=r"^fb:t:"),
+                    CallbackQueryHandler(on_topic, pattern=FeedbackButton.pattern("t")),
                     MessageHandler(~filters.COMMAND, again),
-                    CallbackQueryHandler(again, pattern=r"^fb:"),  # only this form's buttons
+                    CallbackQueryHandler(again, pattern=FeedbackButton.pattern()),  # this form's only
                 ],
                 ...,
             },

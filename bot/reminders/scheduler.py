@@ -33,7 +33,7 @@ from bot.context import BotContext, ForkomApplication
 from bot.delivery import Payload, validate_payload
 from bot.i18n import DEFAULT_LANGUAGE, LANGUAGES, t
 from bot.reminders import texts
-from storage import outbox, reminders
+from storage import admins, outbox, reminders
 from storage import reports as report_store
 from storage.models import utcnow
 from storage.recurrence import Rule, to_local, to_utc
@@ -121,6 +121,8 @@ class ReminderScheduler:
         """Handle everything due at `now` (default: the clock); one pass at a time."""
         async with self._lock:
             summary = await asyncio.to_thread(self._run_due, now or self.now())
+        self.app.metrics.reminders_fired.inc(len(summary.sent))
+        self.app.metrics.reminders_missed.inc(len(summary.missed))
         if summary.sent:
             self.app.delivery.wake()
         return summary
@@ -314,7 +316,7 @@ class ReminderScheduler:
         scopes: dict[int, list[str]] = {}
         for coordinator in list_coordinators(session, self.settings.forum_area):
             scopes.setdefault(coordinator.telegram_id, []).append(coordinator.scope_code)
-        for official in sorted(self.settings.admin_ids):
+        for official in sorted(self.settings.admin_ids | admins.official_ids(session)):
             scopes[official] = [self.settings.forum_area]
         return scopes
 

@@ -11,7 +11,7 @@ import logging
 from telegram import InlineKeyboardMarkup
 from telegram.error import Forbidden, TelegramError
 
-from bot.auth import Identity, identify
+from bot.auth import Identity, identify, official_ids
 from bot.callbacks import ReportButton, ReviewButton
 from bot.context import BotContext
 from bot.i18n import language_of, t
@@ -60,7 +60,8 @@ async def notify_reviewers(context: BotContext, report: ReportInfo, *, resubmitt
         reviewer_ids = [tid for tid, _ in store.reviewers_for(session, report.village_code)]
     reviewer_ids = [r for r in reviewer_ids if r != report.reporter_id]
     if not reviewer_ids:
-        reviewer_ids = sorted(a for a in context.settings.admin_ids if a != report.reporter_id)
+        officials = official_ids(context.db, context.settings)
+        reviewer_ids = sorted(a for a in officials if a != report.reporter_id)
     sent = 0
     for reviewer_id in reviewer_ids:
         identity = identify(context.db, context.settings, reviewer_id)

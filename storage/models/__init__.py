@@ -6,8 +6,10 @@ tables from here. Closed sets of stored strings are `StrEnum`s next to their tab
 
 from __future__ import annotations
 
+from storage.models.admins import Official
 from storage.models.botstate import BotStateRow, ConversationRow
 from storage.models.common import one_of, utcnow
+from storage.models.needs import CadreResource, CadreSkill, NeedAnswer, NeedInvite, NeedRound
 from storage.models.outbox import (
     Broadcast,
     BroadcastKind,
@@ -45,12 +47,18 @@ __all__ = [
     "BroadcastRecipient",
     "BroadcastStatus",
     "Cadre",
+    "CadreResource",
+    "CadreSkill",
     "ConversationRow",
     "Coordinator",
     "CoordinatorInvite",
     "DeliverySummary",
     "Draft",
+    "NeedAnswer",
+    "NeedInvite",
+    "NeedRound",
     "OccurrenceStatus",
+    "Official",
     "PauseReason",
     "RecipientState",
     "Region",

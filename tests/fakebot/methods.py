@@ -392,13 +392,18 @@ class BotApiMethods:
     def delete_webhook(self, params: JsonDict) -> bool:
         """Also honours ``drop_pending_updates`` (PTB passes it from start_polling)."""
         self.server.webhook_url = ""
+        self.server.webhook_secret = None
         if params.get("drop_pending_updates"):
             self.server.drop_pending_updates()
         return True
 
     def set_webhook(self, params: JsonDict) -> bool:
-        """Stored only so getUpdates can refuse with 409 like Telegram does."""
+        """From now on updates are posted to ``url`` (with ``secret_token``), not polled."""
         self.server.webhook_url = str(params.get("url") or "")
+        self.server.webhook_secret = str(params.get("secret_token") or "") or None
+        allowed = params.get("allowed_updates")
+        if isinstance(allowed, list):
+            self.server.allowed_updates = frozenset(allowed) if allowed else _DEFAULT_ALLOWED
         if params.get("drop_pending_updates"):
             self.server.drop_pending_updates()
         return True

@@ -9,6 +9,10 @@ Routes (PTB builds URLs as ``base_url + token + "/" + method``):
 
 * ``/bot<token>/<method>`` — the Bot API (GET or POST; form, multipart or JSON bodies)
 * ``/file/bot<token>/<file_path>`` — file downloads for paths handed out by ``getFile``
+
+After ``setWebhook`` the server posts each new update to the webhook URL (with the
+``X-Telegram-Bot-Api-Secret-Token`` header when a secret was set), one at a time and in order,
+as Telegram does; an update the webhook does not accept with 200 stays pending.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, TypeVar
 
-from aiohttp import web
+from aiohttp import ClientError, ClientSession, ClientTimeout, web
 
 from .media import FileStore
 from .methods import DEFAULT_ALLOWED_UPDATES, BotApiMethods
@@ -116,6 +120,10 @@ class FakeTelegramServer:
         self.names: dict[str, str] = {}
         self.menu_buttons: dict[int | None, JsonDict] = {}
         self.webhook_url = ""
+        self.webhook_secret: str | None = None
+        #: HTTP status of each webhook post, in order (0: the webhook could not be reached).
+        self.webhook_statuses: list[int] = []
+        self._webhook_client: ClientSession | None = None
         self.allowed_updates: frozenset[str] = DEFAULT_ALLOWED_UPDATES
 
         #: Awaited with each update_id after it is queued (harness: wait until processed).
@@ -178,6 +186,9 @@ class FakeTelegramServer:
         self._stopping = True
         self._wake_poller()
         self._notify_state()
+        if self._webhook_client is not None:
+            client, self._webhook_client = self._webhook_client, None
+            await client.close()
         if self._runner is not None:
             runner, self._runner = self._runner, None
             await asyncio.sleep(0)  # let woken polls answer before connections close
@@ -364,12 +375,33 @@ class FakeTelegramServer:
             update_type = next(k for k in update if k != "update_id")
             update["update_id"] = update_id
             self._updates.append((update_id, update_type, update))
+        if self.webhook_url:
+            for update in updates:
+                await self._post_to_webhook(update)
         self._wake_poller()
         hook = self.after_update
         if hook is not None:
             for update in updates:
                 await hook(update["update_id"])
         return updates
+
+    async def _post_to_webhook(self, update: JsonDict) -> None:
+        """Deliver one update as Telegram does in webhook mode; 200 confirms it."""
+        if self._webhook_client is None:
+            self._webhook_client = ClientSession(timeout=ClientTimeout(total=30))
+        secret = self.webhook_secret
+        headers = {"X-Telegram-Bot-Api-Secret-Token": secret} if secret else {}
+        try:
+            async with self._webhook_client.post(
+                self.webhook_url, json=update, headers=headers
+            ) as response:
+                status = response.status
+        except (ClientError, OSError):
+            status = 0
+        self.webhook_statuses.append(status)
+        if status == 200:
+            self._updates = deque(u for u in self._updates if u[0] != update["update_id"])
+        self._notify_state()
 
     @property
     def pending_update_count(self) -> int:

@@ -1,0 +1,425 @@
+"""Village needs: the needs list, cadres' survey answers, and the figures of the needs map.
+
+The list of needs is `storage/data/needs.csv` (one code a line, in the order shown; labels are
+the catalog entries `needs.item.<code>`): a new training need is a line there and two catalog
+entries, no code. Each cadre has one answer per period (a round, or a calendar year outside
+one); their latest answer (`is_current`) is the one every figure counts, weighted by rank 3-2-1.
+Rounds are in `storage.need_rounds`, skills in `storage.skills`.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import Integer, case, delete, func, literal, union_all, update
+from sqlmodel import Session, col, select
+
+from storage.models import AppUser, Cadre, NeedAnswer, NeedInvite, NeedRound, utcnow
+from storage.regions import scope_filter
+
+__all__ = [
+    "NEEDS_CSV",
+    "OTHER",
+    "WEIGHTS",
+    "AnswerInfo",
+    "Coverage",
+    "NeedFigure",
+    "NeedsMap",
+    "VillageAsking",
+    "Voice",
+    "child_coverage",
+    "child_tables",
+    "coverage",
+    "current_answer",
+    "forget_answers",
+    "get_answer",
+    "is_need",
+    "need_audience_ids",
+    "need_codes",
+    "needs_map",
+    "needs_table",
+    "open_round_for",
+    "save_answer",
+    "villages_asking",
+    "voices",
+]
+
+NEEDS_CSV = Path(__file__).parent / "data" / "needs.csv"
+OTHER = "lainnya"  # "Lainnya": the cadre types the need's name
+WEIGHTS = (3, 2, 1)  # demand score of a need ranked first, second, third
+RANKED = 3
+
+
+@cache
+def need_codes() -> tuple[str, ...]:
+    """The needs a cadre chooses from, in the order shown ("lainnya" last)."""
+    with NEEDS_CSV.open(newline="", encoding="utf-8") as handle:
+        codes = [row["code"].strip() for row in csv.DictReader(handle) if row["code"].strip()]
+    return (*(c for c in codes if c != OTHER), OTHER)
+
+
+def is_need(code: str) -> bool:
+    return code in need_codes()
+
+
+# ---------------------------------------------------------------- answers
+
+
+@dataclass(frozen=True)
+class AnswerInfo:
+    """A cadre's answer: needs by rank, the typed name of "Lainnya", problem, potential."""
+
+    needs: tuple[str, ...]
+    other_name: str | None
+    problem: str
+    potential: str
+    photo_file_id: str | None
+    period: str
+    village_code: str
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, row: NeedAnswer) -> AnswerInfo:
+        needs = tuple(n for n in (row.need_1, row.need_2, row.need_3) if n)
+        return cls(
+            needs,
+            row.other_name,
+            row.problem,
+            row.potential,
+            row.photo_file_id,
+            row.period,
+            row.village_code,
+            row.updated_at,
+        )
+
+
+def open_round_for(session: Session, village_code: str, now: datetime) -> int | None:
+    """The newest open round whose area holds this kelurahan/desa, if any."""
+    parts = village_code.split(".")
+    areas = [".".join(parts[: i + 1]) for i in range(len(parts))]
+    return session.exec(
+        select(NeedRound.id)
+        .where(
+            col(NeedRound.scope_code).in_(areas),
+            col(NeedRound.closed_at).is_(None),
+            col(NeedRound.deadline) > now,
+        )
+        .order_by(col(NeedRound.opened_at).desc(), col(NeedRound.id).desc())
+    ).first()
+
+
+def get_answer(session: Session, telegram_id: int, period: str) -> AnswerInfo | None:
+    row = session.exec(
+        select(NeedAnswer).where(
+            col(NeedAnswer.telegram_id) == telegram_id, col(NeedAnswer.period) == period
+        )
+    ).first()
+    return AnswerInfo.of(row) if row else None
+
+
+def current_answer(session: Session, telegram_id: int) -> AnswerInfo | None:
+    """The cadre's latest answer, whatever its period (to start a new one from it)."""
+    row = session.exec(
+        select(NeedAnswer).where(
+            col(NeedAnswer.telegram_id) == telegram_id, col(NeedAnswer.is_current).is_(True)
+        )
+    ).first()
+    return AnswerInfo.of(row) if row else None
+
+
+def save_answer(
+    session: Session,
+    telegram_id: int,
+    *,
+    village_code: str,
+    period: str,
+    round_id: int | None,
+    needs: tuple[str, ...],
+    other_name: str | None,
+    problem: str,
+    potential: str,
+    photo_file_id: str | None,
+    now: datetime | None = None,
+) -> bool:
+    """Store the answer of this period (replacing an earlier one); True when it is new.
+
+    It becomes the cadre's current answer: the last answer counts.
+    """
+    if not 1 <= len(needs) <= RANKED or len(set(needs)) != len(needs):
+        raise ValueError(f"one to three distinct needs, not {needs!r}")
+    now = now or utcnow()
+    row = session.exec(
+        select(NeedAnswer)
+        .where(col(NeedAnswer.telegram_id) == telegram_id, col(NeedAnswer.period) == period)
+        .with_for_update()
+    ).first()
+    created = row is None
+    if row is None:
+        row = NeedAnswer(
+            telegram_id=telegram_id,
+            village_code=village_code,
+            period=period,
+            need_1=needs[0],
+            problem=problem,
+            potential=potential,
+            answered_at=now,
+        )
+    ranked = [*needs, None, None][:RANKED]
+    row.village_code = village_code
+    row.round_id = round_id
+    row.need_1, row.need_2, row.need_3 = ranked[0] or needs[0], ranked[1], ranked[2]
+    row.other_name = other_name if OTHER in needs else None
+    row.problem, row.potential, row.photo_file_id = problem, potential, photo_file_id
+    row.is_current, row.updated_at = True, now
+    session.exec(
+        update(NeedAnswer)
+        .where(col(NeedAnswer.telegram_id) == telegram_id, col(NeedAnswer.period) != period)
+        .values(is_current=False)
+    )
+    session.add(row)
+    return created
+
+
+def forget_answers(session: Session, telegram_id: int) -> None:
+    """Erase a cadre's answers and invitations (`/hapus_data`)."""
+    session.exec(delete(NeedAnswer).where(col(NeedAnswer.telegram_id) == telegram_id))
+    session.exec(delete(NeedInvite).where(col(NeedInvite.telegram_id) == telegram_id))
+
+
+# ---------------------------------------------------------------- the needs map
+
+
+@dataclass(frozen=True)
+class NeedFigure:
+    """How much an area asks for one need: the 3-2-1 score, kelurahan/desa and cadres asking.
+
+    `other_name` is the typed name of a "Lainnya" need (each name is a need of its own).
+    """
+
+    need: str
+    other_name: str | None
+    score: int
+    villages: int
+    cadres: int
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """Cadres of the area who answered, and kelurahan/desa with at least one answer."""
+
+    answered: int
+    cadres: int
+    villages_answered: int
+
+
+@dataclass(frozen=True)
+class Voice:
+    """A problem and a potential named for a kelurahan/desa."""
+
+    village_code: str
+    problem: str
+    potential: str
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class NeedsMap:
+    """Everything the map of one area shows."""
+
+    area: str
+    table: list[NeedFigure]
+    coverage: Coverage
+    children: dict[str, Coverage]
+    voices: list[Voice]
+
+
+def _ranked(area: str, child_width: int | None = None) -> Any:
+    """Every current answer's ranked needs in `area`, one row per (answer, rank), as a subquery
+    with need, other (lower-cased typed name, "" unless "Lainnya"), weight, village, cadre."""
+    parts = []
+    for column, weight in zip(
+        (NeedAnswer.need_1, NeedAnswer.need_2, NeedAnswer.need_3), WEIGHTS, strict=True
+    ):
+        is_other = col(column) == OTHER
+        columns: list[Any] = [
+            col(column).label("need"),
+            case((is_other, func.lower(func.coalesce(NeedAnswer.other_name, ""))), else_="").label(
+                "other"
+            ),
+            case((is_other, NeedAnswer.other_name), else_=None).label("other_name"),
+            literal(weight, Integer).label("weight"),
+            col(NeedAnswer.village_code).label("village"),
+        ]
+        if child_width is not None:
+            columns.append(func.substr(NeedAnswer.village_code, 1, child_width).label("child"))
+        parts.append(
+            select(*columns).where(
+                col(NeedAnswer.is_current).is_(True),
+                scope_filter(NeedAnswer.village_code, area),
+                col(column).is_not(None),
+            )
+        )
+    return union_all(*parts).subquery("ranked")
+
+
+def _figure(
+    need: str, other_name: str | None, score: Any, villages: Any, cadres: Any
+) -> NeedFigure:
+    return NeedFigure(need, other_name or None, int(score), int(villages), int(cadres))
+
+
+def _order(figures: list[NeedFigure]) -> list[NeedFigure]:
+    return sorted(figures, key=lambda f: (-f.score, -f.cadres, f.need, f.other_name or ""))
+
+
+def needs_table(session: Session, area: str, limit: int | None = None) -> list[NeedFigure]:
+    """The needs of `area`, most requested first (by 3-2-1 score, then cadres asking)."""
+    ranked = _ranked(area)
+    rows = session.execute(
+        sa.select(
+            ranked.c.need,
+            func.min(ranked.c.other_name),
+            func.sum(ranked.c.weight),
+            func.count(func.distinct(ranked.c.village)),
+            func.count(),
+        ).group_by(ranked.c.need, ranked.c.other)
+    ).all()
+    table = _order([_figure(*row) for row in rows])
+    return table[:limit] if limit is not None else table
+
+
+def child_tables(session: Session, area: str, child_width: int) -> dict[str, list[NeedFigure]]:
+    """`needs_table` for every sub-area at once (codes `child_width` characters long)."""
+    ranked = _ranked(area, child_width)
+    rows = session.execute(
+        sa.select(
+            ranked.c.child,
+            ranked.c.need,
+            func.min(ranked.c.other_name),
+            func.sum(ranked.c.weight),
+            func.count(func.distinct(ranked.c.village)),
+            func.count(),
+        ).group_by(ranked.c.child, ranked.c.need, ranked.c.other)
+    ).all()
+    tables: dict[str, list[NeedFigure]] = {}
+    for child, *figure in rows:
+        tables.setdefault(child, []).append(_figure(*figure))
+    return {child: _order(figures) for child, figures in tables.items()}
+
+
+def coverage(session: Session, area: str) -> Coverage:
+    answered, villages = session.execute(
+        sa.select(func.count(), func.count(func.distinct(NeedAnswer.village_code))).where(
+            col(NeedAnswer.is_current).is_(True), scope_filter(NeedAnswer.village_code, area)
+        )
+    ).one()
+    cadres = session.exec(
+        select(func.count()).select_from(Cadre).where(scope_filter(Cadre.village_code, area))
+    ).one()
+    return Coverage(int(answered), int(cadres), int(villages))
+
+
+def child_coverage(session: Session, area: str, child_width: int) -> dict[str, Coverage]:
+    """`coverage` of every sub-area whose codes are `child_width` characters long."""
+    child = func.substr(NeedAnswer.village_code, 1, child_width)
+    answered = session.execute(
+        sa.select(child, func.count(), func.count(func.distinct(NeedAnswer.village_code)))
+        .where(col(NeedAnswer.is_current).is_(True), scope_filter(NeedAnswer.village_code, area))
+        .group_by(child)
+    ).all()
+    cadre_child = func.substr(Cadre.village_code, 1, child_width)
+    cadres = dict(
+        session.execute(
+            sa.select(cadre_child, func.count())
+            .where(scope_filter(Cadre.village_code, area))
+            .group_by(cadre_child)
+        ).all()
+    )
+    found = {code: Coverage(int(n), int(cadres.get(code, 0)), int(v)) for code, n, v in answered}
+    for code, count in cadres.items():
+        found.setdefault(code, Coverage(0, int(count), 0))
+    return found
+
+
+def voices(session: Session, area: str, limit: int = 5) -> list[Voice]:
+    """The latest problems and potentials named in `area`, newest first."""
+    rows = session.exec(
+        select(NeedAnswer)
+        .where(col(NeedAnswer.is_current).is_(True), scope_filter(NeedAnswer.village_code, area))
+        .order_by(col(NeedAnswer.updated_at).desc(), col(NeedAnswer.id).desc())
+        .limit(limit)
+    ).all()
+    return [Voice(r.village_code, r.problem, r.potential, r.updated_at) for r in rows]
+
+
+def needs_map(
+    session: Session, area: str, child_width: int | None, voice_count: int = 5
+) -> NeedsMap:
+    """The map of `area`: its needs, its coverage, that of its sub-areas, the latest voices."""
+    children = child_coverage(session, area, child_width) if child_width else {}
+    return NeedsMap(
+        area,
+        needs_table(session, area),
+        coverage(session, area),
+        children,
+        voices(session, area, voice_count),
+    )
+
+
+# ---------------------------------------------------------------- from need to training
+
+
+@dataclass(frozen=True)
+class VillageAsking:
+    """A kelurahan/desa whose cadres ranked a need in their top three."""
+
+    code: str
+    score: int
+    cadres: int
+
+
+def villages_asking(
+    session: Session, need: str, scope: str, other_name: str | None = None
+) -> list[VillageAsking]:
+    """The kelurahan/desa inside `scope` that ask for `need`, highest score first.
+
+    For "Lainnya", `other_name` picks one typed name (case-insensitive).
+    """
+    ranked = _ranked(scope)
+    query = sa.select(ranked.c.village, func.sum(ranked.c.weight), func.count()).where(
+        ranked.c.need == need
+    )
+    if need == OTHER and other_name is not None:
+        query = query.where(ranked.c.other == other_name.strip().lower())
+    rows = session.execute(query.group_by(ranked.c.village)).all()
+    found = [VillageAsking(code, int(score), int(n)) for code, score, n in rows]
+    return sorted(found, key=lambda v: (-v.score, v.code))
+
+
+def need_audience_ids(
+    session: Session, need: str, scope: str, institutions: list[str] | None = None
+) -> list[int]:
+    """The cadres of the kelurahan/desa inside `scope` that ask for `need` who want
+    announcements and can be reached, in registration order: the audience "cadres of the
+    kelurahan/desa that asked for this training"."""
+    villages = [v.code for v in villages_asking(session, need, scope)]
+    if not villages:
+        return []
+    query = (
+        select(Cadre.telegram_id)
+        .outerjoin(AppUser, col(AppUser.telegram_id) == Cadre.telegram_id)
+        .where(
+            col(Cadre.village_code).in_(villages),
+            col(Cadre.receive_broadcasts).is_(True),
+            col(AppUser.unreachable_since).is_(None),
+        )
+    )
+    if institutions:
+        query = query.where(col(Cadre.institution).in_(institutions))
+    return list(session.exec(query.order_by(col(Cadre.id))).all())
