@@ -9,7 +9,7 @@ from __future__ import annotations
 from sqlalchemy import delete
 from sqlmodel import Session, col, select
 
-from storage import outbox, training
+from storage import needs, outbox, skills, training
 from storage.models import AppUser, Cadre, Draft
 
 __all__ = ["delete_personal_data"]
@@ -30,6 +30,9 @@ def delete_personal_data(session: Session, telegram_id: int) -> bool:
     # (groups are recipients too): they forget this cadre here.
     outbox.forget_recipient(session, telegram_id)
     training.forget_participant(session, telegram_id)
+    # Needs answers and skills hold what the cadre wrote about their village and themselves.
+    needs.forget_answers(session, telegram_id)
+    skills.forget_skills(session, telegram_id)
     user = session.get(AppUser, telegram_id)
     if user is not None:
         user.language = None

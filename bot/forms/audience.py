@@ -22,6 +22,7 @@ from bot.callbacks import (
     PICKER_LAYOUT,
     BroadcastButton,
     ForgedCallback,
+    NeedsRoundButton,
     TrainingFormButton,
     refuse_forged,
 )
@@ -56,11 +57,12 @@ __all__ = [
 
 USE_BUTTONS = "form.use_buttons"
 
-AudienceFamily = type[BroadcastButton] | type[TrainingFormButton]
+AudienceFamily = type[BroadcastButton] | type[TrainingFormButton] | type[NeedsRoundButton]
 # The button families that carry an audience step, by the prefix their forms name them with.
 _FAMILIES: dict[str, AudienceFamily] = {
     BroadcastButton.PREFIX: BroadcastButton,
     TrainingFormButton.PREFIX: TrainingFormButton,
+    NeedsRoundButton.PREFIX: NeedsRoundButton,
 }
 
 

@@ -70,3 +70,17 @@ async def test_skills_and_find_cadre(bot, server):
     assert "hanya untuk koordinator" in cadre_search.last_message.text
     await cadre_search.press_data("ck:s:las", coordinator.messages[0])
     assert "Ani Lestari" not in (cadre_search.last_message.text or "")
+
+
+async def test_erasure_forgets_skills_and_needs_answers(bot, server):
+    kanaan = village_code(bot, BONTANG_BARAT, "Kanaan")
+    cadre = server.new_user()
+    seed_cadre(bot, cadre.id, kanaan, name="Ani Lestari")
+    await offer(cadre, ["Las"], "Ya", "Ya")
+    with bot.session() as session:
+        assert skills.get_skills(session, cadre.id) is not None
+    await cadre.send_text("/hapus_data")
+    await cadre.press("Ya, hapus data saya")
+    assert "sudah dihapus" in cadre.last_message.text
+    with bot.session() as session:
+        assert skills.get_skills(session, cadre.id) is None
