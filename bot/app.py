@@ -32,6 +32,7 @@ from bot import (
     statistics,
     training,
 )
+from bot.cluster import Cluster, RepeatingJob, claim_sqlite_file
 from bot.config import Settings
 from bot.context import BotContext, ForkomApplication, PerUserUpdateProcessor
 from bot.delivery import DeliveryEngine
@@ -58,7 +59,11 @@ ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
 
 
 def prepare_database(settings: Settings, database: Database | None = None) -> Database:
-    """Migrate and load the region data (idempotent): a fresh machine needs nothing else."""
+    """Migrate and load the region data (idempotent): a fresh machine needs nothing else.
+
+    On SQLite it first claims the file: a second bot on it stops here (`bot.cluster.single`).
+    """
+    claim_sqlite_file(settings.database_url)
     storage_db.upgrade(settings.database_url)
     database = database or Database(settings.database_url)
     with database.session() as session:
@@ -80,34 +85,19 @@ async def _post_init(application: Application) -> None:
     for admin_id in sorted(official_ids(app.database, app.settings)):
         identity = identify(app.database, app.settings, admin_id)
         await refresh_commands(app.bot, identity, "id", app.menu_counters)
-    if app.job_queue is not None:
-        app.job_queue.run_repeating(
-            registration.sweep_expired,
-            interval=timedelta(minutes=1),
-            first=timedelta(seconds=5),
-            name="registration-sweep",
-        )
-        # Village needs: expired forms, and the reminders of survey rounds that are due.
-        app.job_queue.run_repeating(
-            needs.minute_job,
-            interval=timedelta(minutes=1),
-            first=timedelta(seconds=7),
-            name="needs-minute",
-        )
-    for service in app.services:
-        await service.start()
+    await app.cluster.start()  # this worker runs the services when it leads (at once on SQLite)
 
 
 async def _post_stop(application: Application) -> None:
     app: ForkomApplication = application  # type: ignore[assignment]
-    for service in app.services:
-        await service.stop()
+    await app.cluster.stop()
 
 
 def build_application(settings: Settings, database: Database | None = None) -> ForkomApplication:
     """Build the bot: one readable place with every handler, in order, and its group."""
     database = database or Database(settings.database_url)
     metrics = Metrics()
+    processor = PerUserUpdateProcessor()
     builder = (
         ApplicationBuilder()
         .application_class(ForkomApplication, kwargs={"settings": settings, "database": database})
@@ -115,7 +105,7 @@ def build_application(settings: Settings, database: Database | None = None) -> F
         .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=settings.timezone))
         .context_types(ContextTypes(context=BotContext))
         .persistence(DatabasePersistence(database))
-        .concurrent_updates(MeteredUpdates(PerUserUpdateProcessor(), metrics))
+        .concurrent_updates(MeteredUpdates(processor, metrics))
         .post_init(_post_init)
         .post_stop(_post_stop)
     )
@@ -129,6 +119,25 @@ def build_application(settings: Settings, database: Database | None = None) -> F
     app.review_counter = report_counter.ReviewCounter(app)
     app.charts = statistics.ChartCache()
     app.export_slots = asyncio.Semaphore(1)
+    minute_jobs = (
+        RepeatingJob(
+            app,
+            registration.sweep_expired,
+            interval=timedelta(minutes=1),
+            first=timedelta(seconds=5),
+            name="registration-sweep",
+        ),
+        # Village needs: expired forms, and the reminders of survey rounds that are due.
+        RepeatingJob(
+            app,
+            needs.minute_job,
+            interval=timedelta(minutes=1),
+            first=timedelta(seconds=7),
+            name="needs-minute",
+        ),
+    )
+    # The sender, the scheduler and the minute jobs run in one worker: the cluster's leader.
+    app.cluster = processor.cluster = Cluster(app, (*app.services, *minute_jobs))
 
     # Before anything else: who is this, which language, are they reachable again.
     app.add_handler(TypeHandler(Update, activity.track_user), group=-100)

@@ -15,6 +15,7 @@ from storage.db import Database
 
 if TYPE_CHECKING:
     from bot.auth import Identity
+    from bot.cluster import Cluster
     from bot.delivery import DeliveryEngine
     from bot.ops.metrics import Metrics
     from bot.reminders import ReminderScheduler
@@ -51,6 +52,8 @@ class ForkomApplication(Application):
     export_slots: asyncio.Semaphore
     #: Prometheus counters of this application (served at /metrics).
     metrics: Metrics
+    #: This worker among the others on the same PostgreSQL: leader election, per-user locks.
+    cluster: Cluster
 
     def __init__(self, *, settings: Settings, database: Database, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -59,7 +62,10 @@ class ForkomApplication(Application):
 
     @property
     def services(self) -> tuple[Service, ...]:
-        """The long-running services in start order: the sender before the scheduler."""
+        """The long-running services in start order: the sender before the scheduler.
+
+        They run in one worker at a time, the cluster's leader (`bot.cluster`).
+        """
         return (self.delivery, self.reminders)
 
     @property
@@ -98,11 +104,15 @@ class PerUserUpdateProcessor(BaseUpdateProcessor):
 
     One slow request (an export, a big broadcast preview) must not stall every other cadre,
     while a single user's updates (an album, quick double taps) must stay ordered for the
-    conversation state machine.
+    conversation state machine. In this process an asyncio lock per user orders them; with
+    a `cluster` on PostgreSQL the user's cluster lock is held as well, so a user's updates
+    that reach different workers also run one at a time (`bot.cluster.Cluster.serving`).
     """
 
     def __init__(self, max_concurrent_updates: int = 64) -> None:
         super().__init__(max_concurrent_updates)
+        #: Set by `bot.app.build_application` once the application exists.
+        self.cluster: Cluster | None = None
         self._locks: dict[int, asyncio.Lock] = {}
         self._waiting: dict[int, int] = {}
 
@@ -115,7 +125,11 @@ class PerUserUpdateProcessor(BaseUpdateProcessor):
         self._waiting[key] = self._waiting.get(key, 0) + 1
         try:
             async with lock:
-                await coroutine
+                if self.cluster is None:
+                    await coroutine
+                else:
+                    async with self.cluster.serving(update, key):
+                        await coroutine
         finally:
             self._waiting[key] -= 1
             if not self._waiting[key]:

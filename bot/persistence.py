@@ -2,10 +2,17 @@
 
 Conversation states are what make a registration resume at the same step after a restart;
 they are written right after each update (see `bot.app`), not only every `update_interval`.
+
+On PostgreSQL several workers may serve the same users (`bot.cluster`): PTB then re-reads a
+user's and chat's data before each of their updates through `refresh_user_data` and
+`refresh_chat_data` (conversation states are re-read by `bot.cluster.conversations`). On
+SQLite the process is alone and its memory is the truth, so nothing is re-read. `bot_data`
+is not used by the bot; it is loaded once.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import MutableMapping
 from typing import Any
@@ -33,6 +40,8 @@ class DatabasePersistence(BasePersistence[dict[str, Any], dict[str, Any], dict[s
             update_interval=update_interval,
         )
         self.database = database
+        #: Other workers may write the same rows (PostgreSQL): re-read before each update.
+        self.shared = not database.is_sqlite
         # What each row holds now, so an update that changed nothing costs no database trip
         # (PTB asks to save the user's and chat's data after every update).
         self._written: dict[tuple[str, str], str] = {}
@@ -111,10 +120,23 @@ class DatabasePersistence(BasePersistence[dict[str, Any], dict[str, Any], dict[s
             botstate.delete_state(session, "user", str(user_id))
 
     async def refresh_user_data(self, user_id: int, user_data: dict[str, Any]) -> None:
-        return None
+        if self.shared:
+            await self._refresh("user", str(user_id), user_data)
 
     async def refresh_chat_data(self, chat_id: int, chat_data: dict[str, Any]) -> None:
-        return None
+        if self.shared:
+            await self._refresh("chat", str(chat_id), chat_data)
+
+    async def _refresh(self, kind: str, key: str, data: dict[str, Any]) -> None:
+        """Replace `data` in place (PTB keeps the object) by what the database holds now."""
+        stored = await asyncio.to_thread(self._load, kind, key)
+        self._unchanged(kind, key, stored)  # it is what the row holds: remember so
+        data.clear()
+        data.update(stored)
+
+    def _load(self, kind: str, key: str) -> dict[str, Any]:
+        with self.database.session() as session:
+            return botstate.load_state(session, kind, key) or {}
 
     async def refresh_bot_data(self, bot_data: dict[str, Any]) -> None:
         return None

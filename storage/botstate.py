@@ -8,13 +8,15 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from storage.models import BotStateRow, ConversationRow
 
 __all__ = [
     "delete_state",
+    "load_conversation_states",
     "load_conversations",
+    "load_state",
     "load_states",
     "save_conversation",
     "save_state",
@@ -24,6 +26,26 @@ __all__ = [
 def load_conversations(session: Session, name: str) -> dict[tuple[Any, ...], Any]:
     rows = session.exec(select(ConversationRow).where(ConversationRow.name == name)).all()
     return {tuple(json.loads(row.key)): json.loads(row.state) for row in rows}
+
+
+def load_conversation_states(
+    session: Session, wanted: list[tuple[str, tuple[Any, ...]]]
+) -> dict[tuple[str, tuple[Any, ...]], Any]:
+    """The stored states of these (conversation name, key) pairs; absent pairs have none."""
+    if not wanted:
+        return {}
+    encoded = {(name, json.dumps(list(key))): (name, key) for name, key in wanted}
+    rows = session.exec(
+        select(ConversationRow).where(
+            col(ConversationRow.name).in_({name for name, _ in encoded}),
+            col(ConversationRow.key).in_({key for _, key in encoded}),
+        )
+    ).all()
+    return {
+        encoded[(row.name, row.key)]: json.loads(row.state)
+        for row in rows
+        if (row.name, row.key) in encoded
+    }
 
 
 def save_conversation(session: Session, name: str, key: tuple[Any, ...], state: Any) -> None:
@@ -44,6 +66,12 @@ def save_conversation(session: Session, name: str, key: tuple[Any, ...], state: 
 def load_states(session: Session, kind: str) -> dict[str, Any]:
     rows = session.exec(select(BotStateRow).where(BotStateRow.kind == kind)).all()
     return {row.key: json.loads(row.data) for row in rows}
+
+
+def load_state(session: Session, kind: str, key: str) -> Any | None:
+    """One row's data (None when there is none)."""
+    row = session.get(BotStateRow, (kind, key))
+    return json.loads(row.data) if row is not None else None
 
 
 def save_state(session: Session, kind: str, key: str, data: Any) -> None:

@@ -153,11 +153,16 @@ class DeliveryEngine:
             with contextlib.suppress(Exception):
                 await self.bot.shutdown()
             self.bot = None
+        # Ready to start again: a worker that stops leading may lead later (`bot.cluster`).
+        self._active.clear()
+        self._wires.clear()
+        self._loop = None
 
     def wake(self) -> None:
         """A broadcast was stored: look at the outbox now (callable from any thread)."""
         loop = self._loop
         if loop is None or loop.is_closed():
+            self.app.cluster.wake_leader()  # the sender runs in another worker
             return
         try:
             running = asyncio.get_running_loop()

@@ -26,13 +26,13 @@ DATABASE_TIMEOUT = 3.0
 @dataclass(frozen=True)
 class Health:
     database: str  # "ok" or the reason it is not
-    sender: str  # "running" or "stopped"
+    sender: str  # "running", "standby" (another worker leads, `bot.cluster`) or "stopped"
     outbox_backlog: int | None  # None when the database does not answer
     scheduler_lag_seconds: float
 
     @property
     def ok(self) -> bool:
-        return self.database == "ok" and self.sender == "running"
+        return self.database == "ok" and self.sender in ("running", "standby")
 
     def as_json(self) -> dict[str, object]:
         return {"status": "ok" if self.ok else "failing", **asdict(self)}
@@ -63,6 +63,13 @@ def scheduler_lag(app: ForkomApplication) -> float:
     return 0.0
 
 
+def _sender_state(app: ForkomApplication) -> str:
+    if app.delivery.bot is not None:
+        return "running"
+    # A worker that does not lead is healthy: the leader sends, and it takes over if needed.
+    return "standby" if app.cluster.shared and not app.cluster.is_leader else "stopped"
+
+
 async def check_health(app: ForkomApplication) -> Health:
     try:
         backlog: int | None = await asyncio.wait_for(
@@ -75,7 +82,7 @@ async def check_health(app: ForkomApplication) -> Health:
         backlog, database = None, f"error: {str(exc).splitlines()[0][:200]}"
     return Health(
         database=database,
-        sender="running" if app.delivery.bot is not None else "stopped",
+        sender=_sender_state(app),
         outbox_backlog=backlog,
         scheduler_lag_seconds=round(scheduler_lag(app), 3),
     )

@@ -13,8 +13,6 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
-from bot.app import prepare_database
-from bot.config import Settings
 from bot.delivery import Payload, PayloadError, submit
 from storage import outbox
 from storage.db import Database
@@ -282,10 +280,9 @@ async def test_sigkill_mid_broadcast_then_restart_delivers_everyone(server, data
     Every recipient gets the message; a duplicate is possible only for the few messages that
     were in flight (sent, not yet recorded) at the moment of the kill.
     """
-    settings = Settings(
-        token=TOKEN, database_url=database_url, forum_area="64.74", quiet_hours=None
-    )
-    database = prepare_database(settings)
+    # The fixture's database is migrated; prepare_database would claim the SQLite file for
+    # this process, and the bot below is another process.
+    database = Database(database_url)
     users = [server.new_user() for _ in range(80)]
     ids = [user.id for user in users]
     with database.session() as session:

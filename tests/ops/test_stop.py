@@ -8,8 +8,6 @@ import signal
 import sys
 import time
 
-from bot.app import prepare_database
-from bot.config import Settings
 from bot.delivery import Payload
 from storage import outbox
 from storage.db import Database
@@ -21,8 +19,9 @@ from tests.fakebot import FakeTelegramServer
 async def test_sigterm_mid_broadcast_exits_0_and_the_restart_loses_nobody(
     server: FakeTelegramServer, database_url, tmp_path
 ):
-    settings = Settings(token=TOKEN, database_url=database_url, forum_area="64.74")
-    database = prepare_database(settings)
+    # The fixture's database is migrated; prepare_database would claim the SQLite file for
+    # this process, and the bots below are other processes.
+    database = Database(database_url)
     users = [server.new_user() for _ in range(80)]
     ids = [user.id for user in users]
     with database.session() as session:

@@ -1,0 +1,259 @@
+"""`Cluster`: this worker's part in a group of workers sharing one PostgreSQL database.
+
+* **Leader**: one worker at a time runs the leader-only services (the delivery sender, the
+  reminder scheduler, the form sweep). The leader holds a session advisory lock on a
+  connection of its own; the server frees it when the leader's process or host dies, and
+  the others, trying every `interval` seconds, take over — within 15 s with the default 5 s
+  (plus TCP keepalive detection, ~10 s, when a host vanishes without closing its sockets).
+  A leader whose lock connection fails stops its services at once.
+* **Users**: each update runs under a transaction advisory lock on its user (`serving`), so
+  one user's updates are handled one at a time across workers; under it the user's
+  conversation states are re-read (`refresh`) and, when done, written before the lock goes.
+* **Hints**: the unit of work's commit tells the others "user N handled here" (they cancel
+  their idle timeouts of N's forms) and followers tell the leader "a broadcast is waiting"
+  (its sender looks at once instead of at its next poll).
+
+On SQLite (single-process, see `bot.cluster.single`) this worker is always the leader and
+none of the rest happens.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+import uuid
+from collections.abc import AsyncIterator, Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING
+
+from sqlalchemy import Connection
+
+from bot.cluster import conversations
+from storage.locks import Notifications, SessionLock, TransactionLocks, lock_key
+
+if TYPE_CHECKING:
+    from bot.context import ForkomApplication, Service
+
+__all__ = ["Cluster"]
+
+log = logging.getLogger(__name__)
+
+LEADER_KEY = lock_key("leader", 0)
+
+
+class Cluster:
+    """Leader election, per-user locks and hints between workers (see the module docstring)."""
+
+    def __init__(
+        self,
+        app: ForkomApplication,
+        leader_services: Sequence[Service],
+        *,
+        interval: float = 5.0,
+        lock_connections: int = 8,
+    ) -> None:
+        self.app = app
+        self.leader_services = tuple(leader_services)
+        self.interval = interval
+        self.shared = not app.database.is_sqlite
+        #: Names this process in logs and in the hints it sends.
+        self.worker_id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        self.is_leader = False
+        self.lock_connections = lock_connections
+        self._conversations: list[conversations.Handler] = []
+        self._leader_lock: SessionLock | None = None
+        self._notes: Notifications | None = None
+        self._locks: TransactionLocks | None = None
+        self._link_thread: ThreadPoolExecutor | None = None
+        self._lock_threads: ThreadPoolExecutor | None = None
+        self._slots = asyncio.Semaphore(lock_connections)
+        self._task: asyncio.Task[None] | None = None
+        self._changing = asyncio.Lock()
+
+    @property
+    def role(self) -> str:
+        """ "leader" or "standby" (for health checks and logs)."""
+        return "leader" if self.is_leader else "standby"
+
+    # ------------------------------------------------------------ lifecycle
+
+    async def start(self) -> None:
+        """Join: on SQLite lead at once; on PostgreSQL start competing for the leader lock."""
+        if not self.shared:
+            await self._lead()
+            return
+        url = self.app.database.url
+        self._conversations = conversations.persistent_conversations(self.app)
+        conversations.check_supported(self._conversations)
+        self._leader_lock = SessionLock(url, LEADER_KEY)
+        self._notes = Notifications(url)
+        self._locks = TransactionLocks(url, pool_size=self.lock_connections)
+        self._link_thread = ThreadPoolExecutor(1, thread_name_prefix="cluster-link")
+        self._lock_threads = ThreadPoolExecutor(
+            self.lock_connections + 1, thread_name_prefix="cluster-lock"
+        )
+        # The first try at once: a lone worker leads before it serves its first update.
+        loop = asyncio.get_running_loop()
+        if await loop.run_in_executor(self._link_thread, self._leader_lock.try_acquire):
+            await self._lead()
+        self._task = asyncio.create_task(self._run(), name="cluster")
+
+    async def stop(self) -> None:
+        """Leave: stop the leader-only services and free every lock."""
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+            self._task = None
+        await self._step_down(None)
+        loop = asyncio.get_running_loop()
+        if self._locks is not None and self._lock_threads is not None:
+            # Wakes our own link thread from its wait for hints, so it is free to close.
+            await loop.run_in_executor(
+                self._lock_threads, _quietly, self._locks.announce, f"bye {self.worker_id}"
+            )
+        if self._link_thread is not None:
+            for resource in (self._leader_lock, self._notes):
+                if resource is not None:
+                    closer = (
+                        resource.dispose if isinstance(resource, SessionLock) else resource.close
+                    )
+                    await loop.run_in_executor(self._link_thread, closer)
+            self._link_thread.shutdown(wait=False)
+            self._link_thread = None
+        if self._locks is not None:
+            self._locks.dispose()
+            self._locks = None
+        if self._lock_threads is not None:
+            self._lock_threads.shutdown(wait=False)
+            self._lock_threads = None
+
+    async def _run(self) -> None:
+        assert self._leader_lock is not None and self._notes is not None
+        loop = asyncio.get_running_loop()
+        lock, notes, thread = self._leader_lock, self._notes, self._link_thread
+        while True:
+            try:
+                if not self.is_leader:
+                    if await loop.run_in_executor(thread, lock.try_acquire):
+                        await self._lead()
+                elif not await loop.run_in_executor(thread, lock.still_held):
+                    await self._step_down("the leader lock's connection was lost")
+                messages = await loop.run_in_executor(thread, notes.wait, self.interval)
+            except Exception:
+                log.exception("cluster: leader check failed; trying again")
+                await asyncio.sleep(self.interval)
+                continue
+            self._heard(messages)
+
+    async def _lead(self) -> None:
+        """Start the leader-only services; if one fails, give the lock up for another worker."""
+        async with self._changing:
+            if self.is_leader:
+                return
+            started: list[Service] = []
+            try:
+                for service in self.leader_services:
+                    await service.start()
+                    started.append(service)
+            except BaseException:
+                for service in reversed(started):
+                    with contextlib.suppress(Exception):
+                        await service.stop()
+                if self._leader_lock is not None:
+                    loop = asyncio.get_running_loop()
+                    await loop.run_in_executor(self._link_thread, self._leader_lock.release)
+                raise
+            self.is_leader = True
+            if self.shared:
+                log.info("cluster: %s leads (sender, scheduler)", self.worker_id)
+
+    async def _step_down(self, reason: str | None) -> None:
+        async with self._changing:
+            if not self.is_leader:
+                return
+            if reason:
+                log.warning("cluster: %s stops leading: %s", self.worker_id, reason)
+            for service in reversed(self.leader_services):
+                try:
+                    await service.stop()
+                except Exception:
+                    log.exception("cluster: stopping %r failed", service)
+            self.is_leader = False
+
+    # ------------------------------------------------------------ hints
+
+    def _heard(self, messages: list[str]) -> None:
+        for message in messages:
+            kind, _, rest = message.partition(" ")
+            sender, _, subject = rest.partition(" ")
+            if sender == self.worker_id:
+                continue
+            if kind == "user" and subject.lstrip("-").isdigit():
+                conversations.cancel_timeouts(self._conversations, int(subject))
+            elif kind == "outbox" and self.is_leader:
+                self.app.delivery.wake()
+
+    def wake_leader(self) -> None:
+        """A broadcast was stored here but the sender runs elsewhere: tell it (any thread)."""
+        locks, threads = self._locks, self._lock_threads
+        if locks is None or threads is None:
+            return
+        threads.submit(_quietly, locks.announce, f"outbox {self.worker_id}")
+
+    # ------------------------------------------------------------ one user at a time
+
+    @asynccontextmanager
+    async def serving(self, update: object, user_id: int) -> AsyncIterator[None]:
+        """Handle `update` of this user holding their cluster lock, on fresh conversation
+        states; what it changed is written before the lock goes."""
+        locks, threads = self._locks, self._lock_threads
+        if locks is None or threads is None:
+            yield
+            return
+        loop = asyncio.get_running_loop()
+        async with self._slots:
+            waiting = loop.run_in_executor(threads, locks.acquire, lock_key("user", user_id))
+            try:
+                connection = await asyncio.shield(waiting)
+            except asyncio.CancelledError:
+                waiting.add_done_callback(self._release_later)
+                raise
+            except Exception:
+                # The database is failing: the update would fail anyway, losing it is worse.
+                log.exception("cluster: no lock for user %s; handling the update without", user_id)
+                connection = None
+            if connection is None:
+                yield
+                return
+            try:
+                await asyncio.to_thread(
+                    conversations.refresh_conversations,
+                    self._conversations,
+                    self.app.database,
+                    update,
+                )
+                yield
+                await self.app.update_persistence()
+            finally:
+                await loop.run_in_executor(
+                    threads, locks.release, connection, f"user {self.worker_id} {user_id}"
+                )
+
+    def _release_later(self, done: asyncio.Future[Connection]) -> None:
+        """The wait for a lock was cancelled but goes on in its thread: free it when got."""
+        if done.cancelled() or done.exception() is not None:
+            return
+        locks, threads = self._locks, self._lock_threads
+        if locks is not None and threads is not None:
+            threads.submit(locks.release, done.result())
+
+
+def _quietly(fn: Callable[..., object], *args: object) -> None:
+    try:
+        fn(*args)
+    except Exception:
+        log.warning("cluster: a hint to the other workers was lost", exc_info=True)
