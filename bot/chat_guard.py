@@ -42,11 +42,12 @@ _PRESENT = frozenset(
 def stays_in(chat: Chat, settings: Settings) -> bool:
     """Groups the bot keeps its membership in: the operators' ERROR_CHAT_ID and the feature
     channel if that is a group. The groups issue adds the groups it links to an area here."""
+    if chat.id == settings.error_chat_id:
+        return True
     feature = settings.feature_channel_id
-    return chat.id == settings.error_chat_id or feature in {
-        chat.id,
-        f"@{chat.username}" if chat.username else None,
-    }
+    if isinstance(feature, str) and chat.username:
+        return feature.lower() == f"@{chat.username.lower()}"
+    return feature == chat.id
 
 
 async def keep_private(update: object, context: BotContext) -> None:
