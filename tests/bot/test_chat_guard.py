@@ -115,7 +115,9 @@ async def test_group_chats_get_no_command_menu(bot, server):
         if c.params["scope"]["type"] == "all_private_chats"
     ]
     assert {c.params.get("language_code") for c in private} == {None, "en"}
-    assert {"start", "bahasa", "bantuan"} <= {cmd["command"] for cmd in private[0].params["commands"]}
+    assert {"start", "bahasa", "bantuan"} <= {
+        cmd["command"] for cmd in private[0].params["commands"]
+    }
     # Groups fall back to the group scope, then to the default one: neither has commands.
     assert scope_types("setMyCommands") <= {"all_private_chats", "chat"}
     assert "default" in scope_types("deleteMyCommands")
