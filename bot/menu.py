@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from telegram import (
     Bot,
     BotCommand,
+    BotCommandScopeAllGroupChats,
     BotCommandScopeAllPrivateChats,
     BotCommandScopeChat,
     BotCommandScopeDefault,
@@ -111,8 +112,8 @@ async def set_default_commands(bot: Bot) -> None:
 
     Group chats get no menu at all: every command works only in a private chat (see
     `bot.chat_guard`). Telegram shows a group the all-group-chats menu, else the default one,
-    so the guests' menu lives on all private chats and the default scope is cleared (older
-    versions of the bot set it).
+    so the guests' menu lives on all private chats and both of those scopes are cleared
+    (older versions of the bot set the default one).
     """
     guest = commands_for(frozenset({Role.GUEST}))
     for lang in LANGUAGES:
@@ -121,7 +122,8 @@ async def set_default_commands(bot: Bot) -> None:
         await bot.set_my_commands(
             commands, scope=BotCommandScopeAllPrivateChats(), language_code=language_code
         )
-        await bot.delete_my_commands(scope=BotCommandScopeDefault(), language_code=language_code)
+        for empty in (BotCommandScopeAllGroupChats(), BotCommandScopeDefault()):
+            await bot.delete_my_commands(scope=empty, language_code=language_code)
 
 
 async def refresh_commands(bot: Bot, identity: Identity, lang: str, counters: Counters) -> None:

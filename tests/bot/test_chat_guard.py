@@ -120,7 +120,7 @@ async def test_group_chats_get_no_command_menu(bot, server):
     }
     # Groups fall back to the group scope, then to the default one: neither has commands.
     assert scope_types("setMyCommands") <= {"all_private_chats", "chat"}
-    assert "default" in scope_types("deleteMyCommands")
+    assert {"all_group_chats", "default"} <= scope_types("deleteMyCommands")
 
 
 async def test_a_coordinator_in_a_group_then_in_private(bot, server):
@@ -132,3 +132,20 @@ async def test_a_coordinator_in_a_group_then_in_private(bot, server):
     assert group.last_message.text == HINT
     await coordinator.send_text("/menu")
     assert "Menu utama" in coordinator.last_message.text
+
+
+def test_the_groups_the_bot_stays_in():
+    from telegram import Chat
+
+    from bot.chat_guard import stays_in
+    from bot.config import Settings
+
+    operators = Chat(-1001, "supergroup", title="Operator Forkom")
+    showcase = Chat(-1002, "supergroup", title="Etalase", username="Etalase_KPM")
+    other = Chat(-1003, "group", title="Grup lain")
+    by_id = Settings(token="1:x", error_chat_id=-1001, feature_channel_id=-1002)
+    by_name = Settings(token="1:x", feature_channel_id="@etalase_kpm")
+    nothing = Settings(token="1:x")
+    assert stays_in(operators, by_id) and stays_in(showcase, by_id)
+    assert stays_in(showcase, by_name) and not stays_in(operators, by_name)
+    assert not any(stays_in(chat, nothing) for chat in (operators, showcase, other))
