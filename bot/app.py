@@ -21,6 +21,7 @@ from telegram.ext import (
 from bot import (
     activity,
     broadcast,
+    chat_guard,
     export,
     home,
     language,
@@ -141,6 +142,8 @@ def build_application(settings: Settings, database: Database | None = None) -> F
 
     # Before anything else: who is this, which language, are they reachable again.
     app.add_handler(TypeHandler(Update, activity.track_user), group=-100)
+    # Then: groups and channels get a hint to open the private chat, and nothing else.
+    app.add_handler(TypeHandler(Update, chat_guard.keep_private), group=-1)
 
     # Deep links before the conversations: an invitation is redeemed whatever form is open.
     invite_link = filters.Regex(rf"^/start {roles.INVITE_PAYLOAD}")

@@ -5,6 +5,7 @@ A traceback never reaches a cadre; operators get a short alert with the update i
 
 from __future__ import annotations
 
+import contextlib
 import html
 import logging
 import traceback
@@ -35,12 +36,13 @@ async def on_error(update: object, context: BotContext) -> None:
                 context.lang = language_of(context.db, user.id, user.language_code)
             except Exception:
                 context.lang = language_for(None, user.language_code)
-        try:
-            if update.callback_query is not None:
+        if update.callback_query is not None:
+            # Stops the spinner; fails when the handler had answered already, and then the
+            # message below is the only apology the user sees.
+            with contextlib.suppress(TelegramError):
                 await update.callback_query.answer()
+        with contextlib.suppress(TelegramError):
             await update.effective_chat.send_message(t("common.error", context.lang))
-        except TelegramError:
-            pass
     chat_id = context.settings.error_chat_id
     if chat_id and error is not None:
         tail = "".join(traceback.format_exception(error))[-3000:]

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from telegram import ReplyKeyboardRemove, Update
-from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
+from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
-from bot.auth import identify
+from bot.auth import Identity, Role, identify
 from bot.callbacks import refuse_forged
 from bot.context import BotContext
+from bot.forms.base import CANCEL_COMMANDS
 from bot.i18n import t
 from bot.menu import main_menu_text, refresh_commands
 
@@ -20,13 +21,14 @@ async def send_main_menu(
     *,
     greeting: str | None = None,
     remove_keyboard: bool = False,
+    identity: Identity | None = None,
 ) -> None:
     """Show the main menu of the user's roles and make their command menu match it."""
     user = update.effective_user
     chat = update.effective_chat
     if user is None or chat is None:
         return
-    identity = identify(context.db, context.settings, user.id)
+    identity = identity or identify(context.db, context.settings, user.id)
     text = main_menu_text(identity, context.lang, context.app.menu_counters)
     if greeting:
         text = f"{greeting}\n\n{text}"
@@ -42,6 +44,27 @@ async def help_command(update: Update, context: BotContext) -> None:
     await send_main_menu(update, context, greeting=t("menu.help_intro", context.lang))
 
 
+async def nothing_to_cancel(update: Update, context: BotContext) -> None:
+    """`/batal` with no form open (an open form's own `/batal` runs first): say so."""
+    await _answer_with_menu(update, context, "menu.nothing_to_cancel")
+
+
+async def not_understood(update: Update, context: BotContext) -> None:
+    """A message or command no form and no feature claimed: the menu, not silence."""
+    await _answer_with_menu(update, context, "menu.not_understood")
+
+
+async def _answer_with_menu(update: Update, context: BotContext, key: str) -> None:
+    user = update.effective_user
+    if user is None:
+        return
+    identity = identify(context.db, context.settings, user.id)
+    greeting = t(key, context.lang)
+    if identity.roles == {Role.GUEST}:  # the menu of a newcomer does not list /start
+        greeting = f"{greeting}\n{t('menu.register_hint', context.lang)}"
+    await send_main_menu(update, context, greeting=greeting, identity=identity)
+
+
 async def unknown_button(update: Update, context: BotContext) -> None:
     """A button no handler claimed (an old message, a finished form): say so, stop the spinner."""
     await refuse_forged(update, context.lang)
@@ -55,5 +78,13 @@ def handlers() -> list[BaseHandler[Update, BotContext, None]]:
 
 
 def fallback_handlers() -> list[BaseHandler[Update, BotContext, None]]:
-    """Registered last in group 0, after every feature."""
-    return [CallbackQueryHandler(unknown_button)]
+    """Registered last in group 0, after every feature: whatever is left gets an answer.
+
+    Only new messages: an edit of an old message is no question to answer.
+    """
+    new_message = filters.UpdateType.MESSAGE & filters.ChatType.PRIVATE
+    return [
+        CallbackQueryHandler(unknown_button),
+        CommandHandler(list(CANCEL_COMMANDS), nothing_to_cancel, new_message),
+        MessageHandler(new_message & filters.TEXT, not_understood),
+    ]

@@ -10,7 +10,14 @@ import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from telegram import Bot, BotCommand, BotCommandScopeChat, BotCommandScopeDefault
+from telegram import (
+    Bot,
+    BotCommand,
+    BotCommandScopeAllGroupChats,
+    BotCommandScopeAllPrivateChats,
+    BotCommandScopeChat,
+    BotCommandScopeDefault,
+)
 from telegram.error import TelegramError
 
 from bot.auth import Identity, Role
@@ -106,15 +113,22 @@ def main_menu_text(identity: Identity, lang: str, counters: Counters) -> str:
 
 
 async def set_default_commands(bot: Bot) -> None:
-    """The menu of people the bot knows nothing about yet (and per language)."""
+    """The menu of people the bot knows nothing about yet (per language), in private chats.
+
+    Group chats get no menu at all: every command works only in a private chat (see
+    `bot.chat_guard`). Telegram shows a group the all-group-chats menu, else the default one,
+    so the guests' menu lives on all private chats and both of those scopes are cleared
+    (older versions of the bot set the default one).
+    """
     guest = commands_for(frozenset({Role.GUEST}))
     for lang in LANGUAGES:
+        language_code = None if lang == "id" else lang
         commands = [BotCommand(s.command, t(s.key, lang)) for s in guest]
         await bot.set_my_commands(
-            commands,
-            scope=BotCommandScopeDefault(),
-            language_code=None if lang == "id" else lang,
+            commands, scope=BotCommandScopeAllPrivateChats(), language_code=language_code
         )
+        for empty in (BotCommandScopeAllGroupChats(), BotCommandScopeDefault()):
+            await bot.delete_my_commands(scope=empty, language_code=language_code)
 
 
 async def refresh_commands(bot: Bot, identity: Identity, lang: str, counters: Counters) -> None:

@@ -17,6 +17,7 @@ __all__ = [
     "expired_drafts",
     "get_cadre",
     "get_draft",
+    "mark_reachable",
     "mark_unreachable",
     "save_cadre",
     "save_draft",
@@ -100,6 +101,15 @@ def mark_unreachable(session: Session, telegram_id: int, when: datetime | None =
         update(AppUser)
         .where(col(AppUser.telegram_id) == telegram_id)
         .values(unreachable_since=when or utcnow())
+    )
+
+
+def mark_reachable(session: Session, telegram_id: int) -> None:
+    """The user unblocked the bot: audiences count them again (not activity: they wrote nothing)."""
+    session.exec(
+        update(AppUser)
+        .where(col(AppUser.telegram_id) == telegram_id, col(AppUser.unreachable_since).is_not(None))
+        .values(unreachable_since=None)
     )
 
 

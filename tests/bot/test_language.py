@@ -26,7 +26,7 @@ async def test_bahasa_switches_language_and_menu(bot, server):
 
 async def test_default_command_menus_in_both_languages(bot, server):
     calls = server.calls_for("setMyCommands")
-    default = [c for c in calls if c.params.get("scope", {}).get("type") == "default"]
+    default = [c for c in calls if c.params.get("scope", {}).get("type") == "all_private_chats"]
     languages = {c.params.get("language_code") for c in default}
     assert languages == {None, "en"}
     commands = {cmd["command"] for cmd in default[0].params["commands"]}

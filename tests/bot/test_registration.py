@@ -169,8 +169,10 @@ async def test_batal_cancels_at_any_step(bot, server):
     assert user.reply_keyboard is None
     with bot.session() as session:
         assert session.exec(select(Draft)).all() == []
-    await user.send_text("Rina Wati")  # no conversation any more: no reply from the form
-    assert "dibatalkan" in user.last_message.text
+    await user.send_text("Rina Wati")  # no conversation any more: only the menu hint
+    assert user.last_message.text.startswith("Maaf, pesan ini belum bisa saya proses.")
+    with bot.session() as session:
+        assert session.exec(select(Draft)).all() == []
 
 
 async def test_deep_link_preselects_kecamatan(bot, server):

@@ -7,6 +7,7 @@ import threading
 
 from sqlmodel import select
 
+from bot.i18n import t
 from storage import reports as store
 from storage.db import Database
 from storage.models import AuditLog
@@ -385,7 +386,8 @@ async def test_report_commands_work_only_in_private_chats(bot, server):
     await reviewer.send_text("/daftar_laporan", chat=group)
     await user.send_text("/lapor", chat=group)
     await user.send_text("/laporanku", chat=group)
-    assert group.messages == []  # no card with a cadre's name in a group
+    # No card with a cadre's name in a group: only the hint to open the private chat.
+    assert {m.text for m in group.messages} == {t("guard.private_only", "id")}
 
 
 async def test_the_card_dates_in_words_and_shows_an_own_institution(bot, server):

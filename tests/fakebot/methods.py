@@ -175,6 +175,7 @@ class BotApiMethods:
             "copyMessage": self.copy_message,
             "forwardMessage": self.forward_message,
             "getChat": self.get_chat,
+            "leaveChat": self.leave_chat,
             "getFile": self.get_file,
         }
         self.async_handlers: dict[str, Callable[[JsonDict], Any]] = {
@@ -989,6 +990,16 @@ class BotApiMethods:
     def get_chat(self, params: JsonDict) -> JsonDict:
         """``ChatFullInfo``."""
         return self.chat(params.get("chat_id")).full_info()
+
+    def leave_chat(self, params: JsonDict) -> bool:
+        """leaveChat: afterwards sends to the group fail with 403, as for a kicked bot."""
+        chat = self.chat(params.get("chat_id"))
+        if chat.is_private:
+            raise ApiError.bad_request("chat member status can't be changed in private chats")
+        if chat.blocked:
+            raise ApiError.forbidden(f"bot is not a member of the {chat.type} chat")
+        chat.blocked = True
+        return True
 
     def get_file(self, params: JsonDict) -> JsonDict:
         """getFile: refuses files over 20 MB like the public Bot API."""

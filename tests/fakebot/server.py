@@ -369,6 +369,19 @@ class FakeTelegramServer:
     # ------------------------------------------------------------------ updates queue
     async def enqueue_updates(self, updates: list[JsonDict]) -> list[JsonDict]:
         """Queue updates (ids assigned here) for getUpdates; then await ``after_update``."""
+        self.queue_updates(updates)
+        hook = self.after_update
+        if hook is not None:
+            for update in updates:
+                await hook(update["update_id"])
+        return updates
+
+    def queue_updates(self, updates: list[JsonDict]) -> list[JsonDict]:
+        """Queue updates for getUpdates without waiting for the bot to handle them.
+
+        For what Telegram sends on its own while the test carries on (``my_chat_member`` when
+        a user blocks the bot); tests that need the outcome await ``after_update`` themselves.
+        """
         for update in updates:
             update_id = self._next_update_id
             self._next_update_id += 1
@@ -379,10 +392,6 @@ class FakeTelegramServer:
             for update in updates:
                 await self._post_to_webhook(update)
         self._wake_poller()
-        hook = self.after_update
-        if hook is not None:
-            for update in updates:
-                await hook(update["update_id"])
         return updates
 
     async def _post_to_webhook(self, update: JsonDict) -> None:

@@ -103,13 +103,30 @@ class FakeUser:
         """Texts/captions of the bot's non-deleted messages, oldest first (for asserts)."""
         return [m.text or "" for m in self.chat.messages if not m.deleted]
 
-    def block_bot(self) -> None:
-        """From now on every send to this user fails with 403 "bot was blocked by the user"."""
-        self.chat.blocked = True
+    def block_bot(self) -> JsonDict:
+        """From now on every send to this user fails with 403 "bot was blocked by the user".
 
-    def unblock_bot(self) -> None:
-        """Undo :meth:`block_bot`."""
+        Like Telegram, this also queues a ``my_chat_member`` update (the bot's status in the
+        private chat becomes ``kicked``) and returns it; the bot handles it asynchronously,
+        so a test that needs the outcome awaits ``server.after_update(update["update_id"])``.
+        """
+        self.chat.blocked = True
+        return self._my_chat_member(self.chat, "member", "kicked")
+
+    def unblock_bot(self) -> JsonDict:
+        """Undo :meth:`block_bot` (queues ``my_chat_member`` back to ``member``)."""
         self.chat.blocked = False
+        return self._my_chat_member(self.chat, "kicked", "member")
+
+    async def add_bot_to(self, group: FakeChat) -> JsonDict:
+        """This user adds the bot to ``group``: Telegram sends ``my_chat_member`` (left →
+        member) from that group; waits until the bot has handled it."""
+        group.blocked = False
+        update = self._my_chat_member(group, "left", "member")
+        hook = self.server.after_update
+        if hook is not None:
+            await hook(update["update_id"])
+        return update
 
     # ------------------------------------------------------------------ sending
     async def send_text(
@@ -352,6 +369,24 @@ class FakeUser:
         )
 
     # ------------------------------------------------------------------ internals
+    def _my_chat_member(self, chat: FakeChat, old: str, new: str) -> JsonDict:
+        """Queue the ``my_chat_member`` update of the bot's status changing in ``chat``."""
+
+        def member(status: str) -> JsonDict:
+            state: JsonDict = {"user": self.server.bot_user, "status": status}
+            if status == "kicked":
+                state["until_date"] = 0
+            return state
+
+        change = {
+            "chat": chat.to_dict(),
+            "from": self.to_dict(),
+            "date": int(time.time()),
+            "old_chat_member": member(old),
+            "new_chat_member": member(new),
+        }
+        return self.server.queue_updates([{"my_chat_member": change}])[0]
+
     @staticmethod
     def _keyboard_messages(chat: FakeChat) -> list[SentMessage]:
         return [m for m in reversed(chat.messages) if not m.deleted and m.buttons]
