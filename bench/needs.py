@@ -2,7 +2,9 @@
 
 Fills a fresh database with cadres spread unevenly over the 1,038 kelurahan/desa of province
 64 (bulk inserts, as `bench/stats.py`), each with one current answer (one to three ranked
-needs, some "Lainnya" with a typed name) and a fifth with an older one that no longer counts.
+needs, some "Lainnya" with a typed name) and a fifth with an older one that no longer counts;
+the bulk-loaded answers are then folded per kelurahan (`refresh_tally`, as migration
+0015_needs_tally does for answers already given).
 Then it builds the map an official sees — the province, and each kabupaten/kota — exactly as
 the handler does (`bot.needs.needs_map.compose_map`: every query and the text) and draws its
 chart (`ChartSpec.render`), and times the XLSX proposal of the province.
@@ -38,7 +40,7 @@ from bot.config import Settings  # noqa: E402
 from bot.needs.needs_map import compose_map, sheet_labels  # noqa: E402
 from storage.db import Database  # noqa: E402
 from storage.models import utcnow  # noqa: E402
-from storage.needs import OTHER, need_codes  # noqa: E402
+from storage.needs import OTHER, need_codes, refresh_tally  # noqa: E402
 from storage.needs_sheet import build_proposal  # noqa: E402
 
 OFFICIAL = 9001
@@ -105,7 +107,7 @@ def fill(database: Database, cadres: int, seed: int = 12) -> int:
             yield (telegram_id, village, "year:2026", *padded, other,
                    "Jalan desa rusak saat hujan", "Kerajinan rotan", True, when, when)  # fmt: skip
 
-    return loader.load(
+    written = loader.load(
         "need_answer",
         (
             "telegram_id",
@@ -123,6 +125,9 @@ def fill(database: Database, cadres: int, seed: int = 12) -> int:
         ),
         answers(),
     )
+    with database.session() as session:
+        refresh_tally(session)
+    return written
 
 
 def measure(url: str, samples: int) -> dict[str, float]:

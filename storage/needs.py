@@ -231,13 +231,13 @@ def _ranked(where: ColumnElement[bool]) -> Any:
     ):
         is_other = col(column) == OTHER
         parts.append(
-            select(
+            sa.select(
                 col(NeedAnswer.village_code).label("village"),
                 col(column).label("need"),
                 case(
                     (is_other, func.lower(func.coalesce(NeedAnswer.other_name, ""))), else_=""
                 ).label("other"),
-                case((is_other, NeedAnswer.other_name), else_=None).label("other_name"),
+                case((is_other, col(NeedAnswer.other_name)), else_=None).label("other_name"),
                 literal(weight, Integer).label("weight"),
             ).where(col(NeedAnswer.is_current).is_(True), where, col(column).is_not(None))
         )
@@ -286,9 +286,9 @@ def refresh_tally(session: Session, villages: Collection[str] | None = None) -> 
     session.exec(
         insert(NeedVillageAnswered).from_select(
             ["village_code", "answered"],
-            sa.select(NeedAnswer.village_code, func.count())
+            sa.select(col(NeedAnswer.village_code), func.count())
             .where(col(NeedAnswer.is_current).is_(True), answers_where)
-            .group_by(NeedAnswer.village_code),
+            .group_by(col(NeedAnswer.village_code)),
         )
     )
 
@@ -354,14 +354,14 @@ def needs_table(session: Session, area: str, limit: int | None = None) -> list[N
     """The needs of `area`, most requested first (by 3-2-1 score, then cadres asking)."""
     rows = session.execute(
         sa.select(
-            NeedTally.need,
+            col(NeedTally.need),
             func.min(NeedTally.other_name),
             func.sum(NeedTally.score),
             func.count(),
             func.sum(NeedTally.cadres),
         )
         .where(scope_filter(NeedTally.village_code, area))
-        .group_by(NeedTally.need, NeedTally.other)
+        .group_by(NeedTally.need, col(NeedTally.other))
     ).all()
     table = _order([_figure(*row) for row in rows])
     return table[:limit] if limit is not None else table
@@ -373,14 +373,14 @@ def child_tables(session: Session, area: str, child_width: int) -> dict[str, lis
     rows = session.execute(
         sa.select(
             child,
-            NeedTally.need,
+            col(NeedTally.need),
             func.min(NeedTally.other_name),
             func.sum(NeedTally.score),
             func.count(),
             func.sum(NeedTally.cadres),
         )
         .where(scope_filter(NeedTally.village_code, area))
-        .group_by(child, NeedTally.need, NeedTally.other)
+        .group_by(child, col(NeedTally.need), col(NeedTally.other))
     ).all()
     tables: dict[str, list[NeedFigure]] = {}
     for child, *figure in rows:
@@ -400,26 +400,43 @@ def coverage(session: Session, area: str) -> Coverage:
     return Coverage(int(answered), int(cadres), int(villages))
 
 
-def child_coverage(session: Session, area: str, child_width: int) -> dict[str, Coverage]:
-    """`coverage` of every sub-area whose codes are `child_width` characters long."""
-    child = func.substr(NeedVillageAnswered.village_code, 1, child_width)
+def _village_coverage(session: Session, area: str) -> dict[str, Coverage]:
+    """`coverage` of each kelurahan/desa of `area` with cadres or answers (grouped by the
+    indexed code itself: no per-row substring, no sort)."""
     answered = session.execute(
-        sa.select(child, func.sum(NeedVillageAnswered.answered), func.count())
-        .where(scope_filter(NeedVillageAnswered.village_code, area))
-        .group_by(child)
+        sa.select(col(NeedVillageAnswered.village_code), col(NeedVillageAnswered.answered)).where(
+            scope_filter(NeedVillageAnswered.village_code, area)
+        )
     ).all()
-    cadre_child = func.substr(Cadre.village_code, 1, child_width)
-    cadres = dict(
+    cadres: dict[str, int] = dict(
         session.execute(
-            sa.select(cadre_child, func.count())
+            sa.select(col(Cadre.village_code), func.count())
             .where(scope_filter(Cadre.village_code, area))
-            .group_by(cadre_child)
+            .group_by(col(Cadre.village_code))
         ).all()
     )
-    found = {code: Coverage(int(n), int(cadres.get(code, 0)), int(v)) for code, n, v in answered}
+    found = {code: Coverage(int(n), int(cadres.get(code, 0)), 1) for code, n in answered}
     for code, count in cadres.items():
         found.setdefault(code, Coverage(0, int(count), 0))
     return found
+
+
+def _by_child(villages: dict[str, Coverage], child_width: int) -> dict[str, Coverage]:
+    found: dict[str, Coverage] = {}
+    for code, part in villages.items():
+        child = code[:child_width]
+        so_far = found.get(child, Coverage(0, 0, 0))
+        found[child] = Coverage(
+            so_far.answered + part.answered,
+            so_far.cadres + part.cadres,
+            so_far.villages_answered + part.villages_answered,
+        )
+    return found
+
+
+def child_coverage(session: Session, area: str, child_width: int) -> dict[str, Coverage]:
+    """`coverage` of every sub-area whose codes are `child_width` characters long."""
+    return _by_child(_village_coverage(session, area), child_width)
 
 
 def voices(session: Session, area: str, limit: int = 5) -> list[Voice]:
@@ -437,12 +454,13 @@ def needs_map(
     session: Session, area: str, child_width: int | None, voice_count: int = 5
 ) -> NeedsMap:
     """The map of `area`: its needs, its coverage, that of its sub-areas, the latest voices."""
-    children = child_coverage(session, area, child_width) if child_width else {}
+    villages = _village_coverage(session, area)
+    total = _by_child(villages, 0).get("", Coverage(0, 0, 0))  # "": every code's 0-prefix
     return NeedsMap(
         area,
         needs_table(session, area),
-        coverage(session, area),
-        children,
+        total,
+        _by_child(villages, child_width) if child_width else {},
         voices(session, area, voice_count),
     )
 
@@ -467,7 +485,7 @@ def villages_asking(
     For "Lainnya", `other_name` picks one typed name (case-insensitive).
     """
     query = sa.select(
-        NeedTally.village_code, func.sum(NeedTally.score), func.sum(NeedTally.cadres)
+        col(NeedTally.village_code), func.sum(NeedTally.score), func.sum(NeedTally.cadres)
     ).where(col(NeedTally.need) == need, scope_filter(NeedTally.village_code, scope))
     if need == OTHER and other_name is not None:
         query = query.where(col(NeedTally.other) == other_name.strip().lower())
