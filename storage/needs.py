@@ -28,6 +28,7 @@ from sqlmodel import Session, col, select
 
 from storage.models import AppUser, Cadre, NeedAnswer, NeedInvite, NeedRound, Region, utcnow
 from storage.models.needs import NeedTally, NeedVillageAnswered
+from storage.coderange import code_within
 from storage.regions import scope_filter
 
 __all__ = [
@@ -360,7 +361,7 @@ def needs_table(session: Session, area: str, limit: int | None = None) -> list[N
             func.count(),
             func.sum(NeedTally.cadres),
         )
-        .where(scope_filter(NeedTally.village_code, area))
+        .where(code_within(NeedTally.village_code, area))
         .group_by(NeedTally.need, col(NeedTally.other))
     ).all()
     table = _order([_figure(*row) for row in rows])
@@ -379,7 +380,7 @@ def child_tables(session: Session, area: str, child_width: int) -> dict[str, lis
             func.count(),
             func.sum(NeedTally.cadres),
         )
-        .where(scope_filter(NeedTally.village_code, area))
+        .where(code_within(NeedTally.village_code, area))
         .group_by(child, col(NeedTally.need), col(NeedTally.other))
     ).all()
     tables: dict[str, list[NeedFigure]] = {}
@@ -391,11 +392,11 @@ def child_tables(session: Session, area: str, child_width: int) -> dict[str, lis
 def coverage(session: Session, area: str) -> Coverage:
     answered, villages = session.execute(
         sa.select(func.coalesce(func.sum(NeedVillageAnswered.answered), 0), func.count()).where(
-            scope_filter(NeedVillageAnswered.village_code, area)
+            code_within(NeedVillageAnswered.village_code, area)
         )
     ).one()
     cadres = session.exec(
-        select(func.count()).select_from(Cadre).where(scope_filter(Cadre.village_code, area))
+        select(func.count()).select_from(Cadre).where(code_within(Cadre.village_code, area))
     ).one()
     return Coverage(int(answered), int(cadres), int(villages))
 
@@ -405,13 +406,13 @@ def _village_coverage(session: Session, area: str) -> dict[str, Coverage]:
     indexed code itself: no per-row substring, no sort)."""
     answered = session.execute(
         sa.select(col(NeedVillageAnswered.village_code), col(NeedVillageAnswered.answered)).where(
-            scope_filter(NeedVillageAnswered.village_code, area)
+            code_within(NeedVillageAnswered.village_code, area)
         )
     ).all()
     cadres: dict[str, int] = dict(
         session.execute(
             sa.select(col(Cadre.village_code), func.count())
-            .where(scope_filter(Cadre.village_code, area))
+            .where(code_within(Cadre.village_code, area))
             .group_by(col(Cadre.village_code))
         ).all()
     )
@@ -486,7 +487,7 @@ def villages_asking(
     """
     query = sa.select(
         col(NeedTally.village_code), func.sum(NeedTally.score), func.sum(NeedTally.cadres)
-    ).where(col(NeedTally.need) == need, scope_filter(NeedTally.village_code, scope))
+    ).where(col(NeedTally.need) == need, code_within(NeedTally.village_code, scope))
     if need == OTHER and other_name is not None:
         query = query.where(col(NeedTally.other) == other_name.strip().lower())
     rows = session.execute(query.group_by(NeedTally.village_code)).all()

@@ -86,7 +86,7 @@ class NeedAnswer(SQLModel, table=True):
     __tablename__ = "need_answer"
     __table_args__ = (
         UniqueConstraint("telegram_id", "period", name="uq_need_answer_period"),
-        # Covering the needs map's scan, and the newest answers first (the latest voices).
+        # Covering the per-kelurahan fold's scan, and the newest answers first (latest voices).
         Index(
             "ix_need_answer_map",
             "is_current",
