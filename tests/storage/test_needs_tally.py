@@ -1,5 +1,6 @@
 """The needs map's per-kelurahan fold stays what a recomputation from the answers gives: after
-new answers, updates, a move to another kelurahan, "Lainnya" names, a round, and erasure."""
+new answers, updates, a move to another kelurahan, "Lainnya" names, a round, and erasure; and
+the migration that creates it folds the answers already given."""
 
 from __future__ import annotations
 
@@ -7,10 +8,11 @@ from collections import defaultdict
 from datetime import datetime, timedelta
 
 import pytest
+from alembic import command
 from sqlmodel import Session, select
 
 from storage import need_rounds, needs, people, privacy
-from storage.db import Database
+from storage.db import Database, alembic_config, upgrade
 from storage.models import NeedAnswer
 from storage.models.needs import NeedTally, NeedVillageAnswered
 from storage.regions import children
@@ -156,3 +158,38 @@ def test_the_fold_follows_every_change_of_the_current_answers(database):
     with database.session() as session:
         needs.refresh_tally(session)
     assert _assert_folded(database) == tally
+
+
+def test_the_migration_folds_the_answers_already_given(database, database_url):
+    """Revision 0015_needs_tally fills the fold from the answers stored before it."""
+    command.downgrade(alembic_config(database_url), "0011_needs")
+    try:
+        with database.session() as session:
+            kanaan = next(r.code for r in children(session, BONTANG_BARAT) if r.name == "Kanaan")
+            rows = [
+                (1, "year:2025", ("kesehatan", None, None), None, False),
+                (1, "year:2026", ("las", "menjahit", "lainnya"), "Sablon", True),
+                (2, "year:2026", ("lainnya", "las", None), "sablon", True),
+                (3, "year:2026", ("tata_boga", None, None), None, True),
+            ]
+            for cadre, period, (first, second, third), other, current in rows:
+                session.add(
+                    NeedAnswer(
+                        telegram_id=cadre,
+                        village_code=kanaan,
+                        period=period,
+                        need_1=first,
+                        need_2=second,
+                        need_3=third,
+                        other_name=other,
+                        problem="Jalan rusak",
+                        potential="Rotan",
+                        is_current=current,
+                    )
+                )
+    finally:
+        upgrade(database_url)
+    tally = _assert_folded(database)
+    assert tally[(kanaan, "las", "")] == (None, 5, 2)
+    assert tally[(kanaan, "lainnya", "sablon")] == ("Sablon", 4, 2)
+    assert (kanaan, "kesehatan", "") not in tally
