@@ -26,9 +26,9 @@ from sqlalchemy import Integer, case, delete, func, insert, literal, union_all, 
 from sqlalchemy.sql import ColumnElement
 from sqlmodel import Session, col, select
 
+from storage.coderange import code_within
 from storage.models import AppUser, Cadre, NeedAnswer, NeedInvite, NeedRound, Region, utcnow
 from storage.models.needs import NeedTally, NeedVillageAnswered
-from storage.coderange import code_within
 from storage.regions import scope_filter
 
 __all__ = [
