@@ -26,7 +26,7 @@ from sqlalchemy import Integer, case, delete, func, insert, literal, union_all, 
 from sqlalchemy.sql import ColumnElement
 from sqlmodel import Session, col, select
 
-from storage.coderange import code_within
+from storage.coderange import village_within
 from storage.models import AppUser, Cadre, NeedAnswer, NeedInvite, NeedRound, Region, utcnow
 from storage.models.needs import NeedTally, NeedVillageAnswered
 from storage.regions import scope_filter
@@ -361,7 +361,7 @@ def needs_table(session: Session, area: str, limit: int | None = None) -> list[N
             func.count(),
             func.sum(NeedTally.cadres),
         )
-        .where(code_within(NeedTally.village_code, area))
+        .where(village_within(NeedTally.village_code, area))
         .group_by(NeedTally.need, col(NeedTally.other))
     ).all()
     table = _order([_figure(*row) for row in rows])
@@ -380,7 +380,7 @@ def child_tables(session: Session, area: str, child_width: int) -> dict[str, lis
             func.count(),
             func.sum(NeedTally.cadres),
         )
-        .where(code_within(NeedTally.village_code, area))
+        .where(village_within(NeedTally.village_code, area))
         .group_by(child, col(NeedTally.need), col(NeedTally.other))
     ).all()
     tables: dict[str, list[NeedFigure]] = {}
@@ -392,11 +392,11 @@ def child_tables(session: Session, area: str, child_width: int) -> dict[str, lis
 def coverage(session: Session, area: str) -> Coverage:
     answered, villages = session.execute(
         sa.select(func.coalesce(func.sum(NeedVillageAnswered.answered), 0), func.count()).where(
-            code_within(NeedVillageAnswered.village_code, area)
+            village_within(NeedVillageAnswered.village_code, area)
         )
     ).one()
     cadres = session.exec(
-        select(func.count()).select_from(Cadre).where(code_within(Cadre.village_code, area))
+        select(func.count()).select_from(Cadre).where(village_within(Cadre.village_code, area))
     ).one()
     return Coverage(int(answered), int(cadres), int(villages))
 
@@ -406,13 +406,13 @@ def _village_coverage(session: Session, area: str) -> dict[str, Coverage]:
     indexed code itself: no per-row substring, no sort)."""
     answered = session.execute(
         sa.select(col(NeedVillageAnswered.village_code), col(NeedVillageAnswered.answered)).where(
-            code_within(NeedVillageAnswered.village_code, area)
+            village_within(NeedVillageAnswered.village_code, area)
         )
     ).all()
     cadres: dict[str, int] = dict(
         session.execute(
             sa.select(col(Cadre.village_code), func.count())
-            .where(code_within(Cadre.village_code, area))
+            .where(village_within(Cadre.village_code, area))
             .group_by(col(Cadre.village_code))
         ).all()
     )
@@ -487,7 +487,7 @@ def villages_asking(
     """
     query = sa.select(
         col(NeedTally.village_code), func.sum(NeedTally.score), func.sum(NeedTally.cadres)
-    ).where(col(NeedTally.need) == need, code_within(NeedTally.village_code, scope))
+    ).where(col(NeedTally.need) == need, village_within(NeedTally.village_code, scope))
     if need == OTHER and other_name is not None:
         query = query.where(col(NeedTally.other) == other_name.strip().lower())
     rows = session.execute(query.group_by(NeedTally.village_code)).all()
