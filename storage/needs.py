@@ -158,7 +158,9 @@ def save_answer(
 ) -> bool:
     """Store the answer of this period (replacing an earlier one); True when it is new.
 
-    It becomes the cadre's current answer: the last answer counts.
+    It becomes the cadre's current answer: the last answer counts. The map's fold of the
+    kelurahan/desa it touches (its own, and that of the answer it replaces) is rewritten in
+    the same transaction.
     """
     if not 1 <= len(needs) <= RANKED or len(set(needs)) != len(needs):
         raise ValueError(f"one to three distinct needs, not {needs!r}")
@@ -246,7 +248,8 @@ def _ranked(where: ColumnElement[bool]) -> Any:
 
 
 def refresh_tally(session: Session, villages: Collection[str] | None = None) -> None:
-    """Rewrite the fold of these kelurahan/desa (every one when None) from their current answers.
+    """Rewrite the fold of these kelurahan/desa from their current answers; with None, rebuild
+    all of it (after a bulk load of answers, as `bench/needs.py` does).
 
     The villages' region rows are locked first (in code order) so that two cadres of one
     village answering at once fold one after the other, each seeing the other's answer.
