@@ -5,11 +5,16 @@ the catalog entries `needs.item.<code>`): a new training need is a line there an
 entries, no code. Each cadre has one answer per period (a round, or a calendar year outside
 one); their latest answer (`is_current`) is the one every figure counts, weighted by rank 3-2-1.
 Rounds are in `storage.need_rounds`, skills in `storage.skills`.
+
+The map does not sum the answers themselves: every change of a cadre's current answer rewrites
+the per-kelurahan fold (`need_tally`, `need_village_answered`) of the villages it touches, in
+the same transaction, so a province map sums about a thousand villages' rows.
 """
 
 from __future__ import annotations
 
 import csv
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
@@ -17,10 +22,13 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy import Integer, case, delete, func, literal, union_all, update
+from sqlalchemy import Integer, case, delete, func, insert, literal, union_all, update
+from sqlalchemy.sql import ColumnElement
 from sqlmodel import Session, col, select
 
-from storage.models import AppUser, Cadre, NeedAnswer, NeedInvite, NeedRound, utcnow
+from storage.coderange import village_within
+from storage.models import AppUser, Cadre, NeedAnswer, NeedInvite, NeedRound, Region, utcnow
+from storage.models.needs import NeedTally, NeedVillageAnswered
 from storage.regions import scope_filter
 
 __all__ = [
@@ -45,6 +53,7 @@ __all__ = [
     "needs_map",
     "needs_table",
     "open_round_for",
+    "refresh_tally",
     "save_answer",
     "villages_asking",
     "voices",
@@ -149,7 +158,9 @@ def save_answer(
 ) -> bool:
     """Store the answer of this period (replacing an earlier one); True when it is new.
 
-    It becomes the cadre's current answer: the last answer counts.
+    It becomes the cadre's current answer: the last answer counts. The map's fold of the
+    kelurahan/desa it touches (its own, and that of the answer it replaces) is rewritten in
+    the same transaction.
     """
     if not 1 <= len(needs) <= RANKED or len(set(needs)) != len(needs):
         raise ValueError(f"one to three distinct needs, not {needs!r}")
@@ -160,6 +171,14 @@ def save_answer(
         .with_for_update()
     ).first()
     created = row is None
+    touched = set(
+        session.exec(
+            select(NeedAnswer.village_code).where(
+                col(NeedAnswer.telegram_id) == telegram_id, col(NeedAnswer.is_current).is_(True)
+            )
+        ).all()
+    )
+    touched.add(village_code)
     if row is None:
         row = NeedAnswer(
             telegram_id=telegram_id,
@@ -183,13 +202,99 @@ def save_answer(
         .values(is_current=False)
     )
     session.add(row)
+    session.flush()
+    refresh_tally(session, touched)
     return created
 
 
 def forget_answers(session: Session, telegram_id: int) -> None:
-    """Erase a cadre's answers and invitations (`/hapus_data`)."""
+    """Erase a cadre's answers and invitations (`/hapus_data`), and their share of the map."""
+    touched = set(
+        session.exec(
+            select(NeedAnswer.village_code).where(
+                col(NeedAnswer.telegram_id) == telegram_id, col(NeedAnswer.is_current).is_(True)
+            )
+        ).all()
+    )
     session.exec(delete(NeedAnswer).where(col(NeedAnswer.telegram_id) == telegram_id))
     session.exec(delete(NeedInvite).where(col(NeedInvite.telegram_id) == telegram_id))
+    refresh_tally(session, touched)
+
+
+# ---------------------------------------------------------------- the per-kelurahan fold
+
+
+def _ranked(where: ColumnElement[bool]) -> Any:
+    """Every current answer's ranked needs matching `where`, one row per (answer, rank), as a
+    subquery with village, need, other (lower-cased typed name, "" unless "Lainnya"),
+    other_name and weight."""
+    parts = []
+    for column, weight in zip(
+        (NeedAnswer.need_1, NeedAnswer.need_2, NeedAnswer.need_3), WEIGHTS, strict=True
+    ):
+        is_other = col(column) == OTHER
+        parts.append(
+            sa.select(
+                col(NeedAnswer.village_code).label("village"),
+                col(column).label("need"),
+                case(
+                    (is_other, func.lower(func.coalesce(NeedAnswer.other_name, ""))), else_=""
+                ).label("other"),
+                case((is_other, col(NeedAnswer.other_name)), else_=None).label("other_name"),
+                literal(weight, Integer).label("weight"),
+            ).where(col(NeedAnswer.is_current).is_(True), where, col(column).is_not(None))
+        )
+    return union_all(*parts).subquery("ranked")
+
+
+def refresh_tally(session: Session, villages: Collection[str] | None = None) -> None:
+    """Rewrite the fold of these kelurahan/desa from their current answers; with None, rebuild
+    all of it (after a bulk load of answers, as `bench/needs.py` does).
+
+    The villages' region rows are locked first (in code order) so that two cadres of one
+    village answering at once fold one after the other, each seeing the other's answer.
+    """
+    if villages is not None and not villages:
+        return
+    codes = sorted(villages) if villages is not None else None
+    if codes is None:
+        answers_where: ColumnElement[bool] = sa.true()
+        session.exec(delete(NeedTally))
+        session.exec(delete(NeedVillageAnswered))
+    else:
+        session.exec(
+            select(Region.code)
+            .where(col(Region.code).in_(codes))
+            .order_by(col(Region.code))
+            .with_for_update(key_share=True)
+        ).all()
+        answers_where = col(NeedAnswer.village_code).in_(codes)
+        session.exec(delete(NeedTally).where(col(NeedTally.village_code).in_(codes)))
+        session.exec(
+            delete(NeedVillageAnswered).where(col(NeedVillageAnswered.village_code).in_(codes))
+        )
+    ranked = _ranked(answers_where)
+    session.exec(
+        insert(NeedTally).from_select(
+            ["village_code", "need", "other", "other_name", "score", "cadres"],
+            sa.select(
+                ranked.c.village,
+                ranked.c.need,
+                ranked.c.other,
+                func.min(ranked.c.other_name),
+                func.sum(ranked.c.weight),
+                func.count(),
+            ).group_by(ranked.c.village, ranked.c.need, ranked.c.other),
+        )
+    )
+    session.exec(
+        insert(NeedVillageAnswered).from_select(
+            ["village_code", "answered"],
+            sa.select(col(NeedAnswer.village_code), func.count())
+            .where(col(NeedAnswer.is_current).is_(True), answers_where)
+            .group_by(col(NeedAnswer.village_code)),
+        )
+    )
 
 
 # ---------------------------------------------------------------- the needs map
@@ -239,35 +344,6 @@ class NeedsMap:
     voices: list[Voice]
 
 
-def _ranked(area: str, child_width: int | None = None) -> Any:
-    """Every current answer's ranked needs in `area`, one row per (answer, rank), as a subquery
-    with need, other (lower-cased typed name, "" unless "Lainnya"), weight, village, cadre."""
-    parts = []
-    for column, weight in zip(
-        (NeedAnswer.need_1, NeedAnswer.need_2, NeedAnswer.need_3), WEIGHTS, strict=True
-    ):
-        is_other = col(column) == OTHER
-        columns: list[Any] = [
-            col(column).label("need"),
-            case((is_other, func.lower(func.coalesce(NeedAnswer.other_name, ""))), else_="").label(
-                "other"
-            ),
-            case((is_other, NeedAnswer.other_name), else_=None).label("other_name"),
-            literal(weight, Integer).label("weight"),
-            col(NeedAnswer.village_code).label("village"),
-        ]
-        if child_width is not None:
-            columns.append(func.substr(NeedAnswer.village_code, 1, child_width).label("child"))
-        parts.append(
-            select(*columns).where(
-                col(NeedAnswer.is_current).is_(True),
-                scope_filter(NeedAnswer.village_code, area),
-                col(column).is_not(None),
-            )
-        )
-    return union_all(*parts).subquery("ranked")
-
-
 def _figure(
     need: str, other_name: str | None, score: Any, villages: Any, cadres: Any
 ) -> NeedFigure:
@@ -280,15 +356,16 @@ def _order(figures: list[NeedFigure]) -> list[NeedFigure]:
 
 def needs_table(session: Session, area: str, limit: int | None = None) -> list[NeedFigure]:
     """The needs of `area`, most requested first (by 3-2-1 score, then cadres asking)."""
-    ranked = _ranked(area)
     rows = session.execute(
         sa.select(
-            ranked.c.need,
-            func.min(ranked.c.other_name),
-            func.sum(ranked.c.weight),
-            func.count(func.distinct(ranked.c.village)),
+            col(NeedTally.need),
+            func.min(NeedTally.other_name),
+            func.sum(NeedTally.score),
             func.count(),
-        ).group_by(ranked.c.need, ranked.c.other)
+            func.sum(NeedTally.cadres),
+        )
+        .where(village_within(NeedTally.village_code, area))
+        .group_by(NeedTally.need, col(NeedTally.other))
     ).all()
     table = _order([_figure(*row) for row in rows])
     return table[:limit] if limit is not None else table
@@ -296,16 +373,18 @@ def needs_table(session: Session, area: str, limit: int | None = None) -> list[N
 
 def child_tables(session: Session, area: str, child_width: int) -> dict[str, list[NeedFigure]]:
     """`needs_table` for every sub-area at once (codes `child_width` characters long)."""
-    ranked = _ranked(area, child_width)
+    child = func.substr(NeedTally.village_code, 1, child_width)
     rows = session.execute(
         sa.select(
-            ranked.c.child,
-            ranked.c.need,
-            func.min(ranked.c.other_name),
-            func.sum(ranked.c.weight),
-            func.count(func.distinct(ranked.c.village)),
+            child,
+            col(NeedTally.need),
+            func.min(NeedTally.other_name),
+            func.sum(NeedTally.score),
             func.count(),
-        ).group_by(ranked.c.child, ranked.c.need, ranked.c.other)
+            func.sum(NeedTally.cadres),
+        )
+        .where(village_within(NeedTally.village_code, area))
+        .group_by(child, col(NeedTally.need), col(NeedTally.other))
     ).all()
     tables: dict[str, list[NeedFigure]] = {}
     for child, *figure in rows:
@@ -315,36 +394,53 @@ def child_tables(session: Session, area: str, child_width: int) -> dict[str, lis
 
 def coverage(session: Session, area: str) -> Coverage:
     answered, villages = session.execute(
-        sa.select(func.count(), func.count(func.distinct(NeedAnswer.village_code))).where(
-            col(NeedAnswer.is_current).is_(True), scope_filter(NeedAnswer.village_code, area)
+        sa.select(func.coalesce(func.sum(NeedVillageAnswered.answered), 0), func.count()).where(
+            village_within(NeedVillageAnswered.village_code, area)
         )
     ).one()
     cadres = session.exec(
-        select(func.count()).select_from(Cadre).where(scope_filter(Cadre.village_code, area))
+        select(func.count()).select_from(Cadre).where(village_within(Cadre.village_code, area))
     ).one()
     return Coverage(int(answered), int(cadres), int(villages))
 
 
-def child_coverage(session: Session, area: str, child_width: int) -> dict[str, Coverage]:
-    """`coverage` of every sub-area whose codes are `child_width` characters long."""
-    child = func.substr(NeedAnswer.village_code, 1, child_width)
+def _village_coverage(session: Session, area: str) -> dict[str, Coverage]:
+    """`coverage` of each kelurahan/desa of `area` with cadres or answers (grouped by the
+    indexed code itself: no per-row substring, no sort)."""
     answered = session.execute(
-        sa.select(child, func.count(), func.count(func.distinct(NeedAnswer.village_code)))
-        .where(col(NeedAnswer.is_current).is_(True), scope_filter(NeedAnswer.village_code, area))
-        .group_by(child)
+        sa.select(col(NeedVillageAnswered.village_code), col(NeedVillageAnswered.answered)).where(
+            village_within(NeedVillageAnswered.village_code, area)
+        )
     ).all()
-    cadre_child = func.substr(Cadre.village_code, 1, child_width)
-    cadres = dict(
+    cadres: dict[str, int] = dict(
         session.execute(
-            sa.select(cadre_child, func.count())
-            .where(scope_filter(Cadre.village_code, area))
-            .group_by(cadre_child)
+            sa.select(col(Cadre.village_code), func.count())
+            .where(village_within(Cadre.village_code, area))
+            .group_by(col(Cadre.village_code))
         ).all()
     )
-    found = {code: Coverage(int(n), int(cadres.get(code, 0)), int(v)) for code, n, v in answered}
+    found = {code: Coverage(int(n), int(cadres.get(code, 0)), 1) for code, n in answered}
     for code, count in cadres.items():
         found.setdefault(code, Coverage(0, int(count), 0))
     return found
+
+
+def _by_child(villages: dict[str, Coverage], child_width: int) -> dict[str, Coverage]:
+    found: dict[str, Coverage] = {}
+    for code, part in villages.items():
+        child = code[:child_width]
+        so_far = found.get(child, Coverage(0, 0, 0))
+        found[child] = Coverage(
+            so_far.answered + part.answered,
+            so_far.cadres + part.cadres,
+            so_far.villages_answered + part.villages_answered,
+        )
+    return found
+
+
+def child_coverage(session: Session, area: str, child_width: int) -> dict[str, Coverage]:
+    """`coverage` of every sub-area whose codes are `child_width` characters long."""
+    return _by_child(_village_coverage(session, area), child_width)
 
 
 def voices(session: Session, area: str, limit: int = 5) -> list[Voice]:
@@ -362,12 +458,13 @@ def needs_map(
     session: Session, area: str, child_width: int | None, voice_count: int = 5
 ) -> NeedsMap:
     """The map of `area`: its needs, its coverage, that of its sub-areas, the latest voices."""
-    children = child_coverage(session, area, child_width) if child_width else {}
+    villages = _village_coverage(session, area)
+    total = _by_child(villages, 0).get("", Coverage(0, 0, 0))  # "": every code's 0-prefix
     return NeedsMap(
         area,
         needs_table(session, area),
-        coverage(session, area),
-        children,
+        total,
+        _by_child(villages, child_width) if child_width else {},
         voices(session, area, voice_count),
     )
 
@@ -391,13 +488,12 @@ def villages_asking(
 
     For "Lainnya", `other_name` picks one typed name (case-insensitive).
     """
-    ranked = _ranked(scope)
-    query = sa.select(ranked.c.village, func.sum(ranked.c.weight), func.count()).where(
-        ranked.c.need == need
-    )
+    query = sa.select(
+        col(NeedTally.village_code), func.sum(NeedTally.score), func.sum(NeedTally.cadres)
+    ).where(col(NeedTally.need) == need, village_within(NeedTally.village_code, scope))
     if need == OTHER and other_name is not None:
-        query = query.where(ranked.c.other == other_name.strip().lower())
-    rows = session.execute(query.group_by(ranked.c.village)).all()
+        query = query.where(col(NeedTally.other) == other_name.strip().lower())
+    rows = session.execute(query.group_by(NeedTally.village_code)).all()
     found = [VillageAsking(code, int(score), int(n)) for code, score, n in rows]
     return sorted(found, key=lambda v: (-v.score, v.code))
 

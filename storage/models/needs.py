@@ -22,7 +22,15 @@ from sqlmodel import Field, SQLModel
 
 from storage.models.common import utcnow
 
-__all__ = ["CadreResource", "CadreSkill", "NeedAnswer", "NeedInvite", "NeedRound"]
+__all__ = [
+    "CadreResource",
+    "CadreSkill",
+    "NeedAnswer",
+    "NeedInvite",
+    "NeedRound",
+    "NeedTally",
+    "NeedVillageAnswered",
+]
 
 
 class NeedRound(SQLModel, table=True):
@@ -78,7 +86,7 @@ class NeedAnswer(SQLModel, table=True):
     __tablename__ = "need_answer"
     __table_args__ = (
         UniqueConstraint("telegram_id", "period", name="uq_need_answer_period"),
-        # Covering the needs map's scan, and the newest answers first (the latest voices).
+        # Covering the per-kelurahan fold's scan, and the newest answers first (latest voices).
         Index(
             "ix_need_answer_map",
             "is_current",
@@ -114,6 +122,35 @@ class NeedAnswer(SQLModel, table=True):
         default_factory=utcnow, sa_column=Column(DateTime, nullable=False)
     )
     updated_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime, nullable=False))
+
+
+class NeedTally(SQLModel, table=True):
+    """The current answers of one kelurahan/desa folded per need (migration 0015_needs_tally).
+
+    Summing the ranked needs of 100,000 answers took the province map over a second; this
+    per-village fold (a few rows per kelurahan) is rewritten for the villages an answer
+    touches, in the same transaction (`storage.needs.refresh_tally`). `other` is the
+    lower-cased typed name of a "Lainnya" need ("" otherwise): each name is a need of its own;
+    `other_name` is the smallest spelling of it, as the map shows.
+    """
+
+    __tablename__ = "need_tally"
+
+    village_code: str = Field(sa_column=Column(String(16), primary_key=True))
+    need: str = Field(sa_column=Column(String(20), primary_key=True))
+    other: str = Field(sa_column=Column(String(60), primary_key=True))
+    other_name: str | None = Field(default=None, sa_column=Column(String(60), nullable=True))
+    score: int = Field(sa_column=Column(Integer, nullable=False))
+    cadres: int = Field(sa_column=Column(Integer, nullable=False))
+
+
+class NeedVillageAnswered(SQLModel, table=True):
+    """Current answers per kelurahan/desa (only those with one), kept with `NeedTally`."""
+
+    __tablename__ = "need_village_answered"
+
+    village_code: str = Field(sa_column=Column(String(16), primary_key=True))
+    answered: int = Field(sa_column=Column(Integer, nullable=False))
 
 
 class CadreSkill(SQLModel, table=True):
