@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0015_needs_tally"
-down_revision = "0011_needs"
+down_revision = "0013_reports"
 branch_labels = None
 depends_on = None
 
