@@ -10,7 +10,9 @@ import os
 import re
 from dataclasses import dataclass, field
 from datetime import time, timedelta
+from ipaddress import ip_address
 from pathlib import Path
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dotenv import load_dotenv
@@ -54,6 +56,11 @@ class Settings:
     reminder_training: bool = False
     reminder_monthly_report: tuple[int, time] | None = None  # (day of month, time)
     reminder_review_digest: tuple[int, time] | None = None  # (weekday, 0 = Monday; time)
+    # UU PDP: who is responsible for the data (named in the consent text), how to reach them,
+    # and how long delivery records are kept.
+    data_controller: str = "DPMPD Provinsi Kalimantan Timur"
+    data_contact: str = ""
+    retention: timedelta = timedelta(days=365)
 
     @property
     def base_url(self) -> str | None:
@@ -215,6 +222,16 @@ def _chat_id(name: str, raw: str | None) -> int | None:
         raise ConfigError(f"{name} must be a numeric chat id, got {raw!r}") from None
 
 
+def _is_loopback(url: str) -> bool:
+    host = urlsplit(url).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 def load_settings(
     env: dict[str, str] | None = None, *, require_token: bool = True, dotenv: bool = True
 ) -> Settings:
@@ -253,6 +270,12 @@ def load_settings(
     if base_url and not base_url.startswith(("http://", "https://")):
         raise ConfigError(
             f"TELEGRAM_API_BASE_URL must start with http:// or https://, got {base_url!r}"
+        )
+    # The token is part of every request URL: in clear text only to this machine.
+    if base_url and base_url.startswith("http://") and not _is_loopback(base_url):
+        raise ConfigError(
+            "TELEGRAM_API_BASE_URL may use http:// only for this machine (localhost, 127.0.0.1, "
+            f"::1); use https:// for {base_url!r}"
         )
 
     feature_channel = (env.get("FEATURE_CHANNEL_ID") or "").strip() or None
@@ -299,4 +322,11 @@ def load_settings(
         reminder_training=_switch("REMINDER_TRAINING", env.get("REMINDER_TRAINING"), True),
         reminder_monthly_report=_monthly_at(env.get("REMINDER_MONTHLY_REPORT_DAY")),
         reminder_review_digest=_weekly_at(env.get("REMINDER_REVIEW_DIGEST")),
+        data_controller=(env.get("DATA_CONTROLLER") or "").strip() or _DEFAULTS.data_controller,
+        data_contact=(env.get("DATA_CONTACT") or "").strip(),
+        retention=timedelta(
+            days=_positive_number(
+                "RETENTION_DAYS", env.get("RETENTION_DAYS"), _DEFAULTS.retention.days
+            )
+        ),
     )
