@@ -101,6 +101,13 @@ def _anonymise_reports(session: Session, telegram_id: int) -> tuple[str, ...]:
         .where(events, col(ReportEvent.actor_id) == telegram_id)
         .values(actor_id=None)
     )
+    decisions = session.exec(
+        select(AuditLog).where(col(AuditLog.target).in_([f"report:{i}" for i in report_ids]))
+    ).all()
+    for entry in decisions:
+        if "comment" in entry.details:
+            entry.details = {k: v for k, v in entry.details.items() if k != "comment"}
+            session.add(entry)
     session.exec(
         update(Report)
         .where(col(Report.id).in_(report_ids))
