@@ -27,6 +27,7 @@ from bot import (
     profile,
     registration,
     reminders,
+    retention,
     roles,
     statistics,
     training,
@@ -80,6 +81,8 @@ async def _post_init(application: Application) -> None:
             first=timedelta(seconds=5),
             name="registration-sweep",
         )
+    # UU PDP: every night, delivery records, stale drafts and state older than RETENTION_DAYS go.
+    retention.schedule(app)
     for service in app.services:
         await service.start()
 

@@ -19,23 +19,30 @@ from storage import outbox, training
 from storage.models import (
     AppUser,
     AuditLog,
+    BotStateRow,
     Broadcast,
     BroadcastRecipient,
+    BroadcastStatus,
     Cadre,
+    ConversationRow,
     Coordinator,
+    CoordinatorInvite,
     Draft,
     Report,
     ReportEvent,
     ReportMedia,
+    SummarisedBroadcast,
     Training,
     TrainingRsvp,
 )
 
 __all__ = [
     "Erasure",
+    "Purged",
     "delete_personal_data",
     "personal_data",
     "personal_data_json",
+    "purge_expired",
     "remove_media_files",
 ]
 
@@ -191,3 +198,66 @@ def _plain(value: Any) -> str:
     if isinstance(value, datetime | date | time):
         return value.isoformat()
     raise TypeError(f"{type(value).__name__} is not JSON")
+
+
+@dataclass(frozen=True)
+class Purged:
+    """What the daily retention run removed; `stale_users` also leave the bot's memory."""
+
+    deliveries: int
+    drafts: int
+    invites: int
+    guests: int
+    stale_users: tuple[int, ...]
+
+
+def purge_expired(session: Session, cutoff: datetime) -> Purged:
+    """Delete what is older than `cutoff` (UU PDP Pasal 43: data goes once its purpose ends).
+
+    - per-recipient delivery rows of broadcasts that finished before, once folded into the
+      statistics (`stats_delivery`); the broadcast itself and its totals stay;
+    - unfinished forms (drafts) not touched since;
+    - invites that expired before;
+    - users not seen since: their conversation state and preferences, and the user row
+      itself when they never registered nor coordinate.
+    """
+    finished = select(Broadcast.id).where(
+        col(Broadcast.status).in_((BroadcastStatus.DONE, BroadcastStatus.CANCELLED)),
+        col(Broadcast.finished_at) < cutoff,
+        col(Broadcast.id).in_(select(SummarisedBroadcast.broadcast_id)),
+    )
+    deliveries = session.exec(
+        delete(BroadcastRecipient).where(col(BroadcastRecipient.broadcast_id).in_(finished))
+    ).rowcount
+    drafts = session.exec(delete(Draft).where(col(Draft.updated_at) < cutoff)).rowcount
+    invites = session.exec(
+        delete(CoordinatorInvite).where(col(CoordinatorInvite.expires_at) < cutoff)
+    ).rowcount
+    stale = set(
+        session.exec(select(AppUser.telegram_id).where(col(AppUser.last_seen_at) < cutoff)).all()
+    )
+    if stale:
+        _forget_state_of(session, stale)
+    guests = session.exec(
+        delete(AppUser).where(
+            col(AppUser.last_seen_at) < cutoff,
+            col(AppUser.telegram_id).not_in(select(Cadre.telegram_id)),
+            col(AppUser.telegram_id).not_in(
+                select(Coordinator.telegram_id).where(col(Coordinator.revoked_at).is_(None))
+            ),
+        )
+    ).rowcount
+    return Purged(deliveries, drafts, invites, guests, tuple(sorted(stale)))
+
+
+def _forget_state_of(session: Session, user_ids: set[int]) -> None:
+    """Persisted conversation steps and per-user data of these users (one pass over each)."""
+    for row in session.exec(select(ConversationRow)).all():
+        if user_ids.intersection(json.loads(row.key)):
+            session.delete(row)
+    keys = {str(user_id) for user_id in user_ids}
+    # A private chat's id is its user's id: its chat data goes too.
+    states = select(BotStateRow).where(col(BotStateRow.kind).in_(("user", "chat")))
+    for state in session.exec(states).all():
+        if state.key in keys:
+            session.delete(state)
