@@ -122,11 +122,12 @@ def _consent_text(settings: Settings, lang: str) -> str:
     """The UU PDP notice: controller, purposes, viewers, retention, rights and a contact."""
     controller = html.escape(settings.data_controller)
     contact = html.escape(settings.data_contact) or t(
-        "reg.consent_contact", lang, controller=controller
+        "reg.consent_contact", lang, escape=False, controller=controller
     )
     return t(
         "reg.consent",
         lang,
+        escape=False,
         controller=controller,
         days=settings.retention.days,
         contact=contact,

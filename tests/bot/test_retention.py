@@ -50,7 +50,9 @@ async def test_purge_removes_only_what_is_older_than_the_retention(bot, server):
         session.add(Draft(telegram_id=501, kind="report", data={"title": "x"}, updated_at=long_ago))
         session.add(Draft(telegram_id=502, kind="report", data={}, updated_at=utcnow()))
         session.add(
-            CoordinatorInvite(code="a" * 40, scope_code=KANAAN, created_by=9, expires_at=long_ago)
+            CoordinatorInvite(
+                code_hash="a" * 64, scope_code=KANAAN, created_by=9, expires_at=long_ago
+            )
         )
         session.add(AppUser(telegram_id=503, last_seen_at=long_ago))  # a guest, long gone
         session.add(AppUser(telegram_id=504, last_seen_at=utcnow()))  # a guest, here today

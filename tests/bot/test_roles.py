@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
 import re
 from datetime import timedelta
 
@@ -16,6 +18,16 @@ def _invite_code(text: str) -> str:
     match = re.search(r"start=inv_([A-Za-z0-9]+)", text)
     assert match, text
     return match[1]
+
+
+async def _message_containing(user, needle: str):
+    """A message already received or arriving soon (notifications go through the outbox)."""
+    for _ in range(100):
+        found = [m for m in user.messages if m.from_bot and needle in (m.text or "")]
+        if found:
+            return found[-1]
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"no message with {needle!r}")
 
 
 async def _create_invite(official, kecamatan: str = "Bontang Barat") -> str:
@@ -58,7 +70,9 @@ async def test_expired_and_unknown_invites(bot, server):
     official = server.new_user(user_id=ADMIN_ID)
     code = await _create_invite(official, "Bontang Utara")
     with bot.session() as session:
-        invite = session.get(CoordinatorInvite, code)
+        invite = session.exec(
+            select(CoordinatorInvite).where(CoordinatorInvite.code_hash == roles.hash_code(code))
+        ).one()
         invite.expires_at = invite.created_at - timedelta(seconds=1)
         session.add(invite)
     user = server.new_user()
@@ -99,6 +113,7 @@ async def test_list_and_revoke_coordinators(bot, server):
     code = await _create_invite(official)
     coordinator = server.new_user(first_name="Rahmat", last_name=None)
     await coordinator.send_text(f"/start inv_{code}")
+    await _message_containing(official, "sudah dipakai oleh")  # the issuer is told first
 
     await official.send_text("/koordinator")
     listing = official.last_message
@@ -120,3 +135,76 @@ async def test_list_and_revoke_coordinators(bot, server):
     assert actions[-1] == "coordinator.revoke"
     await official.send_text("/koordinator")
     assert "Belum ada koordinator" in official.last_message.text
+
+
+async def test_codes_are_stored_hashed_and_never_in_the_audit_log(bot, server):
+    official = server.new_user(user_id=ADMIN_ID)
+    code = await _create_invite(official)
+    await server.new_user(first_name="Rahmat", last_name=None).send_text(f"/start inv_{code}")
+    with bot.session() as session:
+        (invite,) = session.exec(select(CoordinatorInvite)).all()
+        assert invite.code_hash == hashlib.sha256(code.encode()).hexdigest()
+        stored = [invite.model_dump_json()] + [
+            a.model_dump_json() for a in session.exec(select(AuditLog)).all()
+        ]
+    assert not any(code in row for row in stored)
+
+
+async def test_the_issuer_is_told_who_redeemed_and_can_revoke(bot, server):
+    official = server.new_user(user_id=ADMIN_ID)
+    code = await _create_invite(official)
+    coordinator = server.new_user(first_name="Rahmat", last_name="Hidayat")
+    await coordinator.send_text(f"/start inv_{code}")
+    told = await _message_containing(official, "sudah dipakai oleh")
+    assert "Rahmat Hidayat" in told.text and "Kec. Bontang Barat" in told.text
+    await official.press("Cabut hak Rahmat Hidayat", message=told)
+    await official.press("Ya, cabut")
+    with bot.session() as session:
+        assert roles.coordinator_scopes(session, coordinator.id) == []
+
+
+async def test_an_unused_invite_can_be_withdrawn(bot, server):
+    official = server.new_user(user_id=ADMIN_ID)
+    code = await _create_invite(official)
+    await official.press("🚫 Batalkan undangan ini")
+    assert "sudah dibatalkan" in official.last_message.text
+    user = server.new_user()
+    await user.send_text(f"/start inv_{code}")
+    assert "tidak dikenal" in user.last_message.text
+
+    second = await _create_invite(official, "Bontang Utara")
+    await official.send_text("/koordinator")
+    assert "Undangan belum dipakai" in official.last_message.text
+    assert "Kec. Bontang Utara" in official.last_message.text
+    await official.press("Batalkan undangan #2")
+    await official.press_data("ivx:x:2")  # twice: nothing left to withdraw
+    assert "sudah dipakai, kedaluwarsa, atau dibatalkan" in official.last_message.text
+    await user.send_text(f"/start inv_{second}")
+    assert "tidak dikenal" in user.last_message.text
+    with bot.session() as session:
+        assert roles.pending_invites(session) == []
+
+
+async def test_strangers_cannot_withdraw_invites(bot, server):
+    official = server.new_user(user_id=ADMIN_ID)
+    code = await _create_invite(official)
+    stranger = server.new_user()
+    await stranger.send_text("/koordinator")
+    await stranger.press_data("ivx:x:1")
+    assert "hanya untuk petugas" in stranger.callback_answers[-1]["text"]
+    await stranger.press_data("ivx:x:99999999999999999999")
+    user = server.new_user()
+    await user.send_text(f"/start inv_{code}")
+    assert "Anda sekarang" in user.texts[-2]
+
+
+async def test_a_coordinator_opening_their_own_scope_again_leaves_the_invite(bot, server):
+    official = server.new_user(user_id=ADMIN_ID)
+    first, second = await _create_invite(official), await _create_invite(official)
+    coordinator = server.new_user(first_name="X" * 130, last_name=None)  # longer than the column
+    await coordinator.send_text(f"/start inv_{first}")
+    await coordinator.send_text(f"/start inv_{second}")
+    assert "sudah menjadi koordinator" in coordinator.last_message.text
+    with bot.session() as session:
+        assert [i.scope_code for i in roles.pending_invites(session)] == ["64.74.03"]
+        assert [c.display_name for c in roles.list_coordinators(session)] == ["X" * 100]
