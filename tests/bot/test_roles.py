@@ -5,12 +5,19 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import re
-from datetime import timedelta
+from datetime import time, timedelta
 
 from sqlmodel import select
 
+from bot.auth import Identity, may_override
 from storage import roles
-from storage.models import AuditLog, CoordinatorInvite
+from storage import training as training_store
+from storage.models import AuditLog, CoordinatorInvite, ReminderStatus
+from storage.recurrence import Rule
+from tests.auxil.broadcast import announce_training, speed_up
+from tests.auxil.flows import seed_coordinator
+from tests.auxil.reminders import reminder_row, seed_reminder, wita
+from tests.auxil.reports import KANAAN
 from tests.conftest import ADMIN_ID
 
 
@@ -208,3 +215,60 @@ async def test_a_coordinator_opening_their_own_scope_again_leaves_the_invite(bot
     with bot.session() as session:
         assert [i.scope_code for i in roles.pending_invites(session)] == ["64.74.03"]
         assert [c.display_name for c in roles.list_coordinators(session)] == ["X" * 100]
+
+
+# ---------------------------------------------------------------- who may undo whose work (F9)
+
+
+def _identity(user_id: int, *scopes: str, official: bool = False) -> Identity:
+    return Identity(
+        user_id=user_id, is_official=official, forum_area="64", coordinator_scopes=scopes
+    )
+
+
+def test_only_officials_or_wider_coordinators_override_others_work():
+    official = _identity(1, official=True)
+    kota = _identity(2, "64.74")
+    kecamatan = _identity(3, "64.74.03")
+    kelurahan = _identity(4, "64.74.03.1003")
+    gone = _identity(5)  # a coordinator since revoked
+    assert may_override(official, kota) and may_override(kota, kecamatan)
+    assert may_override(kecamatan, kelurahan) and may_override(kelurahan, kelurahan)
+    assert may_override(kelurahan, gone)
+    assert not may_override(kelurahan, official)
+    assert not may_override(kelurahan, kecamatan)
+    assert not may_override(kecamatan, kota)
+    assert not may_override(kota, official)
+
+
+async def test_a_kelurahan_coordinator_cannot_undo_an_officials_training(bot, server):
+    speed_up(bot)
+    local = server.new_user(first_name="Lurah")
+    seed_coordinator(bot, local.id, KANAAN)
+    training = await announce_training(bot, area=KANAAN, creator=ADMIN_ID)
+    await local.send_text(f"/peserta {training.id}")
+    for data in (f"tr:x:{training.id}", f"tr:xy:{training.id}", f"tr:mv:{training.id}"):
+        await local.press_data(data, message=local.last_message)
+        assert local.callback_answers[-1]["show_alert"]
+    await local.send_text("01/01/2030 08.00")  # no rescheduling was opened
+    with bot.session() as session:
+        after = training_store.get_training(session, training.id)
+    assert not after.cancelled and after.starts_at == training.starts_at
+
+    own = await announce_training(bot, area=KANAAN, creator=local.id, title="Pelatihan Lurah")
+    await local.send_text(f"/peserta {own.id}")
+    await local.press_data(f"tr:xy:{own.id}", message=local.last_message)
+    with bot.session() as session:
+        assert training_store.get_training(session, own.id).cancelled
+
+
+async def test_a_kelurahan_coordinator_cannot_pause_or_delete_an_officials_reminder(bot, server):
+    local = server.new_user(first_name="Lurah")
+    seed_coordinator(bot, local.id, KANAAN)
+    reminder = seed_reminder(bot, ADMIN_ID, KANAAN, Rule.daily(time(8)), wita(2026, 11, 23))
+    await local.send_text("/pengingat")
+    for data in (f"rm:p:{reminder.id}", f"rm:x:{reminder.id}", f"rm:xy:{reminder.id}"):
+        await local.press_data(data, message=local.last_message)
+    assert reminder_row(bot, reminder.id).status is ReminderStatus.ACTIVE
+    await local.press_data(f"rm:v:{reminder.id}", message=local.last_message)  # looking is fine
+    assert "hanya untuk" not in (local.callback_answers[-1].get("text") or "")
