@@ -12,7 +12,6 @@ Create Date: 2026-12-01
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
 
 import sqlalchemy as sa
 from alembic import op
@@ -46,40 +45,32 @@ def _common_columns() -> list[sa.Column[object]]:
     ]
 
 
-def _copy(
-    source: str, target: sa.Table, codes: tuple[str, str], convert: Callable[[str], str]
-) -> None:
-    """Copy every invite from `source` to `target`, the code column `codes[0]` converted into
-    `codes[1]`."""
-    source_code, target_code = codes
-    rows = op.get_bind().execute(
-        sa.text(f"SELECT {source_code}, {', '.join(_COLUMNS)} FROM {source}")
+def _copy(source: str, target: str, codes: tuple[str, str]) -> None:
+    """Copy every invite from `source` to `target`, code column `codes[0]` into `codes[1]`
+    (in SQL, so each column keeps its type)."""
+    columns = ", ".join(_COLUMNS)
+    op.execute(
+        f"INSERT INTO {target} ({codes[1]}, {columns}) SELECT {codes[0]}, {columns} FROM {source}"
     )
-    values = [
-        {target_code: convert(row[0]), **dict(zip(_COLUMNS, row[1:], strict=True))} for row in rows
-    ]
-    if values:
-        op.bulk_insert(target, values)
 
 
 def upgrade() -> None:
-    new = op.create_table(
+    op.create_table(
         "coordinator_invite_new",
         sa.Column("id", sa.Integer, primary_key=True),
         sa.Column("code_hash", sa.String(64), nullable=False),
         *_common_columns(),
         sa.UniqueConstraint("code_hash", name="uq_coordinator_invite_code_hash"),
     )
-    _copy(
-        "coordinator_invite",
-        new,
-        ("code", "code_hash"),
-        lambda code: hashlib.sha256(code.encode()).hexdigest(),
-    )
+    _copy("coordinator_invite", "coordinator_invite_new", ("code", "code_hash"))
     op.drop_table("coordinator_invite")
     op.rename_table("coordinator_invite_new", "coordinator_invite")
 
     bind = op.get_bind()
+    invites = sa.table("coordinator_invite", sa.column("id"), sa.column("code_hash"))
+    for invite_id, code in bind.execute(sa.select(invites.c.id, invites.c.code_hash)).all():
+        digest = hashlib.sha256(code.encode()).hexdigest()
+        bind.execute(invites.update().where(invites.c.id == invite_id).values(code_hash=digest))
     audit = sa.table(
         "audit_log", sa.column("id"), sa.column("action"), sa.column("details", sa.JSON)
     )
@@ -93,11 +84,11 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    old = op.create_table(
+    op.create_table(
         "coordinator_invite_old",
         sa.Column("code", sa.String(40), primary_key=True),
         *_common_columns(),
     )
-    _copy("coordinator_invite", old, ("code_hash", "code"), lambda digest: digest[:40])
+    _copy("coordinator_invite", "coordinator_invite_old", ("substr(code_hash, 1, 40)", "code"))
     op.drop_table("coordinator_invite")
     op.rename_table("coordinator_invite_old", "coordinator_invite")
