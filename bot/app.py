@@ -29,6 +29,7 @@ from bot import (
     profile,
     registration,
     reminders,
+    retention,
     roles,
     statistics,
     training,
@@ -87,6 +88,8 @@ async def _post_init(application: Application) -> None:
         identity = identify(app.database, app.settings, admin_id)
         await refresh_commands(app.bot, identity, "id", app.menu_counters)
     await app.cluster.start()  # this worker runs the services when it leads (at once on SQLite)
+    # UU PDP: every night, delivery records, stale drafts and state older than RETENTION_DAYS go.
+    retention.schedule(app)
 
 
 async def _post_stop(application: Application) -> None:

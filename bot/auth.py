@@ -15,7 +15,7 @@ from storage.db import Database
 from storage.people import CadreInfo
 from storage.regions import in_scope
 
-__all__ = ["Identity", "Role", "identify", "may_read_area", "official_ids"]
+__all__ = ["Identity", "Role", "identify", "may_override", "may_read_area", "official_ids"]
 
 
 class Role(StrEnum):
@@ -61,6 +61,21 @@ def may_read_area(identity: Identity, code: str) -> bool:
     return (
         identity.is_privileged and identity.may_act_on(code) and in_scope(code, identity.forum_area)
     )
+
+
+def may_override(identity: Identity, author: Identity) -> bool:
+    """Whether `identity` may call off, move, pause or delete what `author` created.
+
+    The target area being in scope is not enough: a kelurahan coordinator must not undo an
+    official's training or a kota coordinator's reminder. Officials may; everyone may undo
+    their own; a coordinator another coordinator's work only when each of the author's scopes
+    lies inside their own. Work of someone who holds no role any more is judged by area alone.
+    """
+    if identity.is_official or identity.user_id == author.user_id:
+        return True
+    if author.is_official:
+        return False
+    return all(identity.may_act_on(scope) for scope in author.coordinator_scopes)
 
 
 def identify(database: Database, settings: Settings, user_id: int) -> Identity:

@@ -39,6 +39,7 @@ __all__ = [
     "FindCadreButton",
     "ForgedCallback",
     "InviteButton",
+    "InviteRevokeButton",
     "LanguageButton",
     "ManageReminderButton",
     "NeedsMapButton",
@@ -502,6 +503,17 @@ class InviteButton(Callback):
     action: str
     code: str = ""
     page: int = 0
+
+
+@registered
+@dataclass(frozen=True)
+class InviteRevokeButton(Callback):
+    """/undang and /koordinator: x:<id> withdraws an unused invite."""
+
+    PREFIX: ClassVar[str] = "ivx"
+    LAYOUT: ClassVar[Mapping[str, tuple[str, ...]]] = {"x": ("invite_id",)}
+    action: str
+    invite_id: int = 0
 
 
 @registered

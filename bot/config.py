@@ -11,6 +11,7 @@ import re
 import secrets
 from dataclasses import dataclass, field
 from datetime import time, timedelta
+from ipaddress import ip_address
 from pathlib import Path
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -69,6 +70,11 @@ class Settings:
     webhook_port: int = 8080
     metrics_port: int | None = None  # polling mode: serve /healthz and /metrics here
     media_max_gb: float = 5.0  # report files under MEDIA_DIR stop being accepted beyond this
+    # UU PDP: who is responsible for the data (named in the consent text), how to reach them,
+    # and how long delivery records are kept.
+    data_controller: str = "DPMPD Provinsi Kalimantan Timur"
+    data_contact: str = ""
+    retention: timedelta = timedelta(days=365)
 
     @property
     def base_url(self) -> str | None:
@@ -279,6 +285,16 @@ def _webhook(env: dict[str, str], required: bool) -> tuple[str | None, str | Non
     return url, secret
 
 
+def _is_loopback(url: str) -> bool:
+    host = urlsplit(url).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 def load_settings(
     env: dict[str, str] | None = None,
     *,
@@ -321,6 +337,12 @@ def load_settings(
     if base_url and not base_url.startswith(("http://", "https://")):
         raise ConfigError(
             f"TELEGRAM_API_BASE_URL must start with http:// or https://, got {base_url!r}"
+        )
+    # The token is part of every request URL: in clear text only to this machine.
+    if base_url and base_url.startswith("http://") and not _is_loopback(base_url):
+        raise ConfigError(
+            "TELEGRAM_API_BASE_URL may use http:// only for this machine (localhost, 127.0.0.1, "
+            f"::1); use https:// for {base_url!r}"
         )
 
     feature_channel = (env.get("FEATURE_CHANNEL_ID") or "").strip() or None
@@ -379,5 +401,12 @@ def load_settings(
         metrics_port=_port("METRICS_PORT", env.get("METRICS_PORT"), None),
         media_max_gb=_positive_number(
             "MEDIA_MAX_GB", env.get("MEDIA_MAX_GB"), _DEFAULTS.media_max_gb
+        ),
+        data_controller=(env.get("DATA_CONTROLLER") or "").strip() or _DEFAULTS.data_controller,
+        data_contact=(env.get("DATA_CONTACT") or "").strip(),
+        retention=timedelta(
+            days=_positive_number(
+                "RETENTION_DAYS", env.get("RETENTION_DAYS"), _DEFAULTS.retention.days
+            )
         ),
     )

@@ -1,8 +1,9 @@
-"""A cadre's own data: /profil (view, edit), /berhenti and /mulai, /hapus_data (UU PDP)."""
+"""A cadre's own data: /profil (view, edit), /berhenti and /mulai, /data_saya and /hapus_data
+(UU PDP: the rights of access and of erasure)."""
 
 from __future__ import annotations
 
-from telegram import Update
+from telegram import InputFile, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
 from bot.auth import identify
@@ -100,11 +101,14 @@ async def on_delete_answer(update: Update, context: BotContext) -> None:
         await show(update, t("delete.kept", context.lang))
         return
     with context.db.session() as session:
-        existed = privacy.delete_personal_data(session, user.id)
+        erasure = privacy.delete_personal_data(session, user.id)
         botstate.delete_state(session, "user", str(user.id))
         botstate.delete_conversations_of(session, user.id)
+    privacy.remove_media_files(context.settings.media_dir, erasure.media_paths)
     context.user_data.clear() if context.user_data is not None else None
-    await show(update, t("delete.done" if existed else "profile.not_registered", context.lang))
+    await show(
+        update, t("delete.done" if erasure.existed else "profile.not_registered", context.lang)
+    )
     await refresh_commands(
         context.bot,
         identify(context.db, context.settings, user.id),
@@ -113,11 +117,25 @@ async def on_delete_answer(update: Update, context: BotContext) -> None:
     )
 
 
+async def send_my_data(update: Update, context: BotContext) -> None:
+    """/data_saya: every field the bot holds about the user, as a small JSON file."""
+    user = update.effective_user
+    message = update.effective_message
+    assert user is not None and message is not None
+    with context.db.session() as session:
+        data = privacy.personal_data(session, user.id)
+    await message.reply_document(
+        InputFile(privacy.personal_data_json(data), filename=f"data_saya_{user.id}.json"),
+        caption=t("profile.my_data", context.lang),
+    )
+
+
 def handlers() -> list[BaseHandler[Update, BotContext, None]]:
     return [
         CommandHandler(["profil", "profile"], show_profile),
         CommandHandler("berhenti", stop_broadcasts),
         CommandHandler("mulai", resume_broadcasts),
+        CommandHandler(["data_saya", "my_data"], send_my_data),
         CommandHandler("hapus_data", ask_delete),
         CallbackQueryHandler(on_delete_answer, pattern=DeleteButton.pattern()),
     ]

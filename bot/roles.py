@@ -1,8 +1,9 @@
 """Coordinator invites, the coordinator list and revocation — officials only.
 
 An official picks a scope, gets a one-time deep link that expires, and whoever opens it
-becomes coordinator of that scope. Every action is checked against `ADMIN_IDS` on the server
-and written to the audit log.
+becomes coordinator of that scope; the official is told who did. An unused link can be
+withdrawn (from its message or from /koordinator). Every action is checked against
+`ADMIN_IDS` on the server and written to the audit log.
 """
 
 from __future__ import annotations
@@ -17,18 +18,20 @@ from bot.callbacks import (
     CoordinatorButton,
     ForgedCallback,
     InviteButton,
+    InviteRevokeButton,
     refuse_forged,
 )
 from bot.context import BotContext
+from bot.delivery import Payload, submit
 from bot.forms import region_picker
 from bot.forms.region_picker import PickerState, StaleButton
-from bot.i18n import language_of, t
+from bot.i18n import LANGUAGES, language_of, t
 from bot.menu import refresh_commands
 from bot.moments import format_moment
 from bot.ui import keyboard, show
 from storage import roles
 from storage.regions import in_scope, region_path_name
-from storage.roles import InviteResult
+from storage.roles import InviteInfo, InviteResult, Redemption
 
 __all__ = ["INVITE_PAYLOAD", "handlers", "redeem_invite"]
 
@@ -117,6 +120,7 @@ async def invite_picker_button(update: Update, context: BotContext) -> None:
         )
         scope_name = region_path_name(session, scope)
     link = create_deep_linked_url(context.bot.username, INVITE_PAYLOAD + invite.code)
+    revoke = t("roles.invite_revoke_button", context.lang, escape=False)
     await show(
         update,
         t(
@@ -126,6 +130,7 @@ async def invite_picker_button(update: Update, context: BotContext) -> None:
             link=link,
             expires=format_moment(invite.expires_at, context.settings.timezone, context.lang),
         ),
+        keyboard([[(revoke, InviteRevokeButton("x", invite.id).pack())]]),
     )
 
 
@@ -135,23 +140,46 @@ async def redeem_invite(update: Update, context: BotContext) -> None:
     assert user is not None and context.args
     code = context.args[0][len(INVITE_PAYLOAD) :]
     with context.db.session() as session:
-        result, scope = roles.redeem_invite(session, code, user.id, user.full_name)
-        scope_name = region_path_name(session, scope) if scope else ""
+        redemption = roles.redeem_invite(session, code, user.id, user.full_name)
+        invite = redemption.invite
+        scope_name = region_path_name(session, invite.scope_code) if invite else ""
     key = {
         InviteResult.OK: "roles.invite_ok",
         InviteResult.ALREADY: "roles.invite_already",
         InviteResult.USED: "roles.invite_used",
         InviteResult.EXPIRED: "roles.invite_expired",
         InviteResult.UNKNOWN: "roles.invite_unknown",
-    }[result]
+    }[redemption.result]
     await show(update, t(key, context.lang, scope=scope_name), edit=False)
-    if result is InviteResult.OK:
+    if redemption.result is InviteResult.OK:
+        _tell_issuer(context, redemption, user.full_name, scope_name)
         from bot.home import send_main_menu
 
         await send_main_menu(update, context)
 
 
+def _tell_issuer(context: BotContext, redemption: Redemption, name: str, scope: str) -> None:
+    """The official who made the invite learns who redeemed it, with a way to undo it."""
+    invite, coordinator_id = redemption.invite, redemption.coordinator_id
+    assert invite is not None and coordinator_id is not None
+    text = {lang: t("roles.invite_redeemed", lang, name=name, scope=scope) for lang in LANGUAGES}
+    revoke = CoordinatorButton("rv", coordinator_id).pack()
+    buttons = {
+        lang: [[(t("roles.redeemed_revoke_button", lang, escape=False, name=name[:24]), revoke)]]
+        for lang in LANGUAGES
+    }
+    submit(
+        context.app,
+        kind="notification",
+        recipient_ids=[invite.created_by],
+        payload=Payload(text, buttons=buttons),
+        urgent=True,
+        ref=f"invite:{invite.id}:redeemed",
+    )
+
+
 async def list_coordinators(update: Update, context: BotContext) -> None:
+    """/koordinator: active coordinators, each with a revoke button, then unused invites."""
     if not _is_official(update, context):
         await _refuse(update, context)
         return
@@ -159,22 +187,60 @@ async def list_coordinators(update: Update, context: BotContext) -> None:
     with context.db.session() as session:
         items = roles.list_coordinators(session, context.settings.forum_area)
         named = [(c, region_path_name(session, c.scope_code)) for c in items]
-    if not named:
+        pending = [
+            (i, region_path_name(session, i.scope_code)) for i in roles.pending_invites(session)
+        ]
+    if not named and not pending:
         await show(update, t("roles.no_coordinators", lang), edit=False)
         return
-    lines = [t("roles.list_title", lang)]
+    lines = [t("roles.list_title", lang)] if named else []
     rows = []
     for number, (coord, scope) in enumerate(named, start=1):
         lines.append(t("roles.list_item", lang, n=number, name=coord.display_name, scope=scope))
         rows.append(
             [
                 (
-                    t("roles.revoke_button", lang, n=number, name=coord.display_name[:24]),
+                    t(
+                        "roles.revoke_button",
+                        lang,
+                        escape=False,
+                        n=number,
+                        name=coord.display_name[:24],
+                    ),
                     CoordinatorButton("rv", coord.id).pack(),
                 )
             ]
         )
+    if pending:
+        lines.append(t("roles.pending_title", lang))
+    for invite, scope in pending:
+        expires = format_moment(invite.expires_at, context.settings.timezone, lang)
+        lines.append(t("roles.pending_item", lang, n=invite.id, scope=scope, expires=expires))
+        label = t("roles.pending_revoke_button", lang, escape=False, n=invite.id)
+        rows.append([(label, InviteRevokeButton("x", invite.id).pack())])
     await show(update, "\n".join(lines), keyboard(rows), edit=False)
+
+
+async def revoke_invite_button(update: Update, context: BotContext) -> None:
+    """Withdraw an unused invite: its link then answers "not known"."""
+    query = update.callback_query
+    assert query is not None and update.effective_user is not None
+    if not _is_official(update, context):
+        await _refuse(update, context)
+        return
+    try:
+        invite_id = InviteRevokeButton.unpack(query.data).invite_id
+    except ForgedCallback as error:
+        await refuse_forged(update, context.lang, error)
+        return
+    await query.answer()
+    with context.db.session() as session:
+        revoked: InviteInfo | None = roles.revoke_invite(
+            session, invite_id, update.effective_user.id
+        )
+        scope = region_path_name(session, revoked.scope_code) if revoked else ""
+    key = "roles.invite_revoked" if revoked else "roles.invite_revoke_gone"
+    await show(update, t(key, context.lang, scope=scope), edit=False)
 
 
 async def revoke_button(update: Update, context: BotContext) -> None:
@@ -236,4 +302,5 @@ def handlers() -> list[BaseHandler[Update, BotContext, None]]:
         CallbackQueryHandler(invite_picker_button, pattern=InviteButton.pattern(*PICKER_LAYOUT)),
         CommandHandler("koordinator", list_coordinators),
         CallbackQueryHandler(revoke_button, pattern=CoordinatorButton.pattern()),
+        CallbackQueryHandler(revoke_invite_button, pattern=InviteRevokeButton.pattern()),
     ]

@@ -7,6 +7,7 @@ Alembic's and run at start, so a fresh machine needs nothing but the URL.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -14,7 +15,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine, event, make_url
 from sqlmodel import Session, create_engine
 
 __all__ = ["Database", "alembic_config", "make_engine", "upgrade"]
@@ -31,9 +32,24 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _private_sqlite_file(url: str) -> None:
+    """Create the SQLite file readable by the bot's user only (0o600), before SQLite creates it
+    with the process umask (usually world-readable). Its -wal and -shm files take the same mode;
+    an existing file is tightened too."""
+    database = make_url(url).database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    path = Path(database)
+    if not path.parent.is_dir():
+        return  # SQLite reports the missing folder itself, with its own message
+    os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+    path.chmod(0o600)
+
+
 def make_engine(url: str, *, echo: bool = False) -> Engine:
     """Create an engine with the settings each backend needs to be safe under concurrency."""
     if url.startswith("sqlite"):
+        _private_sqlite_file(url)
         engine = create_engine(
             url,
             echo=echo,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -15,13 +16,22 @@ from storage.regions import scope_filter
 
 __all__ = [
     "CoordinatorInfo",
+    "InviteInfo",
     "InviteResult",
+    "NewInvite",
+    "Redemption",
     "coordinator_scopes",
     "create_invite",
+    "hash_code",
     "list_coordinators",
+    "pending_invites",
     "redeem_invite",
     "revoke_coordinator",
+    "revoke_invite",
 ]
+
+#: `coordinator.display_name` is String(100); a Telegram full name can be longer.
+MAX_DISPLAY_NAME = 100
 
 
 class InviteResult(StrEnum):
@@ -51,54 +61,119 @@ def coordinator_scopes(session: Session, telegram_id: int) -> list[str]:
     return sorted(set(rows))
 
 
+@dataclass(frozen=True)
+class InviteInfo:
+    id: int
+    scope_code: str
+    created_by: int
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
+class NewInvite(InviteInfo):
+    """A fresh invite with its code, the only time the code is known (it is stored hashed)."""
+
+    code: str
+
+
+@dataclass(frozen=True)
+class Redemption:
+    """The outcome of opening an invite link; `invite` (its issuer) is known unless UNKNOWN."""
+
+    result: InviteResult
+    invite: InviteInfo | None = None
+    coordinator_id: int | None = None
+
+
+def hash_code(code: str) -> str:
+    """What the database keeps of an invite code: its SHA-256, hex."""
+    return hashlib.sha256(code.encode()).hexdigest()
+
+
+def _info(invite: CoordinatorInvite) -> InviteInfo:
+    return InviteInfo(invite.id or 0, invite.scope_code, invite.created_by, invite.expires_at)
+
+
 def create_invite(
     session: Session, scope_code: str, created_by: int, ttl: timedelta, now: datetime | None = None
-) -> CoordinatorInvite:
+) -> NewInvite:
     """A fresh one-time invite; the code is unguessable (deep links are shared on paper)."""
     now = now or utcnow()
+    code = secrets.token_urlsafe(12).replace("-", "x").replace("_", "y")
     invite = CoordinatorInvite(
-        code=secrets.token_urlsafe(12).replace("-", "x").replace("_", "y"),
+        code_hash=hash_code(code),
         scope_code=scope_code,
         created_by=created_by,
         created_at=now,
         expires_at=now + ttl,
     )
     session.add(invite)
-    audit(session, created_by, "invite.create", scope_code, code=invite.code)
-    return invite
+    session.flush()
+    audit(session, created_by, "invite.create", scope_code, invite=invite.id)
+    return NewInvite(invite.id or 0, scope_code, created_by, invite.expires_at, code)
 
 
 def redeem_invite(
     session: Session, code: str, telegram_id: int, display_name: str, now: datetime | None = None
-) -> tuple[InviteResult, str | None]:
-    """Use an invite; the row is locked so two people opening one link cannot both win."""
+) -> Redemption:
+    """Use an invite; the row is locked so two people opening one link cannot both win.
+
+    A coordinator of the scope already opening it leaves it unused (for the one it was meant for).
+    """
     now = now or utcnow()
     invite = session.exec(
-        select(CoordinatorInvite).where(col(CoordinatorInvite.code) == code).with_for_update()
+        select(CoordinatorInvite)
+        .where(col(CoordinatorInvite.code_hash) == hash_code(code))
+        .with_for_update()
     ).first()
     if invite is None or invite.revoked_at is not None:
-        return InviteResult.UNKNOWN, None
+        return Redemption(InviteResult.UNKNOWN)
     if invite.used_at is not None:
-        return InviteResult.USED, invite.scope_code
+        return Redemption(InviteResult.USED, _info(invite))
     if invite.expires_at <= now:
-        return InviteResult.EXPIRED, invite.scope_code
+        return Redemption(InviteResult.EXPIRED, _info(invite))
+    if invite.scope_code in coordinator_scopes(session, telegram_id):
+        return Redemption(InviteResult.ALREADY, _info(invite))
     invite.used_at = now
     invite.used_by = telegram_id
     session.add(invite)
-    if invite.scope_code in coordinator_scopes(session, telegram_id):
-        audit(session, telegram_id, "invite.redeem", invite.scope_code, code=code, already=True)
-        return InviteResult.ALREADY, invite.scope_code
-    session.add(
-        Coordinator(
-            telegram_id=telegram_id,
-            display_name=display_name,
-            scope_code=invite.scope_code,
-            created_by=invite.created_by,
-            created_at=now,
-        )
+    coordinator = Coordinator(
+        telegram_id=telegram_id,
+        display_name=display_name[:MAX_DISPLAY_NAME],
+        scope_code=invite.scope_code,
+        created_by=invite.created_by,
+        created_at=now,
     )
-    audit(session, telegram_id, "coordinator.add", invite.scope_code, code=code)
-    return InviteResult.OK, invite.scope_code
+    session.add(coordinator)
+    session.flush()
+    audit(session, telegram_id, "coordinator.add", invite.scope_code, invite=invite.id)
+    return Redemption(InviteResult.OK, _info(invite), coordinator.id)
+
+
+def pending_invites(
+    session: Session, created_by: int | None = None, now: datetime | None = None
+) -> list[InviteInfo]:
+    """Invites still redeemable (unused, unexpired, not revoked), oldest first."""
+    query = select(CoordinatorInvite).where(
+        col(CoordinatorInvite.used_at).is_(None),
+        col(CoordinatorInvite.revoked_at).is_(None),
+        col(CoordinatorInvite.expires_at) > (now or utcnow()),
+    )
+    if created_by is not None:
+        query = query.where(col(CoordinatorInvite.created_by) == created_by)
+    rows = session.exec(query.order_by(col(CoordinatorInvite.id))).all()
+    return [_info(row) for row in rows]
+
+
+def revoke_invite(session: Session, invite_id: int, revoked_by: int) -> InviteInfo | None:
+    """Withdraw an unused invite (a link sent to the wrong person); None if no longer pending."""
+    invite = session.get(CoordinatorInvite, invite_id)
+    if invite is None or invite.used_at is not None or invite.revoked_at is not None:
+        return None
+    invite.revoked_at = utcnow()
+    session.add(invite)
+    audit(session, revoked_by, "invite.revoke", invite.scope_code, invite=invite.id)
+    return _info(invite)
 
 
 def list_coordinators(session: Session, within: str | None = None) -> list[CoordinatorInfo]:

@@ -46,9 +46,11 @@ PROGRESS_EVERY = 2000  # rows between two progress updates
 DATE_FORMAT = "dd/mm/yyyy hh:mm"
 EXCEL_EPOCH = datetime(1899, 12, 30)
 MAX_CELL_TEXT = 32767
-_ILLEGAL_XML = re.compile(r"[\000-\010\013\014\016-\037]")
-# Markup and control characters: text with none of them is copied as it is.
-_SPECIAL = re.compile(r"[&<>\000-\037]")
+# Characters XML 1.0 forbids (C0 controls but tab and newlines, lone surrogates, U+FFFE/U+FFFF):
+# one of them in a cell makes the whole workbook unreadable, so they are dropped.
+_ILLEGAL_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+# Markup and illegal characters: text with none of them is copied as it is.
+_SPECIAL = re.compile("[&<>\x00-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 @dataclass

@@ -11,7 +11,7 @@ from typing import Any
 from telegram import Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
-from bot.auth import Identity, identify
+from bot.auth import Identity, identify, may_override
 from bot.callbacks import ForgedCallback, ManageReminderButton, refuse_forged
 from bot.context import BotContext
 from bot.i18n import t
@@ -157,7 +157,12 @@ async def manage_button(update: Update, context: BotContext) -> None:
         await query.answer(t("reminders.gone", lang), show_alert=True)
         await _show_list(update, context, identity, edit=True)
         return
-    if not identity.may_act_on(reminder.audience_code or ""):
+    author = (
+        identify(context.db, context.settings, reminder.owner_id) if reminder.owner_id else None
+    )
+    if not identity.may_act_on(reminder.audience_code or "") or (
+        button.action != "v" and author is not None and not may_override(identity, author)
+    ):
         await refuse(update, context)
         return
     await _act(update, context, identity, button.action, reminder)

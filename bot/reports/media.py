@@ -118,8 +118,9 @@ async def store_media(
             if telegram_file.file_size and telegram_file.file_size > limit:
                 log.warning("report %s file %s is over the limit", report.id, media.seq)
                 continue
-            target.parent.mkdir(parents=True, exist_ok=True)
+            _private_folder(media_dir, target.parent)
             await telegram_file.download_to_drive(target)
+            target.chmod(0o600)  # photos of people, often children: the bot's user only
         except (TelegramError, OSError) as exc:
             log.warning("could not store file %s of report %s: %s", media.seq, report.id, exc)
             continue
@@ -127,6 +128,13 @@ async def store_media(
             store.set_media_path(session, media.id, relative.as_posix())
         stored += 1
     return stored
+
+
+def _private_folder(media_dir: Path, folder: Path) -> None:
+    """Create `folder` under `media_dir`, which only the bot's user may enter (0o700)."""
+    media_dir.mkdir(parents=True, exist_ok=True)
+    media_dir.chmod(0o700)
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
 
 
 def _is_stored(media_dir: Path, media: MediaInfo) -> bool:

@@ -12,7 +12,7 @@ from datetime import timedelta
 
 from telegram import Update
 
-from bot.auth import Identity
+from bot.auth import Identity, identify, may_override
 from bot.callbacks import TrainingButton, parse_number
 from bot.context import BotContext
 from bot.delivery import Payload, submit
@@ -29,7 +29,13 @@ from storage.models import utcnow
 from storage.regions import region_path_name
 from storage.training import Participant, RsvpStatus, TrainingInfo
 
-__all__ = ["may_manage", "participants_button", "participants_command", "tell_participants"]
+__all__ = [
+    "may_change",
+    "may_manage",
+    "participants_button",
+    "participants_command",
+    "tell_participants",
+]
 
 RECENT = timedelta(days=30)  # /peserta still lists trainings that ended this long ago
 LISTED = 20  # the newest this many trainings get a button
@@ -38,6 +44,12 @@ LISTED = 20  # the newest this many trainings get a button
 def may_manage(identity: Identity, training: TrainingInfo) -> bool:
     """Officials manage every training, coordinators those inside their scopes."""
     return identity.is_official or identity.may_act_on(training.area_code)
+
+
+def may_change(context: BotContext, identity: Identity, training: TrainingInfo) -> bool:
+    """Calling off or moving: in scope, and not the training of someone ranking above."""
+    author = identify(context.db, context.settings, training.created_by)
+    return may_manage(identity, training) and may_override(identity, author)
 
 
 def tell_participants(
@@ -259,7 +271,7 @@ async def _call_off(
     lang = context.lang
     with context.db.session() as session:
         training = training_store.get_training(session, training_id)
-        allowed = training is not None and may_manage(identity, training)
+        allowed = training is not None and may_change(context, identity, training)
         cancelled = None
         recipients: list[int] = []
         if allowed and confirmed:

@@ -20,7 +20,7 @@ from bot.context import BotContext
 from bot.forms import END, Draft, Form, chat_of
 from bot.i18n import t
 from bot.moments import format_count, format_moment
-from bot.training.manage import may_manage, tell_participants
+from bot.training.manage import may_change, tell_participants
 from bot.training.texts import parse_when, pressed, sender
 from storage import training as training_store
 from storage.audit import audit
@@ -50,7 +50,7 @@ def _movable(
     """The training and whether this person may move it now (in scope, ahead, not cancelled)."""
     with context.db.session() as session:
         training = training_store.get_training(session, training_id)
-    if training is None or not may_manage(identity, training):
+    if training is None or not may_change(context, identity, training):
         return None, False
     return training, not training.cancelled and training.starts_at > utcnow()
 

@@ -14,6 +14,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     String,
+    UniqueConstraint,
     true,
 )
 from sqlmodel import Field, SQLModel
@@ -114,11 +115,17 @@ class Coordinator(SQLModel, table=True):
 
 
 class CoordinatorInvite(SQLModel, table=True):
-    """A one-time deep-link invite that makes whoever opens it coordinator of a scope."""
+    """A one-time deep-link invite that makes whoever opens it coordinator of a scope.
+
+    Only the SHA-256 of the code is kept (migration 0012_trust): whoever reads the database
+    or a backup cannot redeem a live invite.
+    """
 
     __tablename__ = "coordinator_invite"
+    __table_args__ = (UniqueConstraint("code_hash", name="uq_coordinator_invite_code_hash"),)
 
-    code: str = Field(sa_column=Column(String(40), primary_key=True))
+    id: int | None = Field(default=None, primary_key=True)
+    code_hash: str = Field(sa_column=Column(String(64), nullable=False))
     scope_code: str = Field(sa_column=Column(String(16), ForeignKey("region.code"), nullable=False))
     created_by: int = Field(sa_column=Column(BigInteger, nullable=False))
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime, nullable=False))

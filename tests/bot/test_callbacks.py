@@ -48,7 +48,7 @@ WIRE = [
     "rmf:k:monthly", "rmf:d:20261225", "rmf:t:0800", "rmf:w:6", "rmf:m:31", "rmf:n:1",
     "rmf:n:last", "rmf:ok", "rmf:re", "rmf:no",
     "st:v:64.74:m", "st:e:64.74", "st:h", "ex:64.74.01",
-    "inv:r:64", "inv:p:1", "inv:a:64.74", "inv:b:",
+    "inv:r:64", "inv:p:1", "inv:a:64.74", "inv:b:", "ivx:x:7",
     "crd:rv:1234567890", "crd:ry:1234567890", "crd:no:0",
     "nd:t:las", "nd:ok", "nd:skip", "nd:send", "nd:no", "nd:e:needs",
     "nr:new", "nr:s:64.74", "nr:c:64", "nr:r:64.74.01", "nr:p:1", "nr:a:64.74", "nr:b:",
@@ -70,7 +70,7 @@ def test_every_button_round_trips_byte_for_byte(data):
 
 def test_every_family_is_covered_and_typed():
     assert {family_of(d) for d in WIRE} == set(FAMILIES.values())
-    assert len(FAMILIES) == 21
+    assert len(FAMILIES) == 22
     review = ReviewButton.unpack("rv:ok:42")
     assert review == ReviewButton("ok", report_id=42)
     assert isinstance(review.report_id, int)

@@ -76,7 +76,7 @@ async def test_delete_data_needs_confirmation(bot, server):
     with bot.session() as session:
         assert people.get_cadre(session, user.id) is None
         assert session.exec(select(Cadre)).all() == []
-        assert session.get(AppUser, user.id).language is None
+        assert session.get(AppUser, user.id) is None  # not even the language choice stays
     # They can register again from scratch.
     await user.send_text("/start")
     assert "UU No. 27 Tahun 2022" in user.last_message.text

@@ -372,7 +372,9 @@ async def test_coordinator_calls_a_training_off(fast, server):
     going, waiting, undecided = cadres(bot, server, 3, kanaan)
     coordinator = server.new_user()
     seed_coordinator(bot, coordinator.id, BONTANG_BARAT)
-    training = await announce_training(bot, area=kanaan, quota=1, title="Pelatihan Kompos")
+    training = await announce_training(
+        bot, area=kanaan, quota=1, title="Pelatihan Kompos", creator=coordinator.id
+    )
     await going.press("Ikut", message=announcement(going))
     await waiting.press("Ikut", message=announcement(waiting))
 
@@ -459,7 +461,9 @@ async def test_coordinator_moves_a_training_and_participants_hear_the_new_time(f
         people.set_language(session, english.id, "en")
     coordinator = server.new_user()
     seed_coordinator(bot, coordinator.id, BONTANG_BARAT)
-    training = await announce_training(bot, area=kanaan, title="Pelatihan Ecobrick")
+    training = await announce_training(
+        bot, area=kanaan, title="Pelatihan Ecobrick", creator=coordinator.id
+    )
     await member.press("Ikut", message=announcement(member))
     await english.press("Join", message=announcement(english))
     year = datetime.now(WITA).year + 1
@@ -503,7 +507,7 @@ async def test_rescheduling_survives_a_restart(fast, server):
     kanaan = village_code(bot, BONTANG_BARAT, "Kanaan")
     coordinator = server.new_user()
     seed_coordinator(bot, coordinator.id, BONTANG_BARAT)
-    training = await announce_training(bot, area=kanaan)
+    training = await announce_training(bot, area=kanaan, creator=coordinator.id)
     year = datetime.now(WITA).year + 1
     await coordinator.send_text(f"/peserta {training.id}")
     await coordinator.press("🗓 Ubah jadwal")
@@ -621,7 +625,7 @@ async def test_an_idle_rescheduling_expires(fast, server):
     kanaan = village_code(bot, BONTANG_BARAT, "Kanaan")
     coordinator = server.new_user()
     seed_coordinator(bot, coordinator.id, BONTANG_BARAT)
-    training = await announce_training(bot, area=kanaan)
+    training = await announce_training(bot, area=kanaan, creator=coordinator.id)
     await coordinator.send_text(f"/peserta {training.id}")
     await coordinator.press("🗓 Ubah jadwal")
     await coordinator.wait_for_message(lambda m: "kedaluwarsa" in (m.text or ""), timeout=5)

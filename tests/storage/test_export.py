@@ -39,3 +39,19 @@ def test_rows_written_as_raw_xml_read_back_exactly(tmp_path):
     assert read["D4"].number_format == "0.0%"
     assert read.freeze_panes == "A2" and read.auto_filter.ref == "A1:D6"
     assert read.column_dimensions["B"].width == 20
+
+
+def test_characters_illegal_in_xml_are_dropped_and_the_workbook_opens(tmp_path):
+    """One report title with U+FFFF (or a lone surrogate) must not break a whole area's export."""
+    book = Workbook(write_only=True)
+    sheet = StreamingSheet(book, "Data", ["Judul"], [20], Styles.register(book))
+    titles = ["\uffff", "Posyandu\ufffe Melati", "bad\ud800surrogate", "\x00\x1f\x0b", "=A1&\uffff"]
+    sheet.write_rows([[title] for title in titles], None)
+    sheet.finish()
+    path = tmp_path / "illegal.xlsx"
+    book.save(path)
+
+    read = load_workbook(path)["Data"]
+    values = [row[0] for row in read.iter_rows(min_row=2, values_only=True)]
+    assert values == ["", "Posyandu Melati", "badsurrogate", "", "=A1&"]
+    assert read["A6"].data_type == "s"  # text, never a formula
