@@ -76,6 +76,7 @@ COMMANDS: list[CommandSpec] = [
     _spec("survei_kebutuhan", COORD, OFFICIAL),
     _spec("peta_kebutuhan", COORD, OFFICIAL),
     _spec("cari_kader", COORD, OFFICIAL),
+    _spec("data_saya", CADRE),
     _spec("hapus_data", CADRE),
     _spec("bantuan", GUEST, CADRE, COORD, OFFICIAL),
     _spec("batal", GUEST, CADRE, COORD, OFFICIAL),
