@@ -71,10 +71,10 @@ Per status: Menunggu tinjauan 1 · Disetujui 1
 🎓 Pelatihan: 2 (1 sudah berlangsung, 1 akan datang)
 Peserta 5 · daftar tunggu 1 · kuota terisi 100% (3 dari 3)
 
-📋 Kebutuhan pelatihan: 3 dari 7 kader sudah menjawab (/peta_kebutuhan)
+📋 Kebutuhan pelatihan: 4 dari 7 kader sudah menjawab (/peta_kebutuhan)
 1. Las (skor 8)
-2. Perbaikan AC (skor 3)
-3. Menjahit (skor 2)
+2. Menjahit (skor 5)
+3. Perbaikan AC (skor 3)
 
 📣 Siaran: 3 siaran, 7 pesan ke kader wilayah ini
 Terkirim 4 (80%) · gagal 1 · menunggu/dibatalkan 2
@@ -127,6 +127,7 @@ NEEDS = [
     (501, API_API, ("las", "menjahit")),
     (502, API_API, ("las",)),
     (504, LOK_TUAN, ("perbaikan_ac", "las", "tata_boga")),
+    (505, SATIMPO, ("menjahit",)),
 ]
 
 
