@@ -127,7 +127,8 @@ async def test_official_exports_the_forum_area_with_phone_numbers(forum, server)
     assert table[1][9] is None
     assert cadres["H2"].number_format == "dd/mm/yyyy hh:mm"
     # The needs per kecamatan, most asked first (score 3-2-1, kelurahan/desa, cadres asking).
-    assert rows(book["Usulan pelatihan"]) == [list(NEEDS_HEADERS)] + [
+    assert rows(book["Usulan pelatihan"]) == [
+        list(NEEDS_HEADERS),
         [UTARA, "64.74.01", "Las", 8, 2, 3, None, None],
         [UTARA, "64.74.01", "Perbaikan AC", 3, 1, 1, None, None],
         [UTARA, "64.74.01", "Menjahit", 2, 1, 1, None, None],
