@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from enum import IntEnum
 
+from sqlmodel import Session
 from telegram import Update
 from telegram.ext import (
     BaseHandler,
@@ -30,16 +31,11 @@ from bot.callbacks import TrainingFormButton, refuse_forged
 from bot.context import BotContext, ForkomApplication
 from bot.delivery import Payload, submit
 from bot.forms import END, Form, Handler, chat_of
-from bot.forms.audience import (
-    AudienceDraft,
-    AudienceSteps,
-    area_argument,
-    audience_counts,
-    audience_label,
-)
+from bot.forms.audience import AudienceSteps, area_argument, audience_counts, audience_label
 from bot.i18n import LANGUAGES, t
 from bot.moments import format_count, format_moment
 from bot.telegram_text import visible_length
+from bot.training.need_audience import NEED_AUDIENCE, NeedDraft, need_audience_label, need_reach
 from bot.training.texts import announcement_text, parse_when, pressed, rsvp_buttons
 from bot.ui import Button, keyboard, show, with_flood_retry
 from storage import outbox
@@ -77,7 +73,7 @@ CHANGES = {"when": Step.WHEN, "place": Step.PLACE, "quota": Step.QUOTA}
 
 
 @dataclasses.dataclass
-class TrainingDraft(AudienceDraft):
+class TrainingDraft(NeedDraft):
     """A training being announced; `starts_at` is naive UTC in ISO form (JSON-friendly)."""
 
     title: str = ""
@@ -126,6 +122,7 @@ AUDIENCE = AudienceSteps(
     on_done=_to_preview,
     refused_action="training.refused",
     buttons=FORM_BUTTONS.pattern,
+    extra=NEED_AUDIENCE,
 )
 
 QUESTIONS = {
@@ -295,20 +292,20 @@ async def _preview(
                 reply_markup=keyboard(rsvp_buttons(None, lang)),
             )
         )
-    counts = audience_counts(context, draft)
+    eligible = _eligible(context, draft)
     lines = [note] if note else []
     lines.append(t("training.preview_title", lang))
     lines.append(
         t(
             "training.preview_count",
             lang,
-            count=format_count(counts.eligible, lang),
-            audience=audience_label(context, draft, lang),
+            count=format_count(eligible, lang),
+            audience=_audience_label(context, draft, lang),
         )
     )
     rows: list[list[Button]] = []
     cancel = (t("common.cancel", lang), TrainingFormButton("no").pack())
-    if counts.eligible:
+    if eligible:
         rows.append([(t("training.announce", lang), TrainingFormButton("go").pack()), cancel])
     else:
         lines.append(t("training.preview_nobody", lang))
@@ -360,6 +357,29 @@ async def on_preview(
     return END
 
 
+def _eligible(context: BotContext, draft: TrainingDraft) -> int:
+    """How many cadres the announcement reaches (who want it and can be reached)."""
+    if draft.need is None:
+        return audience_counts(context, draft).eligible
+    with context.db.session() as session:
+        return len(_recipients(session, draft))
+
+
+def _recipients(session: Session, draft: TrainingDraft) -> list[int]:
+    assert draft.area is not None
+    institutions = draft.institutions or None
+    if draft.need is None:
+        return outbox.audience_ids(session, [draft.area], institutions)
+    return need_reach(session, draft.need, draft.area, institutions).recipients
+
+
+def _audience_label(context: BotContext, draft: TrainingDraft, lang: str) -> str:
+    if draft.need is None:
+        return audience_label(context, draft, lang)
+    with context.db.session() as session:
+        return need_audience_label(session, draft, lang)
+
+
 async def _announce(
     context: BotContext, draft: TrainingDraft, sender_id: int
 ) -> tuple[TrainingInfo, int]:
@@ -377,14 +397,14 @@ async def _announce(
             institutions=draft.institutions,
             created_by=sender_id,
         )
-        recipients = outbox.audience_ids(session, [draft.area], draft.institutions or None)
+        recipients = _recipients(session, draft)
     broadcast_id = await asyncio.to_thread(
         publish,
         context.app,
         training,
         recipients,
         sender_id=sender_id,
-        audience=audience_label(context, draft, "id"),
+        audience=_audience_label(context, draft, "id"),
     )
     with context.db.session() as session:
         audit(
@@ -395,6 +415,7 @@ async def _announce(
             training_id=training.id,
             broadcast_id=broadcast_id,
             recipients=len(recipients),
+            need=draft.need,
         )
     return training, len(recipients)
 
