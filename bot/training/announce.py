@@ -15,7 +15,6 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from enum import IntEnum
 
-from sqlmodel import Session
 from telegram import Update
 from telegram.ext import (
     BaseHandler,
@@ -31,14 +30,19 @@ from bot.callbacks import TrainingFormButton, refuse_forged
 from bot.context import BotContext, ForkomApplication
 from bot.delivery import Payload, submit
 from bot.forms import END, Form, Handler, chat_of
-from bot.forms.audience import AudienceSteps, area_argument, audience_counts, audience_label
+from bot.forms.audience import AudienceSteps, area_argument
 from bot.i18n import LANGUAGES, t
 from bot.moments import format_count, format_moment
 from bot.telegram_text import visible_length
-from bot.training.need_audience import NEED_AUDIENCE, NeedDraft, need_audience_label, need_reach
+from bot.training.need_audience import (
+    NEED_AUDIENCE,
+    NeedDraft,
+    audience_text,
+    reach_count,
+    recipients_of,
+)
 from bot.training.texts import announcement_text, parse_when, pressed, rsvp_buttons
 from bot.ui import Button, keyboard, show, with_flood_retry
-from storage import outbox
 from storage import training as training_store
 from storage.audit import audit
 from storage.models import utcnow
@@ -292,7 +296,7 @@ async def _preview(
                 reply_markup=keyboard(rsvp_buttons(None, lang)),
             )
         )
-    eligible = _eligible(context, draft)
+    eligible = reach_count(context, draft)
     lines = [note] if note else []
     lines.append(t("training.preview_title", lang))
     lines.append(
@@ -300,7 +304,7 @@ async def _preview(
             "training.preview_count",
             lang,
             count=format_count(eligible, lang),
-            audience=_audience_label(context, draft, lang),
+            audience=audience_text(context, draft, lang),
         )
     )
     rows: list[list[Button]] = []
@@ -357,29 +361,6 @@ async def on_preview(
     return END
 
 
-def _eligible(context: BotContext, draft: TrainingDraft) -> int:
-    """How many cadres the announcement reaches (who want it and can be reached)."""
-    if draft.need is None:
-        return audience_counts(context, draft).eligible
-    with context.db.session() as session:
-        return len(_recipients(session, draft))
-
-
-def _recipients(session: Session, draft: TrainingDraft) -> list[int]:
-    assert draft.area is not None
-    institutions = draft.institutions or None
-    if draft.need is None:
-        return outbox.audience_ids(session, [draft.area], institutions)
-    return need_reach(session, draft.need, draft.area, institutions).recipients
-
-
-def _audience_label(context: BotContext, draft: TrainingDraft, lang: str) -> str:
-    if draft.need is None:
-        return audience_label(context, draft, lang)
-    with context.db.session() as session:
-        return need_audience_label(session, draft, lang)
-
-
 async def _announce(
     context: BotContext, draft: TrainingDraft, sender_id: int
 ) -> tuple[TrainingInfo, int]:
@@ -397,14 +378,14 @@ async def _announce(
             institutions=draft.institutions,
             created_by=sender_id,
         )
-        recipients = _recipients(session, draft)
+        recipients = recipients_of(session, draft)
     broadcast_id = await asyncio.to_thread(
         publish,
         context.app,
         training,
         recipients,
         sender_id=sender_id,
-        audience=_audience_label(context, draft, "id"),
+        audience=audience_text(context, draft, "id"),
     )
     with context.db.session() as session:
         audit(

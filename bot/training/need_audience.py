@@ -18,17 +18,33 @@ from telegram import Update
 from bot.auth import Identity
 from bot.callbacks import ForgedCallback, TrainingFormButton
 from bot.context import BotContext
-from bot.forms.audience import AudienceChoice, AudienceDraft, institution_names
+from bot.forms.audience import (
+    AudienceChoice,
+    AudienceDraft,
+    audience_counts,
+    audience_label,
+    institution_names,
+)
 from bot.forms.region_picker import StaleButton
 from bot.i18n import t
 from bot.moments import format_count
 from bot.needs.labels import need_label
 from bot.ui import Button, keyboard, show
 from bot.vocabulary import parse_region_code
-from storage import needs
+from storage import needs, outbox
 from storage.regions import get_region, region_path_name
 
-__all__ = ["NEED_AUDIENCE", "NeedAudience", "NeedDraft", "need_audience_label", "need_reach"]
+__all__ = [
+    "NEED_AUDIENCE",
+    "NeedAudience",
+    "NeedDraft",
+    "NeedReach",
+    "audience_text",
+    "need_audience_label",
+    "need_reach",
+    "reach_count",
+    "recipients_of",
+]
 
 
 @dataclasses.dataclass
@@ -76,6 +92,31 @@ def need_audience_label(session: Session, draft: NeedDraft, lang: str) -> str:
     )
     names = institution_names(draft.institutions, lang)
     return f"{label} · {names}" if names else label
+
+
+def recipients_of(session: Session, draft: NeedDraft) -> list[int]:
+    """Exactly who the announcement goes to: the need's audience, or the area's cadres."""
+    assert draft.area is not None
+    institutions = draft.institutions or None
+    if draft.need is None:
+        return outbox.audience_ids(session, [draft.area], institutions)
+    return need_reach(session, draft.need, draft.area, institutions).recipients
+
+
+def reach_count(context: BotContext, draft: NeedDraft) -> int:
+    """How many cadres the announcement reaches (who want it and can be reached)."""
+    if draft.need is None:
+        return audience_counts(context, draft).eligible
+    with context.db.session() as session:
+        return len(recipients_of(session, draft))
+
+
+def audience_text(context: BotContext, draft: NeedDraft, lang: str) -> str:
+    """Who receives it, as the preview and /siaran name them (plain text)."""
+    if draft.need is None:
+        return audience_label(context, draft, lang)
+    with context.db.session() as session:
+        return need_audience_label(session, draft, lang)
 
 
 def _offered(code: str) -> bool:
