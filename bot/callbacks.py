@@ -261,14 +261,18 @@ class BroadcastButton(Callback):
 @registered
 @dataclass(frozen=True)
 class TrainingFormButton(Callback):
-    """/pelatihan_baru: audience as in /umumkan, q:0 no quota, preview (go, no, e:<field>),
-    and pv the inert RSVP buttons shown in the preview."""
+    """/pelatihan_baru: audience as in /umumkan, or by training need (n:<scope> the needs of a
+    scope, nd:<need> the kelurahan/desa asking for it, nb back to the scopes), q:0 no quota,
+    preview (go, no, e:<field>), and pv the inert RSVP buttons shown in the preview."""
 
     PREFIX: ClassVar[str] = "tn"
     LAYOUT: ClassVar[Mapping[str, tuple[str, ...]]] = {
         "s": ("area",),
         "c": ("area",),
         **PICKER_LAYOUT,
+        "n": ("area",),
+        "nd": ("code",),
+        "nb": (),
         "i": ("code",),
         "q": ("quota",),
         "go": (),

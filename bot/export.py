@@ -34,6 +34,7 @@ from bot.callbacks import ExportButton, ForgedCallback, refuse_forged
 from bot.context import BotContext
 from bot.i18n import t
 from bot.moments import format_count, format_day, to_local
+from bot.needs.needs_map import sheet_labels
 from bot.vocabulary import INSTITUTIONS, parse_region_code
 from storage.audit import audit
 from storage.export import (
@@ -270,6 +271,7 @@ async def _build_and_send(
             include_phones=identity.is_official,
             timezone=context.settings.timezone,
             now=utcnow(),
+            needs_labels=sheet_labels(lang),
         )
         day = to_local(request.now, request.timezone).date()
         filename = t("export.filename", lang, area=_slug(area), date=day.isoformat())

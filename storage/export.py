@@ -39,6 +39,7 @@ from storage.models import (
     TrainingRsvp,
     utcnow,
 )
+from storage.needs_sheet import NeedsSheetLabels, write_needs_sheet
 from storage.regions import display_name
 from storage.stats import (
     AreaStatistics,
@@ -119,12 +120,16 @@ class ExportLabels:
 
 @dataclass(frozen=True)
 class ExportRequest:
-    """Who asks for which areas; phone numbers only when `include_phones` (officials)."""
+    """Who asks for which areas; phone numbers only when `include_phones` (officials).
+
+    `needs_labels` are the texts of the training-needs sheet in the asker's language (storage
+    cannot read the catalogs); without them the workbook has no needs sheet."""
 
     scopes: tuple[str, ...]
     include_phones: bool
     timezone: ZoneInfo
     now: datetime = field(default_factory=utcnow)
+    needs_labels: NeedsSheetLabels | None = None
 
 
 @dataclass(frozen=True)
@@ -223,6 +228,13 @@ def build_workbook(
             sheet.write_rows(spec.rows(session, request, labels, regions), progress)
             sheet.finish()
             rows[spec.labels.title] = sheet.rows_written
+        needs = request.needs_labels
+        if needs is not None:
+            if progress is not None:
+                progress.sheet, progress.rows = needs.title, 0
+            rows[needs.title] = write_needs_sheet(
+                workbook, styles, session, list(request.scopes), needs, request.include_phones
+            )
     workbook.save(path)
     return ExportResult(path, rows)
 

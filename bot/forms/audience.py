@@ -4,15 +4,17 @@
 Every pressed code is re-checked against the sender's scopes on the server: a forged or stale
 region is refused with an alert and audited, never obeyed. A form with an audience puts the
 three fields of `AudienceDraft` in its draft (by inheriting it) and lets `AudienceSteps` build
-the three conversation states; it declares only what happens once the audience is chosen.
+the three conversation states; it declares only what happens once the audience is chosen. A form
+may offer one more way to choose under the scopes (an `ExtraAudience`, e.g. /pelatihan_baru's
+"kelurahan/desa that asked for this training"); the others do not see it.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Awaitable, Callable, Mapping
-from typing import Any, Generic, TypeVar
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import Any, Generic, Protocol, TypeVar
 
 from telegram import Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, MessageHandler, filters
@@ -42,6 +44,7 @@ __all__ = [
     "AudienceChoice",
     "AudienceDraft",
     "AudienceSteps",
+    "ExtraAudience",
     "area_argument",
     "ask_audience",
     "ask_institutions",
@@ -136,9 +139,15 @@ async def area_argument(
 
 
 async def ask_audience(
-    update: Update, context: BotContext, identity: Identity, prefix: str, note: str = ""
+    update: Update,
+    context: BotContext,
+    identity: Identity,
+    prefix: str,
+    note: str = "",
+    extra: Sequence[list[Button]] = (),
 ) -> None:
-    """Whole scope(s) or "choose inside": one row per scope the sender may address."""
+    """Whole scope(s) or "choose inside": one row per scope the sender may address, then the
+    `extra` rows of a form's further way to choose."""
     lang = context.lang
     rows: list[list[Button]] = []
     with context.db.session() as session:
@@ -152,6 +161,7 @@ async def ask_audience(
             if region.level != LEVELS[-1]:
                 inside = _family(prefix)(action="c", area=scope).pack()
                 rows.append([(t("audience.pick", lang, name=name), inside)])
+    rows.extend(extra)
     text = t("audience.ask", lang)
     await show(update, f"{note}\n\n{text}" if note else text, keyboard(rows))
 
@@ -310,7 +320,27 @@ async def audit_refusal(update: Update, context: BotContext, action: str) -> Non
 # ---------------------------------------------------------------- the three states of a form
 
 A = TypeVar("A", bound=AudienceDraft)
+A_contra = TypeVar("A_contra", bound=AudienceDraft, contravariant=True)
 OnDone = Callable[[Update, BotContext, A, Identity], Awaitable[int]]
+Chooser = Callable[[Update, BotContext, A, Identity], Awaitable[AudienceChoice]]
+
+
+class ExtraAudience(Protocol[A_contra]):
+    """A further way to choose the audience, offered under the scopes in the scope state.
+
+    `pattern` routes its buttons; `rows` are its buttons on the scope keyboard; `on_button`
+    answers a press: `shown` (its own keyboard is on screen, stay), `area` (the audience is
+    chosen, the institutions come next), `exited` (back to the scopes) or `refused` (audited);
+    it raises `StaleButton` for data it did not make.
+    """
+
+    pattern: re.Pattern[str]
+
+    def rows(self, context: BotContext, identity: Identity) -> list[list[Button]]: ...
+
+    async def on_button(
+        self, update: Update, context: BotContext, draft: A_contra, identity: Identity
+    ) -> AudienceChoice: ...
 
 
 class AudienceSteps(Generic[A]):
@@ -319,7 +349,7 @@ class AudienceSteps(Generic[A]):
     `states` are the form's own state numbers for (scope, picker, institutions); `on_done` runs
     once the audience is complete and returns the next state; `refused_action` is the audit
     action of a forged button; `buttons` matches every button of the form (for re-prompts);
-    `ignore` as in `Form.reprompt`.
+    `ignore` as in `Form.reprompt`; `extra` a further way to choose (`ExtraAudience`).
     """
 
     def __init__(
@@ -332,6 +362,7 @@ class AudienceSteps(Generic[A]):
         refused_action: str,
         buttons: str | re.Pattern[str],
         ignore: Callable[[Update, A], bool] | None = None,
+        extra: ExtraAudience[A] | None = None,
     ) -> None:
         self.form = form
         self.prefix = prefix
@@ -340,19 +371,26 @@ class AudienceSteps(Generic[A]):
         self.refused_action = refused_action
         self.buttons = buttons
         self.ignore = ignore
+        self.extra = extra
+
+    async def _ask_scope(
+        self, update: Update, context: BotContext, identity: Identity, note: str = ""
+    ) -> None:
+        extra = self.extra.rows(context, identity) if self.extra else []
+        await ask_audience(update, context, identity, self.prefix, note, extra)
 
     async def ask(self, update: Update, context: BotContext, draft: A, identity: Identity) -> int:
         """Enter the audience: the institutions when the area is known already, else the scope."""
         if draft.area:
             await ask_institutions(update, context, draft, self.prefix)
             return self.institution
-        await ask_audience(update, context, identity, self.prefix)
+        await self._ask_scope(update, context, identity)
         return self.scope
 
     async def again(self, update: Update, context: BotContext, draft: A, identity: Identity) -> int:
         """Choose the audience anew (the preview's "change audience" button)."""
         draft.reset_audience()
-        await ask_audience(update, context, identity, self.prefix)
+        await self._ask_scope(update, context, identity)
         return self.scope
 
     async def refuse(self, update: Update, context: BotContext, state: int) -> int:
@@ -360,14 +398,21 @@ class AudienceSteps(Generic[A]):
         await audit_refusal(update, context, self.refused_action)
         return state
 
-    def _on_audience(self, state: int) -> Handler:
+    async def _scope_or_picker(
+        self, update: Update, context: BotContext, draft: A, identity: Identity
+    ) -> AudienceChoice:
+        return await on_audience_button(update, context, draft, identity, self.prefix)
+
+    def _on_audience(self, state: int, choose: Chooser[A], shown: int) -> Handler:
+        """A press in `state` answered by `choose`; `shown` is the state its keyboard is for."""
+
         async def on_audience(
             update: Update, context: BotContext, draft: A, identity: Identity
         ) -> int:
             query = update.callback_query
             assert query is not None
             try:
-                choice = await on_audience_button(update, context, draft, identity, self.prefix)
+                choice = await choose(update, context, draft, identity)
             except StaleButton:
                 await refuse_forged(update, context.lang)
                 return state
@@ -375,10 +420,10 @@ class AudienceSteps(Generic[A]):
                 return await self.refuse(update, context, state)
             await query.answer()
             if choice.exited:
-                await ask_audience(update, context, identity, self.prefix)
+                await self._ask_scope(update, context, identity)
                 return self.scope
             if choice.area is None:
-                return self.pick_area
+                return shown
             draft.area = choice.area
             await ask_institutions(update, context, draft, self.prefix)
             return self.institution
@@ -423,16 +468,24 @@ class AudienceSteps(Generic[A]):
             again = self.form.reprompt(state, USE_BUTTONS, ignore=self.ignore)
             return [MessageHandler(anything, again), CallbackQueryHandler(again, self.buttons)]
 
+        choose = self._scope_or_picker
+        extra: list[BaseHandler[Update, BotContext, Any]] = []
+        if self.extra is not None:
+            on_extra = self._on_audience(self.scope, self.extra.on_button, self.scope)
+            extra.append(CallbackQueryHandler(on_extra, pattern=self.extra.pattern))
         return {
             self.scope: [
                 CallbackQueryHandler(
-                    self._on_audience(self.scope), pattern=family.pattern("s", "c")
+                    self._on_audience(self.scope, choose, self.pick_area),
+                    pattern=family.pattern("s", "c"),
                 ),
+                *extra,
                 *wrong_input(self.scope),
             ],
             self.pick_area: [
                 CallbackQueryHandler(
-                    self._on_audience(self.pick_area), pattern=family.pattern(*PICKER_LAYOUT)
+                    self._on_audience(self.pick_area, choose, self.pick_area),
+                    pattern=family.pattern(*PICKER_LAYOUT),
                 ),
                 MessageHandler(filters.TEXT & ~filters.COMMAND, self.form.step(self._on_area_text)),
                 *wrong_input(self.pick_area),

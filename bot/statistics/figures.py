@@ -56,8 +56,11 @@ def _name_list(regions: list[RegionInfo] | tuple[RegionInfo, ...], lang: str) ->
     return names
 
 
-def figures_text(stats: AreaStatistics, lang: str) -> str:
-    """The figures of a view as Telegram HTML; what Telegram's message limit cannot hold is cut."""
+def figures_text(stats: AreaStatistics, lang: str, needs: str = "") -> str:
+    """The figures of a view as Telegram HTML; what Telegram's message limit cannot hold is cut.
+
+    `needs` is the training-needs section (HTML, `bot.needs.sections`), shown after the
+    trainings because it is what the next trainings should answer."""
     window = stats.window
     last = format_day(window.last_day, lang, weekday=False, short=True)
     lines = [t("stats.title", lang, area=display_name(stats.area))]
@@ -73,6 +76,8 @@ def figures_text(stats: AreaStatistics, lang: str) -> str:
         lines += ["", t("stats.institutions_header", lang), items_text(labels, lang)]
     lines += ["", *_report_lines(stats, lang)]
     lines += ["", *_training_lines(stats, lang)]
+    if needs:
+        lines += ["", needs]
     lines += ["", *_broadcast_lines(stats, lang)]
     lines += _child_lines(stats, lang)
     return split_html("\n".join(lines))[0]

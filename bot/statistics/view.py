@@ -21,6 +21,7 @@ from bot.config import Settings
 from bot.context import BotContext
 from bot.i18n import t
 from bot.moments import format_count
+from bot.needs.sections import statistics_section
 from bot.statistics.charts import SentChart, chart_spec
 from bot.statistics.figures import figures_text, period_label, short_name
 from bot.ui import Button, keyboard
@@ -102,13 +103,14 @@ def compose_view(
         stats = area_statistics(session, code, period, settings.timezone)
         above = parent_code(code)
         parent = get_region(session, above) if above else None
+        needs = statistics_section(session, code, lang) if stats is not None else ""
     if stats is None:
         return None
     area = display_name(stats.area)
     caption = t("stats.caption", lang, area=area, period=period_label(period, lang))
     return View(
         stats=stats,
-        text=figures_text(stats, lang),
+        text=figures_text(stats, lang, needs),
         chart=chart_spec(stats, lang),
         caption=caption,
         markup=view_markup(stats, identity, parent, lang),

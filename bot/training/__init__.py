@@ -4,6 +4,8 @@ another date, calling it off — both told to everyone who signed up).
 
 - `announce` — the /pelatihan_baru form (on `bot.forms.Form`, audience via `AudienceSteps`)
   and `publish`, which hands an announcement to the delivery engine;
+- `need_audience` — the audience "cadres of the kelurahan/desa that asked for this training"
+  (the needs survey's answers), offered under the scopes of the audience step;
 - `rsvp` — the answer buttons and /pelatihan;
 - `manage` — /peserta, closing registration, calling off;
 - `reschedule` — the "new date" form;

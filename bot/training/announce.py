@@ -30,19 +30,19 @@ from bot.callbacks import TrainingFormButton, refuse_forged
 from bot.context import BotContext, ForkomApplication
 from bot.delivery import Payload, submit
 from bot.forms import END, Form, Handler, chat_of
-from bot.forms.audience import (
-    AudienceDraft,
-    AudienceSteps,
-    area_argument,
-    audience_counts,
-    audience_label,
-)
+from bot.forms.audience import AudienceSteps, area_argument
 from bot.i18n import LANGUAGES, t
 from bot.moments import format_count, format_moment
 from bot.telegram_text import visible_length
+from bot.training.need_audience import (
+    NEED_AUDIENCE,
+    NeedDraft,
+    audience_text,
+    reach_count,
+    recipients_of,
+)
 from bot.training.texts import announcement_text, parse_when, pressed, rsvp_buttons
 from bot.ui import Button, keyboard, show, with_flood_retry
-from storage import outbox
 from storage import training as training_store
 from storage.audit import audit
 from storage.models import utcnow
@@ -77,7 +77,7 @@ CHANGES = {"when": Step.WHEN, "place": Step.PLACE, "quota": Step.QUOTA}
 
 
 @dataclasses.dataclass
-class TrainingDraft(AudienceDraft):
+class TrainingDraft(NeedDraft):
     """A training being announced; `starts_at` is naive UTC in ISO form (JSON-friendly)."""
 
     title: str = ""
@@ -126,6 +126,7 @@ AUDIENCE = AudienceSteps(
     on_done=_to_preview,
     refused_action="training.refused",
     buttons=FORM_BUTTONS.pattern,
+    extra=NEED_AUDIENCE,
 )
 
 QUESTIONS = {
@@ -295,20 +296,20 @@ async def _preview(
                 reply_markup=keyboard(rsvp_buttons(None, lang)),
             )
         )
-    counts = audience_counts(context, draft)
+    eligible = reach_count(context, draft)
     lines = [note] if note else []
     lines.append(t("training.preview_title", lang))
     lines.append(
         t(
             "training.preview_count",
             lang,
-            count=format_count(counts.eligible, lang),
-            audience=audience_label(context, draft, lang),
+            count=format_count(eligible, lang),
+            audience=audience_text(context, draft, lang),
         )
     )
     rows: list[list[Button]] = []
     cancel = (t("common.cancel", lang), TrainingFormButton("no").pack())
-    if counts.eligible:
+    if eligible:
         rows.append([(t("training.announce", lang), TrainingFormButton("go").pack()), cancel])
     else:
         lines.append(t("training.preview_nobody", lang))
@@ -377,14 +378,14 @@ async def _announce(
             institutions=draft.institutions,
             created_by=sender_id,
         )
-        recipients = outbox.audience_ids(session, [draft.area], draft.institutions or None)
+        recipients = recipients_of(session, draft)
     broadcast_id = await asyncio.to_thread(
         publish,
         context.app,
         training,
         recipients,
         sender_id=sender_id,
-        audience=audience_label(context, draft, "id"),
+        audience=audience_text(context, draft, "id"),
     )
     with context.db.session() as session:
         audit(
@@ -395,6 +396,7 @@ async def _announce(
             training_id=training.id,
             broadcast_id=broadcast_id,
             recipients=len(recipients),
+            need=draft.need,
         )
     return training, len(recipients)
 

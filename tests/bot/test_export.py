@@ -20,9 +20,20 @@ from storage import export as export_storage
 from storage import stats
 from storage.models import AuditLog
 from tests.auxil.flows import seed_coordinator
-from tests.bot.test_statistics import NOW, seed_forum, view
+from tests.bot.test_statistics import NOW, SATIMPO, seed_forum, view
 from tests.conftest import ADMIN_ID
 
+NEEDS_HEADERS = (
+    "Wilayah",
+    "Kode wilayah",
+    "Pelatihan",
+    "Skor kebutuhan",
+    "Kelurahan/desa yang meminta",
+    "Kader yang meminta",
+    "Koordinator wilayah",
+    "HP koordinator",
+)
+UTARA, SELATAN = "Kec. Bontang Utara, Kota Bontang", "Kec. Bontang Selatan, Kota Bontang"
 CADRE_HEADERS = [
     "Nama",
     "No. HP",
@@ -69,12 +80,19 @@ async def test_official_exports_the_forum_area_with_phone_numbers(forum, server)
     assert document.file_name == "forkom-kota-bontang-2026-11-20.xlsx"
     assert document.text == (
         "📥 Data Kota Bontang per 20 November 2026\nKader: 7 baris\nLaporan: 5 baris\n"
-        "Pelatihan & peserta: 9 baris\nSiaran: 5 baris"
+        "Pelatihan & peserta: 9 baris\nSiaran: 5 baris\nUsulan pelatihan: 5 baris"
     )
     assert "upload_document" in official.chat.chat_actions
 
     book = workbook_of(document)
-    assert book.sheetnames == ["Ringkasan", "Kader", "Laporan", "Pelatihan & peserta", "Siaran"]
+    assert book.sheetnames == [
+        "Ringkasan",
+        "Kader",
+        "Laporan",
+        "Pelatihan & peserta",
+        "Siaran",
+        "Usulan pelatihan",
+    ]
     cadres = book["Kader"]
     assert cadres.freeze_panes == "A2"
     assert cadres.auto_filter.ref == "A1:K8"
@@ -108,6 +126,15 @@ async def test_official_exports_the_forum_area_with_phone_numbers(forum, server)
     ]
     assert table[1][9] is None
     assert cadres["H2"].number_format == "dd/mm/yyyy hh:mm"
+    # The needs per kecamatan, most asked first (score 3-2-1, kelurahan/desa, cadres asking).
+    assert rows(book["Usulan pelatihan"]) == [
+        list(NEEDS_HEADERS),
+        [UTARA, "64.74.01", "Las", 8, 2, 3, None, None],
+        [UTARA, "64.74.01", "Perbaikan AC", 3, 1, 1, None, None],
+        [UTARA, "64.74.01", "Menjahit", 2, 1, 1, None, None],
+        [UTARA, "64.74.01", "Tata boga & olahan pangan", 1, 1, 1, None, None],
+        [SELATAN, "64.74.02", "Menjahit", 3, 1, 1, None, None],
+    ]
 
     reports = rows(book["Laporan"])
     assert reports[0] == [
@@ -169,7 +196,13 @@ async def test_official_exports_the_forum_area_with_phone_numbers(forum, server)
     (entry,) = audit_rows(forum)
     assert entry.actor_id == ADMIN_ID and entry.target == "64.74"
     assert entry.details == {
-        "rows": {"Kader": 7, "Laporan": 5, "Pelatihan & peserta": 9, "Siaran": 5},
+        "rows": {
+            "Kader": 7,
+            "Laporan": 5,
+            "Pelatihan & peserta": 9,
+            "Siaran": 5,
+            "Usulan pelatihan": 5,
+        },
         "phones": True,
     }
 
@@ -266,6 +299,11 @@ async def test_coordinator_export_is_scoped_and_has_no_phone_numbers(forum, serv
     every_cell = [str(v) for sheet in book for row in rows(sheet) for v in row if v is not None]
     assert not any(v.startswith("+62") for v in every_cell)
     assert [r[2] for r in rows(book["Laporan"])[1:]] == ["Inovasi 4"]
+    # Only Satimpo's answer: per kelurahan/desa inside the kecamatan, no phone column.
+    assert rows(book["Usulan pelatihan"]) == [
+        list(NEEDS_HEADERS[:-1]),
+        ["Kel. Satimpo, Kec. Bontang Selatan, Kota Bontang", SATIMPO, "Menjahit", 3, 1, 1, None],
+    ]
     trainings = rows(book["Pelatihan & peserta"])
     assert "No. HP" not in trainings[0]
     # The kota-wide training reaches the kecamatan: its participants from Bontang Selatan.
@@ -379,7 +417,9 @@ async def test_english_labels(forum, server):
         "Reports",
         "Trainings & participants",
         "Broadcasts",
+        "Training proposal",
     ]
+    assert rows(book["Training proposal"])[1][2] == "Welding"
     assert rows(book["Cadres"])[0][:3] == ["Name", "Phone", "Institution"]
     assert rows(book["Cadres"])[3][2] == "PKK"
     assert rows(book["Reports"])[1][4] == "Approved"

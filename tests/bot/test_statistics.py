@@ -24,6 +24,7 @@ from storage.models import (
 )
 from storage.reports import Decision
 from tests.auxil.flows import seed_cadre, seed_coordinator, set_cadre_history
+from tests.auxil.needs import answer_needs
 from tests.auxil.reports import seed_report
 from tests.conftest import ADMIN_ID
 
@@ -70,6 +71,11 @@ Per status: Menunggu tinjauan 1 · Disetujui 1
 🎓 Pelatihan: 2 (1 sudah berlangsung, 1 akan datang)
 Peserta 5 · daftar tunggu 1 · kuota terisi 100% (3 dari 3)
 
+📋 Kebutuhan pelatihan: 4 dari 7 kader sudah menjawab (/peta_kebutuhan)
+1. Las (skor 8)
+2. Menjahit (skor 5)
+3. Perbaikan AC (skor 3)
+
 📣 Siaran: 3 siaran, 7 pesan ke kader wilayah ini
 Terkirim 4 (80%) · gagal 1 · menunggu/dibatalkan 2
 
@@ -99,6 +105,11 @@ Per status: Menunggu tinjauan 1 · Disetujui 1
 🎓 Pelatihan: 1 (0 sudah berlangsung, 1 akan datang)
 Peserta 2 · daftar tunggu 0
 
+📋 Kebutuhan pelatihan: 3 dari 4 kader sudah menjawab (/peta_kebutuhan)
+1. Las (skor 8)
+2. Perbaikan AC (skor 3)
+3. Menjahit (skor 2)
+
 📣 Siaran: 2 siaran, 5 pesan ke kader wilayah ini
 Terkirim 2 (66,7%) · gagal 1 · menunggu/dibatalkan 2
 
@@ -109,6 +120,15 @@ Lok Tuan: 1 kader, 1 aktif, 0 laporan
 Bontang Baru: 0 kader, 0 aktif, 0 laporan
 Bontang Kuala: 0 kader, 0 aktif, 0 laporan
 Gunung Elai: 0 kader, 0 aktif, 0 laporan"""
+
+
+# (cadre, kelurahan, needs by rank): weighted 3-2-1, Las scores 3 + 3 + 2.
+NEEDS = [
+    (501, API_API, ("las", "menjahit")),
+    (502, API_API, ("las",)),
+    (504, LOK_TUAN, ("perbaikan_ac", "las", "tata_boga")),
+    (505, SATIMPO, ("menjahit",)),
+]
 
 
 # (reporter, kelurahan, category, submitted_at, decision, channelled)
@@ -246,6 +266,8 @@ def seed_forum(runner) -> None:
         if channelled:
             with runner.session() as session:
                 assert reports.mark_featured(session, report.id, ADMIN_ID)
+    for cadre, village, ranked in NEEDS:
+        answer_needs(runner, cadre, village, ranked)
     seed_broadcasts(runner)
     seed_trainings(runner)
 
@@ -467,6 +489,8 @@ async def test_english_view_and_empty_area(bot, server, monkeypatch):
     assert (
         "Innovation reports: 0 submitted, ⭐ 0 featured\n\n"
         "🎓 Trainings: 0 (0 held, 0 upcoming)\n\n"
+        "📋 Training needs: 0 of 0 cadres answered (/peta_kebutuhan)\n"
+        "No answers from this area yet.\n\n"
         "📣 Broadcasts: 0, 0 messages to cadres of this area\n\n📍 By district"
     ) in text
     assert "Active in the last 30 days: 0 (–)" in text
