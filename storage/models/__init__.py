@@ -7,6 +7,7 @@ tables from here. Closed sets of stored strings are `StrEnum`s next to their tab
 from __future__ import annotations
 
 from storage.models.admins import Official
+from storage.models.attendance import Attendance, TrainingCheckin
 from storage.models.botstate import BotStateRow, ConversationRow
 from storage.models.common import one_of, utcnow
 from storage.models.outbox import (
@@ -39,6 +40,7 @@ from storage.models.training import RsvpStatus, Training, TrainingRsvp
 
 __all__ = [
     "AppUser",
+    "Attendance",
     "AuditLog",
     "BotStateRow",
     "Broadcast",
@@ -67,6 +69,7 @@ __all__ = [
     "RsvpStatus",
     "SummarisedBroadcast",
     "Training",
+    "TrainingCheckin",
     "TrainingRsvp",
     "one_of",
     "utcnow",
