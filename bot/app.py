@@ -128,6 +128,8 @@ def build_application(settings: Settings, database: Database | None = None) -> F
     # Deep links before the conversations: an invitation is redeemed whatever form is open.
     invite_link = filters.Regex(rf"^/start {roles.INVITE_PAYLOAD}")
     app.add_handler(CommandHandler("start", roles.redeem_invite, invite_link))
+    checkin_link = filters.Regex(rf"^/start {training.CHECKIN_PAYLOAD}")
+    app.add_handler(CommandHandler("start", training.checkin_link, checkin_link))
 
     # Conversations first, so their states see the user's input before plain commands do.
     app.add_handler(registration.conversation(settings.conversation_timeout))

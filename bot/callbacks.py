@@ -30,12 +30,14 @@ __all__ = [
     "FAMILIES",
     "MAX_INT",
     "PICKER_LAYOUT",
+    "AttendanceButton",
     "AudienceButton",
     "BroadcastButton",
     "Callback",
     "CoordinatorButton",
     "DeleteButton",
     "ExportButton",
+    "FeedbackButton",
     "ForgedCallback",
     "InviteButton",
     "LanguageButton",
@@ -489,3 +491,34 @@ class CoordinatorButton(Callback):
     }
     action: str
     coordinator_id: int = 0
+
+
+@registered
+@dataclass(frozen=True)
+class AttendanceButton(Callback):
+    """/absensi: o:<id> the check-in QR, l:<id> the tick list, t:<id>:<cadre> tick or untick,
+    c:<id> certificates on/off; pdf:<id> a cadre's certificate."""
+
+    PREFIX: ClassVar[str] = "att"
+    LAYOUT: ClassVar[Mapping[str, tuple[str, ...]]] = {
+        "o": ("training_id",),
+        "l": ("training_id",),
+        "t": ("training_id", "cadre_id"),
+        "c": ("training_id",),
+        "pdf": ("training_id",),
+    }
+    action: str
+    training_id: int = 0
+    cadre_id: int = 0
+
+
+@registered
+@dataclass(frozen=True)
+class FeedbackButton(Callback):
+    """After a training day: r:<id>:<1-5> the one-tap rating."""
+
+    PREFIX: ClassVar[str] = "fb"
+    LAYOUT: ClassVar[Mapping[str, tuple[str, ...]]] = {"r": ("training_id", "rating")}
+    action: str
+    training_id: int = 0
+    rating: int = 0

@@ -8,6 +8,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 from bot.auth import identify
 from bot.callbacks import DeleteButton, ForgedCallback, ProfileButton, refuse_forged
 from bot.context import BotContext
+from bot import training
 from bot.i18n import t
 from bot.menu import refresh_commands
 from bot.ui import keyboard, show
@@ -43,6 +44,9 @@ async def show_profile(update: Update, context: BotContext) -> None:
             "profile.broadcasts_on" if cadre.receive_broadcasts else "profile.broadcasts_off", lang
         ),
     )
+    attended = training.attended_lines(context.db, user.id, context.settings.timezone, lang)
+    if attended:
+        text += "\n\n" + attended
     await show(
         update,
         text,

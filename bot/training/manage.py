@@ -13,7 +13,7 @@ from datetime import timedelta
 from telegram import Update
 
 from bot.auth import Identity
-from bot.callbacks import TrainingButton
+from bot.callbacks import AttendanceButton, TrainingButton
 from bot.context import BotContext
 from bot.delivery import Payload, submit
 from bot.forms import chat_of
@@ -208,6 +208,9 @@ def _manage_rows(training: TrainingInfo, lang: str) -> list[list[Button]]:
         if not training.closed:
             rows.append([button("training.close_button", "close")])
         rows.append([button("training.move_button", "mv"), button("training.call_off_button", "x")])
+    if not training.cancelled:
+        checkin = AttendanceButton("o", training_id=training.id).pack()
+        rows.append([(t("attendance.open_button", lang), checkin)])
     rows.append([button("training.refresh", "p")])
     return rows
 

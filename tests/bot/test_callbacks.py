@@ -50,6 +50,7 @@ WIRE = [
     "st:v:64.74:m", "st:e:64.74", "st:h", "ex:64.74.01",
     "inv:r:64", "inv:p:1", "inv:a:64.74", "inv:b:",
     "crd:rv:1234567890", "crd:ry:1234567890", "crd:no:0",
+    "att:o:5", "att:l:5", "att:t:5:1234567890", "att:c:5", "att:pdf:5", "fb:r:5:4",
 ]  # fmt: skip
 
 
@@ -64,7 +65,7 @@ def test_every_button_round_trips_byte_for_byte(data):
 
 def test_every_family_is_covered_and_typed():
     assert {family_of(d) for d in WIRE} == set(FAMILIES.values())
-    assert len(FAMILIES) == 16
+    assert len(FAMILIES) == 18
     review = ReviewButton.unpack("rv:ok:42")
     assert review == ReviewButton("ok", report_id=42)
     assert isinstance(review.report_id, int)
