@@ -5,10 +5,10 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
+from bot import training
 from bot.auth import identify
 from bot.callbacks import DeleteButton, ForgedCallback, ProfileButton, refuse_forged
 from bot.context import BotContext
-from bot import training
 from bot.i18n import t
 from bot.menu import refresh_commands
 from bot.ui import keyboard, show

@@ -22,6 +22,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
 from bot.callbacks import AttendanceButton, TrainingButton, TrainingFormButton
 from bot.context import BotContext
+from bot.training.announce import Step, TrainingDraft, conversation, preview_button, publish
 from bot.training.attendance import (
     CHECKIN_PAYLOAD,
     attendance_button,
@@ -30,7 +31,6 @@ from bot.training.attendance import (
     checkin_link,
 )
 from bot.training.certificate import certificate_button, verify_command
-from bot.training.announce import Step, TrainingDraft, conversation, preview_button, publish
 from bot.training.manage import participants_button, participants_command
 from bot.training.reschedule import MoveDraft, MoveStep, move_conversation
 from bot.training.rsvp import my_trainings, rsvp_button
