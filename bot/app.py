@@ -86,6 +86,12 @@ async def _post_init(application: Application) -> None:
             first=timedelta(seconds=5),
             name="registration-sweep",
         )
+        app.job_queue.run_repeating(
+            training.send_due,
+            interval=timedelta(minutes=1),
+            first=timedelta(seconds=10),
+            name="training-feedback",
+        )
     for service in app.services:
         await service.start()
 
@@ -136,6 +142,7 @@ def build_application(settings: Settings, database: Database | None = None) -> F
     app.add_handler(broadcast.conversation(settings.conversation_timeout))
     app.add_handler(training.conversation(settings.conversation_timeout))
     app.add_handler(training.move_conversation(settings.conversation_timeout))
+    app.add_handler(training.feedback_conversation(settings.conversation_timeout))
     app.add_handler(report_comment.comment_conversation(settings.conversation_timeout))
     app.add_handler(report_submit.conversation(settings.conversation_timeout))
     app.add_handler(reminders.conversation(settings.conversation_timeout))

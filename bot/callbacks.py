@@ -515,10 +515,18 @@ class AttendanceButton(Callback):
 @registered
 @dataclass(frozen=True)
 class FeedbackButton(Callback):
-    """After a training day: r:<id>:<1-5> the one-tap rating."""
+    """After a training day: r:<id>:<1-5> the one-tap rating, skip no comment; a follow-up's
+    answer a:<id>:<days>:<question>:<answer>."""
 
     PREFIX: ClassVar[str] = "fb"
-    LAYOUT: ClassVar[Mapping[str, tuple[str, ...]]] = {"r": ("training_id", "rating")}
+    LAYOUT: ClassVar[Mapping[str, tuple[str, ...]]] = {
+        "r": ("training_id", "rating"),
+        "skip": (),
+        "a": ("training_id", "days", "question", "answer"),
+    }
     action: str
     training_id: int = 0
     rating: int = 0
+    days: int = 0
+    question: str = ""
+    answer: str = ""

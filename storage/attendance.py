@@ -1,6 +1,11 @@
 """Who attended a training: the check-in code and its window, check-ins and manual ticks,
 certificates and their verification codes.
 
+Timed sends (end-of-day feedback, follow-ups, their reminder) are found here (`due_*`) and
+marked once sent (`mark_*`): the caller submits each to the outbox under a ref of its own
+first, so a restart between the two resubmits the same ref, which the outbox ignores — never
+lost, never twice.
+
 A check-in is one row per (training, cadre), kept unique by a constraint, so opening the link
 twice, a double tap or a tick racing a check-in counts the cadre once. The window is decided
 here, from the stored start, so every way in (link, tick) sees the same rule.
@@ -9,23 +14,40 @@ here, from the stored start, so every way in (link, tick) sees the same rule.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta, tzinfo
 from enum import StrEnum
 
+from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from storage.models import Attendance, Cadre, RsvpStatus, Training, TrainingCheckin, TrainingRsvp
+from storage.models import (
+    Attendance,
+    Cadre,
+    FollowUp,
+    Recommend,
+    RsvpStatus,
+    Situation,
+    Training,
+    TrainingCheckin,
+    TrainingRsvp,
+    UsedSkill,
+)
 from storage.training import TrainingInfo
 
 __all__ = [
     "EARLY",
+    "FOLLOW_UP_QUESTIONS",
     "AttendedTraining",
     "Attendee",
     "Certificate",
     "CheckIn",
     "CheckInOutcome",
+    "Due",
+    "add_comment",
+    "answer_followup",
     "attended_by",
     "attendees",
     "certificate_for",
@@ -33,6 +55,13 @@ __all__ = [
     "check_in",
     "checkin_code",
     "checkin_window",
+    "due_feedback",
+    "due_followups",
+    "due_reminders",
+    "mark_feedback_sent",
+    "mark_followup_sent",
+    "mark_reminded",
+    "rate",
     "set_certificates",
     "tick",
     "verify_certificate",
@@ -235,6 +264,174 @@ def _certificate(session: Session, attendance: Attendance) -> Certificate | None
         place=training.place,
         area_code=training.area_code,
     )
+
+
+# ---------------------------------------------------------------- feedback and follow-ups
+
+
+@dataclass(frozen=True)
+class Due:
+    """A timed send that is due: `key` is the attendance (feedback, follow-up) or the
+    follow-up (reminder) it is about; `days` the follow-up wave (0 for feedback)."""
+
+    key: int
+    training_id: int
+    telegram_id: int
+    title: str
+    days: int = 0
+    # False once the cadre said /berhenti (or is gone): marked as sent without a message.
+    wanted: bool = True
+
+
+def due_feedback(session: Session, now: datetime, tz: tzinfo) -> list[Due]:
+    """Attendees whose training day is over and who were not yet asked for feedback."""
+    rows = session.exec(
+        select(Attendance, Training, Cadre.receive_broadcasts)
+        .join(Training, col(Training.id) == col(Attendance.training_id))
+        .outerjoin(Cadre, col(Cadre.telegram_id) == col(Attendance.telegram_id))
+        .where(
+            col(Attendance.feedback_sent_at).is_(None),
+            col(Training.cancelled_at).is_(None),
+            col(Training.starts_at) <= now,
+        )
+        .order_by(col(Attendance.id))
+    ).all()
+    return [
+        Due(a.id or 0, t.id or 0, a.telegram_id, t.title, wanted=bool(wanted))
+        for a, t, wanted in rows
+        if checkin_window(TrainingInfo.of(t), tz)[1] <= now
+    ]
+
+
+def mark_feedback_sent(session: Session, attendance_id: int, now: datetime) -> None:
+    session.exec(
+        update(Attendance)
+        .where(col(Attendance.id) == attendance_id, col(Attendance.feedback_sent_at).is_(None))
+        .values(feedback_sent_at=now)
+    )
+    session.commit()
+
+
+def rate(session: Session, training_id: int, telegram_id: int, rating: int) -> bool:
+    """An attendee's 1–5 rating (a later tap replaces it); False if they did not attend."""
+    attendance = _attendance(session, training_id, telegram_id)
+    if attendance is None or not 1 <= rating <= 5:
+        return False
+    attendance.rating = rating
+    session.add(attendance)
+    session.commit()
+    return True
+
+
+def add_comment(session: Session, training_id: int, telegram_id: int, text: str) -> bool:
+    attendance = _attendance(session, training_id, telegram_id)
+    if attendance is None:
+        return False
+    attendance.comment = text
+    session.add(attendance)
+    session.commit()
+    return True
+
+
+def due_followups(session: Session, now: datetime, waves: Sequence[int]) -> list[Due]:
+    """Attendees `days` (each of `waves`) after their training, not yet sent that wave."""
+    due: list[Due] = []
+    for days in waves:
+        sent = select(FollowUp.attendance_id).where(FollowUp.days == days)
+        rows = session.exec(
+            select(Attendance, Training, Cadre.receive_broadcasts)
+            .join(Training, col(Training.id) == col(Attendance.training_id))
+            .outerjoin(Cadre, col(Cadre.telegram_id) == col(Attendance.telegram_id))
+            .where(
+                col(Training.cancelled_at).is_(None),
+                col(Training.starts_at) <= now - timedelta(days=days),
+                col(Attendance.id).not_in(sent),
+            )
+            .order_by(col(Attendance.id))
+        ).all()
+        due.extend(
+            Due(a.id or 0, t.id or 0, a.telegram_id, t.title, days, bool(wanted))
+            for a, t, wanted in rows
+        )
+    return due
+
+
+def mark_followup_sent(session: Session, attendance_id: int, days: int, now: datetime) -> None:
+    session.add(FollowUp(attendance_id=attendance_id, days=days, sent_at=now))
+    try:
+        session.commit()
+    except IntegrityError:  # another worker marked it first: the same send, already stored
+        session.rollback()
+
+
+def due_reminders(session: Session, now: datetime, after: timedelta) -> list[Due]:
+    """Follow-ups sent `after` ago or longer, unanswered and not yet reminded."""
+    rows = session.exec(
+        select(FollowUp, Attendance, Training, Cadre.receive_broadcasts)
+        .join(Attendance, col(Attendance.id) == col(FollowUp.attendance_id))
+        .join(Training, col(Training.id) == col(Attendance.training_id))
+        .outerjoin(Cadre, col(Cadre.telegram_id) == col(Attendance.telegram_id))
+        .where(
+            col(FollowUp.answered_at).is_(None),
+            col(FollowUp.reminded_at).is_(None),
+            col(FollowUp.sent_at) <= now - after,
+        )
+        .order_by(col(FollowUp.id))
+    ).all()
+    return [
+        Due(f.id or 0, t.id or 0, a.telegram_id, t.title, f.days, bool(wanted))
+        for f, a, t, wanted in rows
+    ]
+
+
+def mark_reminded(session: Session, followup_id: int, now: datetime) -> None:
+    session.exec(
+        update(FollowUp)
+        .where(col(FollowUp.id) == followup_id, col(FollowUp.reminded_at).is_(None))
+        .values(reminded_at=now)
+    )
+    session.commit()
+
+
+FOLLOW_UP_QUESTIONS: dict[str, type[UsedSkill] | type[Situation] | type[Recommend]] = {
+    "used": UsedSkill,
+    "situation": Situation,
+    "recommend": Recommend,
+}
+
+
+def answer_followup(
+    session: Session,
+    training_id: int,
+    telegram_id: int,
+    days: int,
+    question: str,
+    answer: str,
+    now: datetime,
+) -> FollowUp | None:
+    """Store one answer; the follow-up counts as answered once all three are in. None if
+    this cadre has no such follow-up or the answer is not one of the question's."""
+    choices = FOLLOW_UP_QUESTIONS.get(question)
+    if choices is None or answer not in {c.value for c in choices}:
+        return None
+    followup = session.exec(
+        select(FollowUp)
+        .join(Attendance, col(Attendance.id) == col(FollowUp.attendance_id))
+        .where(
+            Attendance.training_id == training_id,
+            Attendance.telegram_id == telegram_id,
+            FollowUp.days == days,
+        )
+    ).first()
+    if followup is None:
+        return None
+    setattr(followup, question, answer)
+    if followup.used and followup.situation and followup.recommend:
+        followup.answered_at = followup.answered_at or now
+    session.add(followup)
+    session.commit()
+    session.refresh(followup)
+    return followup
 
 
 def _cadre(session: Session, telegram_id: int) -> Cadre | None:

@@ -9,10 +9,13 @@ another date, calling it off — both told to everyone who signed up).
 - `reschedule` — the "new date" form;
 - `attendance` — /absensi: the check-in QR code and link, the check-in itself, manual ticks;
 - `certificate` — the certificate PDF and /verifikasi;
+- `feedback` — the end-of-day rating (a one-step comment form), the follow-ups and their
+  reminder, sent by `send_due` every minute;
 - `texts` — the typed date (`parse_when`), the announcement and its buttons.
 
-`bot.app` registers `conversation()` and `move_conversation()` with the other conversations,
-and `handlers()` with the plain commands and buttons.
+`bot.app` registers `conversation()`, `move_conversation()` and `feedback_conversation()` with
+the other conversations, `handlers()` with the plain commands and buttons, and runs
+`send_due` every minute.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
-from bot.callbacks import AttendanceButton, TrainingButton, TrainingFormButton
+from bot.callbacks import AttendanceButton, FeedbackButton, TrainingButton, TrainingFormButton
 from bot.context import BotContext
 from bot.training.announce import Step, TrainingDraft, conversation, preview_button, publish
 from bot.training.attendance import (
@@ -31,6 +34,8 @@ from bot.training.attendance import (
     checkin_link,
 )
 from bot.training.certificate import certificate_button, verify_command
+from bot.training.feedback import conversation as feedback_conversation
+from bot.training.feedback import followup_button, send_due
 from bot.training.manage import participants_button, participants_command
 from bot.training.reschedule import MoveDraft, MoveStep, move_conversation
 from bot.training.rsvp import my_trainings, rsvp_button
@@ -46,11 +51,13 @@ __all__ = [
     "attended_lines",
     "checkin_link",
     "conversation",
+    "feedback_conversation",
     "handlers",
     "move_conversation",
     "parse_when",
     "publish",
     "rsvp_buttons",
+    "send_due",
 ]
 
 
@@ -70,4 +77,5 @@ def handlers() -> list[BaseHandler[Update, BotContext, None]]:
             attendance_button, pattern=AttendanceButton.pattern("o", "l", "t", "c")
         ),
         CallbackQueryHandler(certificate_button, pattern=AttendanceButton.pattern("pdf")),
+        CallbackQueryHandler(followup_button, pattern=FeedbackButton.pattern("a")),
     ]

@@ -7,7 +7,14 @@ tables from here. Closed sets of stored strings are `StrEnum`s next to their tab
 from __future__ import annotations
 
 from storage.models.admins import Official
-from storage.models.attendance import Attendance, TrainingCheckin
+from storage.models.attendance import (
+    Attendance,
+    FollowUp,
+    Recommend,
+    Situation,
+    TrainingCheckin,
+    UsedSkill,
+)
 from storage.models.botstate import BotStateRow, ConversationRow
 from storage.models.common import one_of, utcnow
 from storage.models.outbox import (
@@ -53,10 +60,12 @@ __all__ = [
     "CoordinatorInvite",
     "DeliverySummary",
     "Draft",
+    "FollowUp",
     "OccurrenceStatus",
     "Official",
     "PauseReason",
     "RecipientState",
+    "Recommend",
     "Region",
     "Reminder",
     "ReminderKind",
@@ -67,10 +76,12 @@ __all__ = [
     "ReportMedia",
     "ReportStatus",
     "RsvpStatus",
+    "Situation",
     "SummarisedBroadcast",
     "Training",
     "TrainingCheckin",
     "TrainingRsvp",
+    "UsedSkill",
     "one_of",
     "utcnow",
 ]

@@ -4,6 +4,7 @@ their certificates and feedback (see `storage.attendance`)."""
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import (
     BigInteger,
@@ -20,9 +21,33 @@ from sqlalchemy import (
 from sqlalchemy import true as sa_true
 from sqlmodel import Field, SQLModel
 
-from storage.models.common import utcnow
+from storage.models.common import one_of, utcnow
 
-__all__ = ["Attendance", "TrainingCheckin"]
+__all__ = ["Attendance", "FollowUp", "Recommend", "Situation", "TrainingCheckin", "UsedSkill"]
+
+
+class UsedSkill(StrEnum):
+    """Follow-up: did you use what the training taught?"""
+
+    YES = "yes"
+    PARTLY = "partly"
+    NOT_YET = "not_yet"
+
+
+class Situation(StrEnum):
+    """Follow-up: what is your situation now?"""
+
+    WORKING = "working"
+    OWN_BUSINESS = "own_business"
+    GROUP_BUSINESS = "group_business"  # a group or BUM Desa business
+    NOT_YET = "not_yet"
+
+
+class Recommend(StrEnum):
+    """Follow-up: would you recommend the training?"""
+
+    YES = "yes"
+    NO = "no"
 
 
 class TrainingCheckin(SQLModel, table=True):
@@ -69,3 +94,30 @@ class Attendance(SQLModel, table=True):
     )
     rating: int | None = Field(default=None, sa_column=Column(Integer, nullable=True))
     comment: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+
+
+class FollowUp(SQLModel, table=True):
+    """One follow-up of one attendee, `days` after the training: sent once, reminded once,
+    answered with three one-tap questions."""
+
+    __tablename__ = "training_followup"
+    __table_args__ = (
+        UniqueConstraint("attendance_id", "days", name="uq_training_followup_wave"),
+        one_of("training_followup", "used", UsedSkill),
+        one_of("training_followup", "situation", Situation),
+        one_of("training_followup", "recommend", Recommend),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    attendance_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("training_attendance.id", ondelete="CASCADE"), nullable=False
+        )
+    )
+    days: int = Field(sa_column=Column(Integer, nullable=False))
+    sent_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime, nullable=False))
+    reminded_at: datetime | None = Field(default=None, sa_column=Column(DateTime, nullable=True))
+    used: str | None = Field(default=None, sa_column=Column(String(10), nullable=True))
+    situation: str | None = Field(default=None, sa_column=Column(String(16), nullable=True))
+    recommend: str | None = Field(default=None, sa_column=Column(String(4), nullable=True))
+    answered_at: datetime | None = Field(default=None, sa_column=Column(DateTime, nullable=True))

@@ -50,7 +50,8 @@ WIRE = [
     "st:v:64.74:m", "st:e:64.74", "st:h", "ex:64.74.01",
     "inv:r:64", "inv:p:1", "inv:a:64.74", "inv:b:",
     "crd:rv:1234567890", "crd:ry:1234567890", "crd:no:0",
-    "att:o:5", "att:l:5", "att:t:5:1234567890", "att:c:5", "att:pdf:5", "fb:r:5:4",
+    "att:o:5", "att:l:5", "att:t:5:1234567890", "att:c:5", "att:pdf:5", "fb:r:5:4", "fb:skip",
+    "fb:a:5:30:used:partly", "fb:a:5:90:situation:own_business",
 ]  # fmt: skip
 
 
