@@ -21,9 +21,9 @@ from bot.callbacks import AttendanceButton
 from bot.context import BotContext
 from bot.forms import chat_of
 from bot.i18n import t
-from bot.moments import format_clock, format_count, format_day, format_moment, to_local
-from bot.training.manage import RECENT, may_manage
-from bot.training.texts import pressed, sender, short_title
+from bot.moments import format_count, format_day, format_moment, to_local
+from bot.training.manage import RECENT, may_manage, pick_button
+from bot.training.texts import pressed, sender
 from bot.ui import Button, keyboard, show
 from storage import attendance as attendance_store
 from storage import training as training_store
@@ -50,36 +50,21 @@ LISTED = 20  # the newest this many trainings get a button in /absensi
 
 
 async def attendance_command(update: Update, context: BotContext) -> None:
-    """`/absensi`: pick a training in scope, then get its check-in QR code."""
-    lang = context.lang
-    chat = chat_of(update)
+    """`/absensi`: pick a training in scope (not called off), then get its check-in QR code."""
     identity = sender(update, context)
     if not identity.is_privileged:
-        await chat.send_message(t("attendance.not_allowed", lang))
+        await chat_of(update).send_message(t("attendance.not_allowed", context.lang))
         return
+    since = utcnow() - RECENT
     with context.db.session() as session:
-        trainings = training_store.manageable_trainings(session, identity.scopes, utcnow() - RECENT)
-    trainings = [tr for tr in trainings if not tr.cancelled]
-    if not trainings:
-        await chat.send_message(t("attendance.none", lang))
-        return
-    rows = [[_pick_button(context, training)] for training in trainings[-LISTED:]]
-    await chat.send_message(t("attendance.pick_training", lang), reply_markup=keyboard(rows))
-
-
-def _pick_button(context: BotContext, training: TrainingInfo) -> Button:
-    lang = context.lang
-    local = to_local(training.starts_at, context.settings.timezone)
-    label = t(
-        "attendance.pick_item",
-        lang,
-        escape=False,
-        id=training.id,
-        title=short_title(training.title),
-        day=format_day(local.date(), lang, short=True),
-        time=format_clock(local, lang),
-    )
-    return label, AttendanceButton("o", training_id=training.id).pack()
+        listed = training_store.manageable_trainings(session, identity.scopes, since)
+    rows = [
+        [pick_button(context, training, AttendanceButton("o", training_id=training.id).pack())]
+        for training in listed
+        if not training.cancelled
+    ][-LISTED:]
+    text = t("attendance.pick_training" if rows else "attendance.none", context.lang)
+    await chat_of(update).send_message(text, reply_markup=keyboard(rows) if rows else None)
 
 
 async def attendance_button(update: Update, context: BotContext) -> None:

@@ -29,7 +29,13 @@ from storage.models import utcnow
 from storage.regions import region_path_name
 from storage.training import Participant, RsvpStatus, TrainingInfo
 
-__all__ = ["may_manage", "participants_button", "participants_command", "tell_participants"]
+__all__ = [
+    "may_manage",
+    "participants_button",
+    "participants_command",
+    "pick_button",
+    "tell_participants",
+]
 
 RECENT = timedelta(days=30)  # /peserta still lists trainings that ended this long ago
 LISTED = 20  # the newest this many trainings get a button
@@ -85,13 +91,16 @@ async def participants_command(update: Update, context: BotContext) -> None:
     if not trainings:
         await chat.send_message(t("training.none_to_manage", lang))
         return
-    rows = [[_pick_button(context, training)] for training in trainings[-LISTED:]]
+    rows = [
+        [pick_button(context, training, TrainingButton("p", training_id=training.id).pack())]
+        for training in trainings[-LISTED:]
+    ]
     await chat.send_message(t("training.pick_training", lang), reply_markup=keyboard(rows))
 
 
-def _pick_button(context: BotContext, training: TrainingInfo) -> Button:
+def pick_button(context: BotContext, training: TrainingInfo, data: str) -> Button:
     """ "Sen, 14 Des 08.00 · #12 Pelatihan BUMDes": the date first, so a long title cannot
-    hide it; plain text (a button shows no HTML)."""
+    hide it; plain text (a button shows no HTML). Also /absensi's list."""
     lang = context.lang
     local = to_local(training.starts_at, context.settings.timezone)
     label = t(
@@ -103,7 +112,7 @@ def _pick_button(context: BotContext, training: TrainingInfo) -> Button:
         day=format_day(local.date(), lang, short=True),
         time=format_clock(local, lang),
     )
-    return label, TrainingButton("p", training_id=training.id).pack()
+    return label, data
 
 
 async def _show_participants(
