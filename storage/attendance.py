@@ -58,6 +58,7 @@ __all__ = [
     "due_feedback",
     "due_followups",
     "due_reminders",
+    "forget_attendee",
     "mark_feedback_sent",
     "mark_followup_sent",
     "mark_reminded",
@@ -432,6 +433,14 @@ def answer_followup(
     session.commit()
     session.refresh(followup)
     return followup
+
+
+def forget_attendee(session: Session, telegram_id: int) -> None:
+    """Right to erasure: the cadre's attendance goes, with its rating, comment, follow-ups
+    (their foreign key cascades) and certificate code, which then no longer verifies.
+    `storage.privacy.delete_personal_data` is to call it beside `forget_participant`."""
+    for row in session.exec(select(Attendance).where(Attendance.telegram_id == telegram_id)):
+        session.delete(row)
 
 
 def _cadre(session: Session, telegram_id: int) -> Cadre | None:

@@ -241,3 +241,20 @@ async def test_profile_lists_trainings_attended(bot, server, clock):
     await ani.send_text("/profil")
     assert "Pelatihan yang diikuti" in ani.last_message.text
     assert "• Gizi Balita (14 Desember 2026)" in ani.last_message.text
+
+
+async def test_erasure_forgets_attendance_and_the_certificate(bot, server, clock):
+    coordinator = server.new_user(first_name="Rina")
+    seed_coordinator(bot, coordinator.id, BONTANG_BARAT)
+    training_id = seed_training(bot, coordinator.id)
+    ani = cadre(bot, server, "Ani")
+    with bot.session() as session:
+        store.tick(session, training_id, ani.id, coordinator.id, STARTS)
+        certificate = store.certificate_for(session, training_id, ani.id)
+    assert certificate is not None
+    with bot.session() as session:
+        store.forget_attendee(session, ani.id)
+        session.commit()
+    assert present(bot, training_id) == {}
+    with bot.session() as session:
+        assert store.verify_certificate(session, certificate.code) is None
