@@ -178,9 +178,14 @@ def check_in(
     return CheckInOutcome(CheckIn.WALK_IN if walk_in else CheckIn.PRESENT, training)
 
 
-def tick(session: Session, training_id: int, telegram_id: int, by: int, now: datetime) -> bool:
-    """Toggle a cadre's attendance by hand; True if they are now marked present."""
+def tick(
+    session: Session, training_id: int, telegram_id: int, by: int, now: datetime
+) -> bool | None:
+    """Toggle a cadre's attendance by hand; True if they are now marked present, None if
+    there is no such cadre (a forged button)."""
     existing = _attendance(session, training_id, telegram_id)
+    if existing is None and _cadre(session, telegram_id) is None:
+        return None
     if existing is not None:
         session.delete(existing)
         session.commit()

@@ -17,7 +17,7 @@ import segno
 from telegram import InlineKeyboardMarkup, Update
 from telegram.helpers import create_deep_linked_url
 
-from bot.callbacks import AttendanceButton
+from bot.callbacks import AttendanceButton, refuse_forged
 from bot.context import BotContext
 from bot.forms import chat_of
 from bot.i18n import t
@@ -110,6 +110,9 @@ async def attendance_button(update: Update, context: BotContext) -> None:
                 cadre=button.cadre_id,
                 present=present,
             )
+        if present is None:
+            await refuse_forged(update, lang)
+            return
         await query.answer(t("attendance.ticked" if present else "attendance.unticked", lang))
     else:
         await query.answer()

@@ -177,6 +177,9 @@ async def test_forged_and_out_of_scope_buttons_are_refused(bot, server, clock):
     for data in (f"att:o:{elsewhere}", f"att:t:{elsewhere}:{ani.id}", f"att:c:{elsewhere}"):
         await coordinator.press_data(data)
         assert "di luar wilayah" in coordinator.callback_answers[-1]["text"]
+    await coordinator.press_data(f"att:t:{mine}:777000111")  # nobody's id
+    forged = coordinator.callback_answers[-1]["text"]
+    assert forged and "di luar wilayah" not in forged
     await coordinator.press_data("att:t:1:²")
     assert coordinator.callback_answers[-1]["text"]
     # A cadre cannot open the coordinator's buttons either.
