@@ -139,6 +139,14 @@ def build_application(settings: Settings, database: Database | None = None) -> F
             first=timedelta(seconds=7),
             name="needs-minute",
         ),
+        # Trainings: end-of-day feedback, the follow-ups and their reminder, when due.
+        RepeatingJob(
+            app,
+            training.send_due,
+            interval=timedelta(minutes=1),
+            first=timedelta(seconds=10),
+            name="training-feedback",
+        ),
     )
     # The sender, the scheduler and the minute jobs run in one worker: the cluster's leader.
     app.cluster = processor.cluster = Cluster(app, (*app.services, *minute_jobs))
@@ -151,12 +159,15 @@ def build_application(settings: Settings, database: Database | None = None) -> F
     # Deep links before the conversations: an invitation is redeemed whatever form is open.
     invite_link = filters.Regex(rf"^/start {roles.INVITE_PAYLOAD}")
     app.add_handler(CommandHandler("start", roles.redeem_invite, invite_link))
+    checkin_link = filters.Regex(rf"^/start {training.CHECKIN_PAYLOAD}")
+    app.add_handler(CommandHandler("start", training.checkin_link, checkin_link))
 
     # Conversations first, so their states see the user's input before plain commands do.
     app.add_handler(registration.conversation(settings.conversation_timeout))
     app.add_handler(broadcast.conversation(settings.conversation_timeout))
     app.add_handler(training.conversation(settings.conversation_timeout))
     app.add_handler(training.move_conversation(settings.conversation_timeout))
+    app.add_handler(training.feedback_conversation(settings.conversation_timeout))
     app.add_handler(report_comment.comment_conversation(settings.conversation_timeout))
     app.add_handler(report_submit.conversation(settings.conversation_timeout))
     app.add_handler(reminders.conversation(settings.conversation_timeout))

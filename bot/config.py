@@ -61,6 +61,8 @@ class Settings:
     reminder_training: bool = False
     reminder_monthly_report: tuple[int, time] | None = None  # (day of month, time)
     reminder_review_digest: tuple[int, time] | None = None  # (weekday, 0 = Monday; time)
+    # Trainings (issue 13): attendees are asked how it went this many days after each training.
+    followup_days: tuple[int, ...] = (30, 90)
     # Operations: logs, the webhook mode and the health/metrics endpoints (bot.ops).
     log_level: str = "INFO"
     log_format: str = "text"  # or "json": one JSON object per line, for log collectors
@@ -232,6 +234,18 @@ def _weekly_at(raw: str | None) -> tuple[int, time] | None:
     return (_WEEKDAY_NAMES[day[:3]], _clock("REMINDER_REVIEW_DIGEST", at))
 
 
+def _days(name: str, raw: str | None, default: tuple[int, ...]) -> tuple[int, ...]:
+    """ "30,90": distinct whole days, ascending; empty switches the follow-ups off."""
+    if raw is None:
+        return default
+    parts = [p.strip() for p in raw.split(",") if p.strip()]
+    if not all(p.isascii() and p.isdigit() and 0 < int(p) <= 3650 for p in parts):
+        raise ConfigError(
+            f"{name} must be whole days from 1 to 3650 separated by commas, got {raw!r}"
+        )
+    return tuple(sorted({int(p) for p in parts}))
+
+
 def _chat_id(name: str, raw: str | None) -> int | None:
     if raw is None or not raw.strip():
         return None
@@ -391,6 +405,7 @@ def load_settings(
         reminder_training=_switch("REMINDER_TRAINING", env.get("REMINDER_TRAINING"), True),
         reminder_monthly_report=_monthly_at(env.get("REMINDER_MONTHLY_REPORT_DAY")),
         reminder_review_digest=_weekly_at(env.get("REMINDER_REVIEW_DIGEST")),
+        followup_days=_days("FOLLOWUP_DAYS", env.get("FOLLOWUP_DAYS"), _DEFAULTS.followup_days),
         log_level=_choice("LOG_LEVEL", env.get("LOG_LEVEL"), _LOG_LEVELS, _DEFAULTS.log_level),
         log_format=_choice("LOG_FORMAT", env.get("LOG_FORMAT"), _LOG_FORMATS, _DEFAULTS.log_format),
         webhook_url=webhook_url,

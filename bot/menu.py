@@ -62,6 +62,7 @@ COMMANDS: list[CommandSpec] = [
     _spec("siaran", COORD, OFFICIAL),
     _spec("pelatihan_baru", COORD, OFFICIAL),
     _spec("peserta", COORD, OFFICIAL),
+    _spec("absensi", COORD, OFFICIAL),
     _spec("pelatihan", CADRE),
     _spec("bahasa", GUEST, CADRE, COORD, OFFICIAL),
     _spec("lapor", CADRE),

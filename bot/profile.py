@@ -6,6 +6,7 @@ from __future__ import annotations
 from telegram import InputFile, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
+from bot import training
 from bot.auth import identify
 from bot.callbacks import DeleteButton, ForgedCallback, ProfileButton, refuse_forged
 from bot.context import BotContext
@@ -44,6 +45,9 @@ async def show_profile(update: Update, context: BotContext) -> None:
             "profile.broadcasts_on" if cadre.receive_broadcasts else "profile.broadcasts_off", lang
         ),
     )
+    attended = training.attended_lines(context.db, user.id, context.settings.timezone, lang)
+    if attended:
+        text += "\n\n" + attended
     await show(
         update,
         text,

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import delete, func, update
 from sqlmodel import Session, SQLModel, col, select
 
-from storage import needs, outbox, skills, training
+from storage import attendance, needs, outbox, skills, training
 from storage.models import (
     AppUser,
     AuditLog,
@@ -75,6 +75,7 @@ def delete_personal_data(session: Session, telegram_id: int) -> Erasure:
     # (groups are recipients too): they forget this cadre here.
     outbox.forget_recipient(session, telegram_id)
     training.forget_participant(session, telegram_id)
+    attendance.forget_attendee(session, telegram_id)
     # Needs answers and skills hold what the cadre wrote about their village and themselves.
     needs.forget_answers(session, telegram_id)
     skills.forget_skills(session, telegram_id)

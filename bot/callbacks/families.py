@@ -10,11 +10,13 @@ from typing import ClassVar
 from bot.callbacks.codec import PICKER_LAYOUT, Callback, registered
 
 __all__ = [
+    "AttendanceButton",
     "AudienceButton",
     "BroadcastButton",
     "CoordinatorButton",
     "DeleteButton",
     "ExportButton",
+    "FeedbackButton",
     "FindCadreButton",
     "InviteButton",
     "InviteRevokeButton",
@@ -419,3 +421,42 @@ class FindCadreButton(Callback):
     LAYOUT: ClassVar[Mapping[str, tuple[str, ...]]] = {"s": ("code",)}
     action: str
     code: str
+
+
+@registered
+@dataclass(frozen=True)
+class AttendanceButton(Callback):
+    """/absensi: o:<id> the check-in QR, l:<id> the tick list, t:<id>:<cadre> tick or untick,
+    c:<id> certificates on/off; pdf:<id> a cadre's certificate."""
+
+    PREFIX: ClassVar[str] = "att"
+    LAYOUT: ClassVar[Mapping[str, tuple[str, ...]]] = {
+        "o": ("training_id",),
+        "l": ("training_id",),
+        "t": ("training_id", "cadre_id"),
+        "c": ("training_id",),
+        "pdf": ("training_id",),
+    }
+    action: str
+    training_id: int = 0
+    cadre_id: int = 0
+
+
+@registered
+@dataclass(frozen=True)
+class FeedbackButton(Callback):
+    """After a training day: r:<id>:<1-5> the one-tap rating, skip no comment; a follow-up's
+    answer a:<id>:<days>:<question>:<answer>."""
+
+    PREFIX: ClassVar[str] = "fb"
+    LAYOUT: ClassVar[Mapping[str, tuple[str, ...]]] = {
+        "r": ("training_id", "rating"),
+        "skip": (),
+        "a": ("training_id", "days", "question", "answer"),
+    }
+    action: str
+    training_id: int = 0
+    rating: int = 0
+    days: int = 0
+    question: str = ""
+    answer: str = ""

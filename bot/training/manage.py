@@ -13,7 +13,7 @@ from datetime import timedelta
 from telegram import Update
 
 from bot.auth import Identity, identify, may_override
-from bot.callbacks import TrainingButton, parse_number
+from bot.callbacks import AttendanceButton, TrainingButton, parse_number
 from bot.context import BotContext
 from bot.delivery import Payload, submit
 from bot.forms import chat_of
@@ -34,6 +34,7 @@ __all__ = [
     "may_manage",
     "participants_button",
     "participants_command",
+    "pick_button",
     "tell_participants",
 ]
 
@@ -96,13 +97,16 @@ async def participants_command(update: Update, context: BotContext) -> None:
     if not trainings:
         await chat.send_message(t("training.none_to_manage", lang))
         return
-    rows = [[_pick_button(context, training)] for training in trainings[-LISTED:]]
+    rows = [
+        [pick_button(context, training, TrainingButton("p", training_id=training.id).pack())]
+        for training in trainings[-LISTED:]
+    ]
     await chat.send_message(t("training.pick_training", lang), reply_markup=keyboard(rows))
 
 
-def _pick_button(context: BotContext, training: TrainingInfo) -> Button:
+def pick_button(context: BotContext, training: TrainingInfo, data: str) -> Button:
     """ "Sen, 14 Des 08.00 · #12 Pelatihan BUMDes": the date first, so a long title cannot
-    hide it; plain text (a button shows no HTML)."""
+    hide it; plain text (a button shows no HTML). Also /absensi's list."""
     lang = context.lang
     local = to_local(training.starts_at, context.settings.timezone)
     label = t(
@@ -114,7 +118,7 @@ def _pick_button(context: BotContext, training: TrainingInfo) -> Button:
         day=format_day(local.date(), lang, short=True),
         time=format_clock(local, lang),
     )
-    return label, TrainingButton("p", training_id=training.id).pack()
+    return label, data
 
 
 async def _show_participants(
@@ -219,6 +223,9 @@ def _manage_rows(training: TrainingInfo, lang: str) -> list[list[Button]]:
         if not training.closed:
             rows.append([button("training.close_button", "close")])
         rows.append([button("training.move_button", "mv"), button("training.call_off_button", "x")])
+    if not training.cancelled:
+        checkin = AttendanceButton("o", training_id=training.id).pack()
+        rows.append([(t("attendance.open_button", lang), checkin)])
     rows.append([button("training.refresh", "p")])
     return rows
 

@@ -7,6 +7,14 @@ tables from here. Closed sets of stored strings are `StrEnum`s next to their tab
 from __future__ import annotations
 
 from storage.models.admins import Official
+from storage.models.attendance import (
+    Attendance,
+    FollowUp,
+    Recommend,
+    Situation,
+    TrainingCheckin,
+    UsedSkill,
+)
 from storage.models.botstate import BotStateRow, ConversationRow
 from storage.models.common import one_of, utcnow
 from storage.models.needs import CadreResource, CadreSkill, NeedAnswer, NeedInvite, NeedRound
@@ -40,6 +48,7 @@ from storage.models.training import RsvpStatus, Training, TrainingRsvp
 
 __all__ = [
     "AppUser",
+    "Attendance",
     "AuditLog",
     "BotStateRow",
     "Broadcast",
@@ -54,6 +63,7 @@ __all__ = [
     "CoordinatorInvite",
     "DeliverySummary",
     "Draft",
+    "FollowUp",
     "NeedAnswer",
     "NeedInvite",
     "NeedRound",
@@ -61,6 +71,7 @@ __all__ = [
     "Official",
     "PauseReason",
     "RecipientState",
+    "Recommend",
     "Region",
     "Reminder",
     "ReminderKind",
@@ -71,9 +82,12 @@ __all__ = [
     "ReportMedia",
     "ReportStatus",
     "RsvpStatus",
+    "Situation",
     "SummarisedBroadcast",
     "Training",
+    "TrainingCheckin",
     "TrainingRsvp",
+    "UsedSkill",
     "one_of",
     "utcnow",
 ]

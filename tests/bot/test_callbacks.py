@@ -56,6 +56,8 @@ WIRE = [
     "nm:v:64.74.01", "nm:x:64",
     "sk:t:perbaikan_hp", "sk:ok", "sk:teach:y", "sk:contact:n", "sk:send", "sk:no",
     "ck:s:las",
+    "att:o:5", "att:l:5", "att:t:5:1234567890", "att:c:5", "att:pdf:5", "fb:r:5:4", "fb:skip",
+    "fb:a:5:30:used:partly", "fb:a:5:90:situation:own_business",
 ]  # fmt: skip
 
 
@@ -70,7 +72,7 @@ def test_every_button_round_trips_byte_for_byte(data):
 
 def test_every_family_is_covered_and_typed():
     assert {family_of(d) for d in WIRE} == set(FAMILIES.values())
-    assert len(FAMILIES) == 22
+    assert len(FAMILIES) == 24
     review = ReviewButton.unpack("rv:ok:42")
     assert review == ReviewButton("ok", report_id=42)
     assert isinstance(review.report_id, int)

@@ -382,6 +382,7 @@ async def test_coordinator_calls_a_training_off(fast, server):
     assert coordinator.last_message.buttons == [
         ["🔒 Tutup pendaftaran"],
         ["🗓 Ubah jadwal", "❌ Batalkan pelatihan"],
+        ["📋 Absensi"],  # issue 13: the check-in QR code
         ["🔄 Perbarui"],
     ]
     await coordinator.press("❌ Batalkan pelatihan")
