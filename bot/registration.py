@@ -9,7 +9,6 @@ re-prompts politely on the wrong kind of input, `/start` re-asks the current ste
 from __future__ import annotations
 
 import dataclasses
-import html
 from datetime import timedelta
 from enum import IntEnum
 from typing import Any
@@ -31,7 +30,7 @@ from bot.callbacks import (
     RegistrationButton,
     refuse_forged,
 )
-from bot.config import Settings
+from bot.consent import consent_text
 from bot.context import BotContext
 from bot.forms import END, Draft, Form, chat_of, region_picker
 from bot.forms.region_picker import PickerState, StaleButton
@@ -118,22 +117,6 @@ async def _answer(update: Update, text: str | None = None) -> None:
 # ---------------------------------------------------------------- prompts
 
 
-def _consent_text(settings: Settings, lang: str) -> str:
-    """The UU PDP notice: controller, purposes, viewers, retention, rights and a contact."""
-    controller = html.escape(settings.data_controller)
-    contact = html.escape(settings.data_contact) or t(
-        "reg.consent_contact", lang, escape=False, controller=controller
-    )
-    return t(
-        "reg.consent",
-        lang,
-        escape=False,
-        controller=controller,
-        days=settings.retention.days,
-        contact=contact,
-    )
-
-
 @FORM.asks
 async def prompt(
     update: Update, context: BotContext, draft: RegistrationDraft, state: int, note: str = ""
@@ -146,7 +129,7 @@ async def prompt(
     if state is Step.CONSENT:
         await show(
             update,
-            prefix + _consent_text(context.settings, lang),
+            prefix + consent_text(context.settings, lang),
             keyboard(
                 [
                     [(t("reg.consent_yes", lang), RegistrationButton("c", answer="y").pack())],

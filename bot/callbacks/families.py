@@ -1,5 +1,6 @@
 """Every button family of the bot, one small frozen dataclass each: its prefix, its actions
-and their typed fields. A new kind of button is declared here and nowhere else."""
+and their typed fields. A new kind of button is declared here and nowhere else; the package
+`bot.callbacks` re-exports each (its `__all__` lists them)."""
 
 from __future__ import annotations
 
@@ -8,34 +9,6 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from bot.callbacks.codec import PICKER_LAYOUT, Callback, registered
-
-__all__ = [
-    "AttendanceButton",
-    "AudienceButton",
-    "BroadcastButton",
-    "CoordinatorButton",
-    "DeleteButton",
-    "ExportButton",
-    "FeedbackButton",
-    "FindCadreButton",
-    "InviteButton",
-    "InviteRevokeButton",
-    "LanguageButton",
-    "ManageReminderButton",
-    "NeedsMapButton",
-    "NeedsRoundButton",
-    "NeedsSurveyButton",
-    "ProfileButton",
-    "RegistrationButton",
-    "ReminderFormButton",
-    "ReportButton",
-    "ReportListButton",
-    "ReviewButton",
-    "SkillsButton",
-    "StatisticsButton",
-    "TrainingButton",
-    "TrainingFormButton",
-]
 
 
 @registered
