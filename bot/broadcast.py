@@ -21,14 +21,7 @@ from datetime import timedelta
 from enum import IntEnum
 
 from telegram import InlineKeyboardMarkup, Update
-from telegram.ext import (
-    BaseHandler,
-    CallbackQueryHandler,
-    CommandHandler,
-    ConversationHandler,
-    MessageHandler,
-    filters,
-)
+from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot.auth import Identity, identify
 from bot.callbacks import BroadcastButton, ForgedCallback, refuse_forged
@@ -42,7 +35,7 @@ from bot.delivery import (
     submit,
     validate_payload,
 )
-from bot.forms import END, Form, chat_of
+from bot.forms import END, AnyHandler, Conversation, Form, chat_of
 from bot.forms.audience import (
     AudienceDraft,
     AudienceSteps,
@@ -331,7 +324,7 @@ def _title_of(draft: BroadcastDraft) -> str:
 # ---------------------------------------------------------------- wrong input and the states
 
 
-def conversation(conversation_timeout: timedelta) -> ConversationHandler[BotContext]:
+def conversation(conversation_timeout: timedelta) -> Conversation:
     text = filters.TEXT & ~filters.COMMAND
     anything = ~filters.COMMAND
 
@@ -437,7 +430,7 @@ async def stop_button(update: Update, context: BotContext) -> None:
     await query.answer(t("broadcast.stopped" if stopped else "broadcast.already_over", lang))
 
 
-def handlers() -> list[BaseHandler[Update, BotContext, None]]:
+def handlers() -> list[AnyHandler]:
     return [
         CommandHandler("siaran", list_broadcasts),
         CallbackQueryHandler(stop_button, pattern=BroadcastButton.pattern("x")),

@@ -77,6 +77,26 @@ inherits `audience.AudienceDraft` in its draft and lets `AudienceSteps` build th
 
 """
 
-from bot.forms.base import END, Draft, Form, Handler, StepHandler, chat_of, conversation
+from bot.forms.base import (
+    END,
+    AnyHandler,
+    Conversation,
+    Draft,
+    Form,
+    Handler,
+    StepHandler,
+    chat_of,
+    conversation,
+)
 
-__all__ = ["END", "Draft", "Form", "Handler", "StepHandler", "chat_of", "conversation"]
+__all__ = [
+    "END",
+    "AnyHandler",
+    "Conversation",
+    "Draft",
+    "Form",
+    "Handler",
+    "StepHandler",
+    "chat_of",
+    "conversation",
+]

@@ -29,7 +29,9 @@ from storage.models import utcnow
 
 __all__ = [
     "END",
+    "AnyHandler",
     "Ask",
+    "Conversation",
     "Draft",
     "Form",
     "Handler",
@@ -43,6 +45,12 @@ END = ConversationHandler.END
 
 Handler = Callable[[Update, BotContext], Coroutine[Any, Any, int]]
 """A PTB callback of a conversation state: returns the next state (or END)."""
+
+AnyHandler = BaseHandler[Update, BotContext, Any]
+"""Any registered handler of this bot, as the `handlers()` of every feature return them."""
+
+Conversation = ConversationHandler[BotContext]
+"""A form's conversation, as `Form.conversation` builds it."""
 
 Requirement = Literal["privileged", "official"]
 

@@ -18,20 +18,13 @@ from enum import IntEnum
 from typing import Any
 
 from telegram import Update
-from telegram.ext import (
-    BaseHandler,
-    CallbackQueryHandler,
-    CommandHandler,
-    ConversationHandler,
-    MessageHandler,
-    filters,
-)
+from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot.auth import Identity, identify
 from bot.callbacks import NeedsRoundButton
 from bot.context import BotContext, ForkomApplication
 from bot.delivery import Payload, submit
-from bot.forms import END, Form, chat_of
+from bot.forms import END, AnyHandler, Conversation, Form, chat_of
 from bot.forms.audience import AudienceDraft, AudienceSteps, audience_counts, audience_label
 from bot.i18n import LANGUAGES, t
 from bot.moments import Problem, format_count, format_moment, parse_moment, to_local, to_utc
@@ -359,7 +352,7 @@ async def remind_due(context: BotContext) -> None:
 # ---------------------------------------------------------------- the states
 
 
-def conversation(timeout: timedelta) -> ConversationHandler[BotContext]:
+def conversation(timeout: timedelta) -> Conversation:
     ours = NeedsRoundButton.pattern()
     deadline_again = FORM.reprompt(Step.DEADLINE, "needs.round.ask_deadline")
     confirm_again = FORM.reprompt(Step.CONFIRM, "form.use_buttons")
@@ -382,7 +375,7 @@ def conversation(timeout: timedelta) -> ConversationHandler[BotContext]:
     )
 
 
-def handlers() -> list[BaseHandler[Update, BotContext, Any]]:
+def handlers() -> list[AnyHandler]:
     return [
         CommandHandler("survei_kebutuhan", list_rounds),
         CallbackQueryHandler(round_button, pattern=NeedsRoundButton.pattern("v", "x", "xy")),

@@ -11,22 +11,14 @@ from __future__ import annotations
 import dataclasses
 from datetime import timedelta
 from enum import IntEnum
-from typing import Any
 
 from telegram import InlineKeyboardMarkup, Update
-from telegram.ext import (
-    BaseHandler,
-    CallbackQueryHandler,
-    CommandHandler,
-    ConversationHandler,
-    MessageHandler,
-    filters,
-)
+from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot.auth import Identity, identify
 from bot.callbacks import FindCadreButton, SkillsButton, refuse_forged
 from bot.context import BotContext
-from bot.forms import END, Draft, Form, chat_of
+from bot.forms import END, AnyHandler, Conversation, Draft, Form, chat_of
 from bot.i18n import t
 from bot.needs.common import NAME_LIMIT, asker, pressed, typed_name
 from bot.needs.labels import need_buttons, need_label
@@ -205,10 +197,10 @@ async def on_contact(
     return END
 
 
-def conversation(timeout: timedelta) -> ConversationHandler[BotContext]:
+def conversation(timeout: timedelta) -> Conversation:
     ours = SkillsButton.pattern()
 
-    def wrong_input(state: Step, note: str) -> list[BaseHandler[Update, BotContext, Any]]:
+    def wrong_input(state: Step, note: str) -> list[AnyHandler]:
         again = FORM.reprompt(state, note)
         return [MessageHandler(~filters.COMMAND, again), CallbackQueryHandler(again, ours)]
 
@@ -290,7 +282,7 @@ async def find_button(update: Update, context: BotContext) -> None:
     await show(update, "\n\n".join(lines), edit=False)
 
 
-def handlers() -> list[BaseHandler[Update, BotContext, Any]]:
+def handlers() -> list[AnyHandler]:
     return [
         CommandHandler("cari_kader", find_command),
         CallbackQueryHandler(find_button, pattern=FindCadreButton.pattern()),

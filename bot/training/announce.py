@@ -16,20 +16,13 @@ from datetime import datetime, timedelta
 from enum import IntEnum
 
 from telegram import Update
-from telegram.ext import (
-    BaseHandler,
-    CallbackQueryHandler,
-    CommandHandler,
-    ConversationHandler,
-    MessageHandler,
-    filters,
-)
+from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot.auth import Identity, identify
 from bot.callbacks import TrainingFormButton, refuse_forged
 from bot.context import BotContext, ForkomApplication
 from bot.delivery import Payload, submit
-from bot.forms import END, Form, Handler, chat_of
+from bot.forms import END, AnyHandler, Conversation, Form, Handler, chat_of
 from bot.forms.audience import AudienceSteps, area_argument
 from bot.i18n import LANGUAGES, t
 from bot.moments import format_count, format_moment
@@ -439,11 +432,11 @@ async def preview_button(update: Update, context: BotContext) -> None:
 # ---------------------------------------------------------------- the states
 
 
-def conversation(timeout: timedelta) -> ConversationHandler[BotContext]:
+def conversation(timeout: timedelta) -> Conversation:
     text = filters.TEXT & ~filters.COMMAND
     anything = ~filters.COMMAND
 
-    def typed(state: Step, handler: Handler) -> list[BaseHandler[Update, BotContext, int]]:
+    def typed(state: Step, handler: Handler) -> list[AnyHandler]:
         """A step answered by typing; anything else (a sticker, a stale button) asks again."""
         again = FORM.reprompt(state, NEED_TEXT)
         return [
