@@ -249,7 +249,7 @@ async def _register(user: FakeUser, index: int, pace: Pace) -> None:
     )
 
 
-async def test_three_workers_register_broadcast_and_survive_a_sigkill(cluster, server):  # type: ignore[no-untyped-def]
+async def test_three_workers_register_broadcast_and_survive_a_sigkill(cluster, server):
     users = [server.new_user() for _ in range(CADRES)]
     ids = [user.id for user in users]
 
