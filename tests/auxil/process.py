@@ -29,11 +29,16 @@ def bot_env(token: str, base_url: str, database_url: str, **extra: str) -> dict[
     return env
 
 
-def start_bot(env: dict[str, str], cwd: Path, log: Path) -> subprocess.Popen[bytes]:
-    handle = log.open("ab")
-    return subprocess.Popen(
-        [sys.executable, "-m", "bot"], cwd=cwd, env=env, stdout=handle, stderr=subprocess.STDOUT
-    )
+def start_bot(env: dict[str, str], cwd: Path, log: Path, *args: str) -> subprocess.Popen[bytes]:
+    """`python -m bot [args]` (e.g. `"webhook"`), its output appended to `log`."""
+    with log.open("ab") as handle:
+        return subprocess.Popen(
+            [sys.executable, "-m", "bot", *args],
+            cwd=cwd,
+            env=env,
+            stdout=handle,
+            stderr=subprocess.STDOUT,
+        )
 
 
 def stop_bot(process: subprocess.Popen[bytes], *, kill: bool = False, timeout: float = 15) -> int:

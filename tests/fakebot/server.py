@@ -124,7 +124,8 @@ class FakeTelegramServer:
         #: HTTP status of each webhook post, in order (0: the webhook could not be reached).
         self.webhook_statuses: list[int] = []
         self._webhook_client: ClientSession | None = None
-        self._webhook_tasks: set[asyncio.Task[None]] = set()
+        self._webhook_lock = asyncio.Lock()
+        self._webhook_posts: set[asyncio.Task[None]] = set()
         self.allowed_updates: frozenset[str] = DEFAULT_ALLOWED_UPDATES
 
         #: Awaited with each update_id after it is queued (harness: wait until processed).
@@ -187,6 +188,9 @@ class FakeTelegramServer:
         self._stopping = True
         self._wake_poller()
         self._notify_state()
+        for posting in list(self._webhook_posts):
+            posting.cancel()
+        await asyncio.gather(*self._webhook_posts, return_exceptions=True)
         if self._webhook_client is not None:
             client, self._webhook_client = self._webhook_client, None
             await client.close()
@@ -369,12 +373,10 @@ class FakeTelegramServer:
 
     # ------------------------------------------------------------------ updates queue
     async def enqueue_updates(self, updates: list[JsonDict]) -> list[JsonDict]:
-        """Queue updates (ids assigned here) for getUpdates or post them to the webhook; then
-        await ``after_update``."""
-        self._assign_ids(updates)
-        if self.webhook_url:
-            await self._post_all(updates)
-        self._wake_poller()
+        """Queue updates (ids assigned here) for getUpdates; then await ``after_update``."""
+        posting = self._queue(updates)
+        if posting is not None:
+            await posting
         hook = self.after_update
         if hook is not None:
             for update in updates:
@@ -382,31 +384,36 @@ class FakeTelegramServer:
         return updates
 
     def queue_updates(self, updates: list[JsonDict]) -> list[JsonDict]:
-        """Queue updates without waiting for the bot to handle them.
+        """Queue updates for getUpdates without waiting for the bot to handle them.
 
         For what Telegram sends on its own while the test carries on (``my_chat_member`` when
         a user blocks the bot); tests that need the outcome await ``after_update`` themselves.
-        In webhook mode the posts run in the background, in order.
         """
-        self._assign_ids(updates)
-        if self.webhook_url:
-            task = asyncio.get_running_loop().create_task(self._post_all(updates))
-            self._webhook_tasks.add(task)
-            task.add_done_callback(self._webhook_tasks.discard)
-        self._wake_poller()
+        self._queue(updates)
         return updates
 
-    def _assign_ids(self, updates: list[JsonDict]) -> None:
+    def _queue(self, updates: list[JsonDict]) -> asyncio.Task[None] | None:
+        """Assign ids and queue; in webhook mode also start posting (the task is returned)."""
         for update in updates:
             update_id = self._next_update_id
             self._next_update_id += 1
             update_type = next(k for k in update if k != "update_id")
             update["update_id"] = update_id
             self._updates.append((update_id, update_type, update))
+        self._wake_poller()
+        if not self.webhook_url:
+            return None
+        posting = asyncio.get_running_loop().create_task(self._post_in_order(updates))
+        self._webhook_posts.add(posting)
+        posting.add_done_callback(self._webhook_posts.discard)
+        return posting
 
-    async def _post_all(self, updates: list[JsonDict]) -> None:
-        for update in updates:
-            await self._post_to_webhook(update)
+    async def _post_in_order(self, updates: list[JsonDict]) -> None:
+        # The lock is taken in creation order (asyncio locks are fair), so posts keep the
+        # order the updates were queued in, as Telegram's do.
+        async with self._webhook_lock:
+            for update in updates:
+                await self._post_to_webhook(update)
 
     async def _post_to_webhook(self, update: JsonDict) -> None:
         """Deliver one update as Telegram does in webhook mode; 200 confirms it."""
