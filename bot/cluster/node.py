@@ -230,6 +230,9 @@ class Cluster:
                 yield
                 return
             try:
+                # What this worker changed outside an update (a form's idle timeout ending its
+                # conversation) goes to the database first, so the refresh below reads it.
+                await self.app.update_persistence()
                 await asyncio.to_thread(
                     conversations.refresh_conversations,
                     self._conversations,
