@@ -20,6 +20,7 @@ from dotenv import load_dotenv
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from bot.ops.logs import mask_personal_data
 from bot.vocabulary import parse_region_code
 
 __all__ = ["ConfigError", "Settings", "load_settings", "normalise_database_url"]
@@ -126,7 +127,7 @@ def _database_url(raw: str | None) -> str:
         parsed = make_url(url)
     except ArgumentError:
         raise ConfigError(
-            f"DATABASE_URL is malformed ({url!r}); use e.g. sqlite:///forkom.db or "
+            f"DATABASE_URL is malformed ({mask_personal_data(url)!r}); use e.g. sqlite:///forkom.db or "
             "postgresql+psycopg://user:password@host:5432/dbname"
         ) from None
     if parsed.get_backend_name() not in {"sqlite", "postgresql"}:
