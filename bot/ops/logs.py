@@ -27,7 +27,7 @@ _CHATTY = ("alembic", "apscheduler")
 #: The bot token as BotFather issues it (in Bot API URLs too: `…/bot<token>/sendMessage`).
 _TOKEN = re.compile(r"\d+:[A-Za-z0-9_-]{30,}")
 #: The password of a URL such as `postgresql+psycopg://user:password@host/db`.
-_URL_PASSWORD = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*://[^:/?#@\s]*:)[^@\s]+@")
+_URL_PASSWORD = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*://[^:/?#@\s]*:)\S+@")
 #: An Indonesian mobile number in each way people and the bot write one: 0812…, 62812…,
 #: +62 812…, with spaces, dashes, dots, slashes or brackets between the digits. After the
 #: leading 8 come 8–11 more digits (9–12 in all, as `bot.validation.normalise_phone` accepts).

@@ -21,7 +21,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
 from bot import profile, registration
-from bot.config import Settings
+from bot.config import ConfigError, Settings, load_settings
 from bot.errors import AlertThrottle, ErrorReporter, handler_name
 from bot.ops.logs import PrivacyFilter, configure_logging, mask_personal_data
 from storage import people
@@ -242,3 +242,18 @@ def test_configure_logging_installs_the_filter_on_the_root_handler() -> None:
         for handler in saved:
             root.addHandler(handler)
         root.setLevel(level)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql://forkom:top@secret@db:port/forkom",  # the port is not a number
+        "postgres//forkom:topsecret@db/forkom",  # no scheme SQLAlchemy knows
+    ],
+)
+def test_a_malformed_database_url_is_shown_without_its_password(url: str) -> None:
+    with pytest.raises(ConfigError) as refused:
+        load_settings(env={"DATABASE_URL": url, "TELEGRAM_BOT_TOKEN": TOKEN}, dotenv=False)
+    message = str(refused.value)
+    assert "DATABASE_URL is malformed" in message and "forkom:***@" in message
+    assert "secret" not in message
