@@ -1,9 +1,11 @@
 """A seeded random run of many updates through the fake server (issue 10, "Done when").
 
 Guests, cadres, a coordinator and an official send random commands with hostile arguments,
-random text (4,000+ characters, emoji, Arabic, HTML-like), media where text is expected,
-taps of their own buttons, of *other* users' buttons and of forged or oversized callback
-data, bursts, and messages in group chats. Afterwards:
+random text (4,000+ characters, emoji, Arabic, HTML-like, replies to the bot's messages),
+media where text is expected, taps of their own buttons, of *other* users' buttons and of
+forged or oversized callback data, bursts, messages in group chats, and they block and
+unblock the bot. Two trainings and three reports exist from the start, so RSVP, review
+and list buttons are there to tap and to steal. Afterwards:
 
 - nothing was logged at ERROR (no unhandled exception, no missing translation);
 - no delivered text holds a traceback;
@@ -217,8 +219,13 @@ class RandomRun:
         elif pick < 0.89:
             if user.messages:
                 await self.press(user, self.forged())
-        elif pick < 0.92:
+        elif pick < 0.915:
             await self.flood(user)
+        elif pick < 0.93:
+            await self.block_and_unblock(user)
+        elif pick < 0.95 and user.messages:
+            replied = rng.choice(user.messages[-10:])
+            await self.count(user.send_text(self.text(), reply_to=replied))
         else:
             await self.in_group(user)
 
@@ -305,6 +312,15 @@ class RandomRun:
         ]
         self.found.updates += len(burst)
         await asyncio.gather(*burst)
+
+    async def block_and_unblock(self, user: FakeUser) -> None:
+        """The user blocks the bot and unblocks it again (a `my_chat_member` update each)."""
+        hook = self.server.after_update
+        for change in (user.block_bot, user.unblock_bot):
+            update = change()
+            self.found.updates += 1
+            if hook is not None:
+                await hook(update["update_id"])
 
     async def in_group(self, user: FakeUser) -> None:
         rng = self.rng
