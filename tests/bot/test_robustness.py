@@ -9,8 +9,8 @@ and list buttons are there to tap and to steal. Afterwards:
 
 - nothing was logged at ERROR (no unhandled exception, no missing translation);
 - no delivered text holds a traceback;
-- every command in a private chat or a served group got a reply there, every button tap an
-  answer; Telegram refused no reply as malformed (a 400 is a bug: bad HTML, too long, …);
+- every message in a private chat (text, command, media; a burst may be cut short) and
+  every command in a served group got a reply there, every button tap an answer; Telegram refused no reply as malformed (a 400 is a bug: bad HTML, too long, …);
 - nobody gained a right: the coordinator and official tables hold what the test set up.
 
 `ROBUSTNESS_UPDATES` sets the number of updates (default 600, what CI runs in well under a
@@ -118,6 +118,7 @@ REPLIES = frozenset(
         "editMessageMedia",
     }
 )
+_KINDS = ("text", "photo", "document", "location", "contact", "sticker", "voice")
 #: 400s that are Telegram's normal answers to racing taps, not malformed requests.
 BENIGN_400 = ("message is not modified", "query is too old", "message to edit not found")
 
@@ -132,6 +133,7 @@ class Actor:
 class Findings:
     unanswered: list[str] = field(default_factory=list)
     updates: int = 0
+    messages: int = 0
     commands: int = 0
     presses: int = 0
 
@@ -230,18 +232,29 @@ class RandomRun:
             await self.in_group(user)
 
     async def count(self, sending: Any, n: int = 1) -> Any:
+        """Send; a message (or album) in a private chat must get a reply there."""
+        start = len(self.server.calls)
         self.found.updates += n
-        return await sending
+        sent = await sending
+        first = sent[0] if isinstance(sent, list) else sent
+        message = first.get("message")
+        if message and message["chat"]["type"] == "private":
+            self.found.messages += 1
+            if not self._replied(message["chat"]["id"], start):
+                kind = next((k for k in _KINDS if k in message), "message")
+                content = str(message.get("text", ""))[:60]
+                self.found.unanswered.append(f"{kind} {content!r} from {message['chat']['id']}")
+        return sent
 
     async def send_command(self, user: FakeUser, text: str, chat: FakeChat | None = None) -> None:
         target = chat or user.chat
         start = len(self.server.calls)
-        await self.count(user.send_text(text, chat=chat))
+        await self.count(user.send_text(text, chat=chat))  # checks the reply in private
         self.found.commands += 1
         # `/cmd@other_bot` in a group is another bot's; everything else needs a reply.
-        theirs = "@other_bot" in text.split(maxsplit=1)[0] and not target.is_private
-        if not theirs and not self._replied(target.id, start):
-            self.found.unanswered.append(f"{text[:60]!r} from {user.id} in {target.type}")
+        theirs = "@other_bot" in text.split(maxsplit=1)[0]
+        if not target.is_private and not theirs and not self._replied(target.id, start):
+            self.found.unanswered.append(f"{text[:60]!r} from {user.id} in the group")
 
     async def press(self, user: FakeUser, data: str, chat: FakeChat | None = None) -> None:
         update = await self.count(user.press_data(data, chat=chat))
@@ -418,8 +431,8 @@ async def test_random_run(bot: BotRunner, server: FakeTelegramServer, caplog) ->
     ]
     assert not malformed, f"Telegram refused {len(malformed)} replies {where}: {malformed[:5]}"
     assert not run.found.unanswered, (
-        f"{len(run.found.unanswered)} of {run.found.commands} commands/"
-        f"{run.found.presses} taps unanswered {where}: {run.found.unanswered[:10]}"
+        f"{len(run.found.unanswered)} of {run.found.messages} messages, {run.found.commands} "
+        f"commands, {run.found.presses} taps unanswered {where}: {run.found.unanswered[:10]}"
     )
 
     with bot.session() as session:
