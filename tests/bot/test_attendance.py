@@ -261,3 +261,15 @@ async def test_erasure_forgets_attendance_and_the_certificate(bot, server, clock
     assert present(bot, training_id) == {}
     with bot.session() as session:
         assert store.verify_certificate(session, certificate.code) is None
+
+
+async def test_tick_list_under_the_qr_photo_comes_as_a_new_message(bot, server, clock):
+    # A photo has no text to edit: the list is sent at once, not after a refused edit.
+    coordinator = server.new_user(first_name="Rina")
+    seed_coordinator(bot, coordinator.id, BONTANG_BARAT)
+    training_id = seed_training(bot, coordinator.id)
+    photo = await open_checkin(coordinator, training_id)
+    await coordinator.press("Centang kehadiran", message=photo)
+    assert coordinator.last_message.kind == "text"
+    assert "Kehadiran: Gizi Balita" in coordinator.last_message.text
+    assert server.calls_for("editMessageText") == []
