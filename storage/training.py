@@ -350,8 +350,16 @@ def reschedule_training(
 def respond(
     session: Session, training_id: int, telegram_id: int, joining: bool, now: datetime | None = None
 ) -> RsvpOutcome:
-    """Record "Ikut" (`joining`) or "Tidak bisa"; idempotent, safe under concurrent taps."""
+    """Record "Ikut" (`joining`) or "Tidak bisa"; idempotent, safe under concurrent taps.
+
+    A tap that cannot count (a stranger, an erased or out-of-audience cadre, a cancelled or
+    past training) is refused on a plain read, before the lock: forged taps from anyone must
+    not write, nor queue for SQLite's write lock during a broadcast (security review F1).
+    """
     now = now or utcnow()
+    refused = _refusal(session, training_id, telegram_id, now)
+    if refused is not None:
+        return refused
     # The lock: every answer to this training waits here for the one before it.
     locked = session.exec(
         update(Training)
@@ -364,13 +372,10 @@ def respond(
     assert row is not None
     session.refresh(row)
     training = TrainingInfo.of(row)
-    cadre = session.exec(select(Cadre).where(col(Cadre.telegram_id) == telegram_id)).first()
-    if cadre is None or not training.reaches(cadre.village_code, cadre.institution):
-        return RsvpOutcome(RsvpResult.NOT_ELIGIBLE, training)
-    if training.cancelled:
-        return RsvpOutcome(RsvpResult.CALLED_OFF, training)
-    if training.starts_at <= now:
-        return RsvpOutcome(RsvpResult.PAST, training)
+    # Checked again under the lock: the training may have been called off or moved meanwhile.
+    refused = _refusal(session, training_id, telegram_id, now, training)
+    if refused is not None:
+        return refused
     existing = session.exec(
         select(TrainingRsvp).where(
             col(TrainingRsvp.training_id) == training_id,
@@ -409,6 +414,29 @@ def respond(
         return RsvpOutcome(RsvpResult.DECLINED, training)
     promoted = _fill_free_seats(session, training, now) if status == RsvpStatus.GOING else []
     return RsvpOutcome(RsvpResult.CANCELLED, training, promoted=promoted)
+
+
+def _refusal(
+    session: Session,
+    training_id: int,
+    telegram_id: int,
+    now: datetime,
+    training: TrainingInfo | None = None,
+) -> RsvpOutcome | None:
+    """Why this tap cannot count (an outcome), or None when it may be recorded; reads only."""
+    if training is None:
+        row = session.get(Training, training_id)
+        if row is None:
+            return RsvpOutcome(RsvpResult.UNKNOWN)
+        training = TrainingInfo.of(row)
+    cadre = session.exec(select(Cadre).where(col(Cadre.telegram_id) == telegram_id)).first()
+    if cadre is None or not training.reaches(cadre.village_code, cadre.institution):
+        return RsvpOutcome(RsvpResult.NOT_ELIGIBLE, training)
+    if training.cancelled:
+        return RsvpOutcome(RsvpResult.CALLED_OFF, training)
+    if training.starts_at <= now:
+        return RsvpOutcome(RsvpResult.PAST, training)
+    return None
 
 
 def _store(
