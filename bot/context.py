@@ -145,7 +145,7 @@ class PerUserUpdateProcessor(BaseUpdateProcessor):
         self._running = asyncio.Semaphore(max_concurrent_updates)
         self._refusals = asyncio.Semaphore(8)  # refusals are courtesy: a few at a time
         self._lanes: dict[int, fairness.Lane] = {}
-        self._swept_at = clock()
+        self._swept_at: float | None = None
 
     @property
     def lanes(self) -> int:
@@ -172,8 +172,9 @@ class PerUserUpdateProcessor(BaseUpdateProcessor):
             _free_of_charge(update) or lane.bucket.take(now)
         ):
             fairness.discard(coroutine)
-            async with self._refusals:
-                await fairness.refuse(update, lane, now, self.database)
+            if isinstance(update, Update) and fairness.owed(update, lane, now):
+                async with self._refusals:
+                    await fairness.refuse(update, lane, self.database)
             self._forget_if_idle(key, lane)
             return
         lane.waiting += 1
@@ -195,6 +196,8 @@ class PerUserUpdateProcessor(BaseUpdateProcessor):
     def _sweep(self, now: float) -> None:
         """Once a notice interval, forget lanes gone quiet (memory stays one small object per
         user active in the last minute)."""
+        if self._swept_at is None or now < self._swept_at:  # first call, or a new clock
+            self._swept_at = now
         if now - self._swept_at < fairness.NOTICE_INTERVAL:
             return
         self._swept_at = now

@@ -42,6 +42,7 @@ __all__ = [
     "Lane",
     "TokenBucket",
     "discard",
+    "owed",
     "refuse",
 ]
 
@@ -111,30 +112,33 @@ def discard(coroutine: Awaitable[Any]) -> None:
         close()
 
 
-async def refuse(update: object, lane: Lane, now: float, database: Database | None) -> None:
-    """Tell the user their update was dropped: every button tap gets its toast (the spinner
-    stops), a message gets one notice a minute, in a private chat only (a group is not told
-    about one member's flood). Failures are only logged: the refusal is a courtesy."""
+def owed(update: object, lane: Lane, now: float) -> bool:
+    """Whether a dropped `update` is owed a word: every button tap gets its toast (the spinner
+    stops), a message one notice a minute, in a private chat only (a group is not told about
+    one member's flood). A notice owed is counted as sent at once, so the next drop, a
+    moment later, owes none."""
     if not isinstance(update, Update) or update.effective_user is None:
-        return
-    query = update.callback_query
+        return False
+    if update.callback_query is not None:
+        return True
     chat = update.effective_chat
-    notice = (
-        query is None
-        and chat is not None
-        and chat.type == ChatType.PRIVATE
-        and (lane.noticed_at is None or now - lane.noticed_at >= NOTICE_INTERVAL)
-    )
-    if query is None and not notice:
-        return
-    if notice:
-        lane.noticed_at = now  # before any await: a second drop meanwhile sends nothing
+    if chat is None or chat.type != ChatType.PRIVATE:
+        return False
+    if lane.noticed_at is not None and now - lane.noticed_at < NOTICE_INTERVAL:
+        return False
+    lane.noticed_at = now
+    return True
+
+
+async def refuse(update: Update, lane: Lane, database: Database | None) -> None:
+    """Say "terlalu cepat" for an update `owed` a word: the toast of a tap, else a message.
+    Failures are only logged: the refusal is a courtesy."""
     lang = await _language(update, lane, database)
     try:
-        if query is not None:
-            await query.answer(t("fairness.too_fast_short", lang))
-        elif chat is not None:
-            await chat.send_message(t("fairness.too_fast", lang))
+        if update.callback_query is not None:
+            await update.callback_query.answer(t("fairness.too_fast_short", lang))
+        elif update.effective_chat is not None:
+            await update.effective_chat.send_message(t("fairness.too_fast", lang))
     except TelegramError as error:
         log.info("flood notice not sent: %s", type(error).__name__)
 
