@@ -146,7 +146,7 @@ async def tap_burst(
             cpu = _cpu_s(process.pid) - cpu_before
             await asyncio.sleep(2)  # confirmations still under way are not waited for
         finally:
-            stop_bot(process)
+            stop_bot(process, timeout=120)  # it sends the confirmations still queued first
         answered = {
             str(c.params["callback_query_id"]): c.timestamp
             for c in server.calls_for("answerCallbackQuery")
