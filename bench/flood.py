@@ -114,7 +114,7 @@ def _free_port() -> int:
 async def _quiet(server: FakeTelegramServer, seconds: float = 60) -> None:
     """Until the bot has fetched everything (the flood's backlog drains in the bot)."""
     deadline = time.monotonic() + seconds
-    while server.pending_update_count and time.monotonic() < deadline:
+    while server.pending_update_count and time.monotonic() < deadline:  # noqa: ASYNC110
         await asyncio.sleep(0.05)
 
 
