@@ -109,8 +109,8 @@ class PerUserUpdateProcessor(BaseUpdateProcessor):
     conversation state machine. Each user has a lane (`bot.fairness.Lane`): their updates
     wait in it, one at a time, and only the one at its head takes one of the
     `max_concurrent_updates` global slots — so a user flooding the bot holds one slot, not
-    all of them (security review F1). A lane holds at most `max_backlog` updates and admits
-    `burst` at once, then `rate` a second; what does not fit is dropped and the user told
+    all of them (security review F1). A lane holds at most `max_backlog` updates waiting
+    behind the running one and admits `burst` at once, then `rate` a second; what does not fit is dropped and the user told
     (`bot.fairness.refuse`). With a `cluster` on PostgreSQL the user's cluster lock is held
     as well, inside the slot, so a user's updates that reach different workers also run one
     at a time (`bot.cluster.Cluster.serving`).
