@@ -150,6 +150,7 @@ def build_application(settings: Settings, database: Database | None = None) -> F
     )
     # The sender, the scheduler and the minute jobs run in one worker: the cluster's leader.
     app.cluster = processor.cluster = Cluster(app, (*app.services, *minute_jobs))
+    processor.database = database  # the language of a "terlalu cepat" notice (bot.fairness)
 
     # Before anything else: who is this, which language, are they reachable again.
     app.add_handler(TypeHandler(Update, activity.track_user), group=-100)

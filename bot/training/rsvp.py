@@ -57,12 +57,20 @@ async def rsvp_button(update: Update, context: BotContext) -> None:
     )
     await press.query.answer(_answer_text(outcome, lang), show_alert=outcome.result in _ALERTS)
     if outcome.result in _CONFIRMED and outcome.training is not None:
-        try:
-            await chat_of(update).send_message(_confirmation(outcome, context.settings, lang))
-        except RetryAfter:  # a cadre tapping very fast: the toast above already told them
-            log.info("confirmation to %s skipped: flood control", press.user_id)
+        # Sent apart from this handler: in a burst of taps the confirmations wait for
+        # Telegram's 30 messages a second, and that wait must not hold a global slot (the
+        # next cadres' toasts would wait behind it) nor this cadre's lane.
+        text = _confirmation(outcome, context.settings, lang)
+        context.application.create_task(_confirm(update, text, press.user_id), update=update)
     if outcome.promoted and outcome.training is not None:
         _notify_promoted(context, outcome.training, outcome.promoted)
+
+
+async def _confirm(update: Update, text: str, user_id: int) -> None:
+    try:
+        await chat_of(update).send_message(text)
+    except RetryAfter:  # a cadre tapping very fast: the toast already told them
+        log.info("confirmation to %s skipped: flood control", user_id)
 
 
 def _respond(context: BotContext, training_id: int, user_id: int, joining: bool) -> RsvpOutcome:
