@@ -29,17 +29,55 @@ from storage.models import (
     TrainingRsvp,
     UsedSkill,
 )
-from storage.regions import scope_filter
+from storage.regions import children, display_name, get_region, region_path_name, scope_filter
 from storage.training import TrainingInfo
 from storage.xlsx import Percent, StreamingSheet, Styles
 
 __all__ = [
+    "AREA_COLUMNS",
+    "SHEET_COLUMNS",
+    "AttendanceSheetLabels",
     "Figures",
     "TrainingFigures",
     "area_figures",
     "training_figures",
+    "trainings_within",
+    "write_area_sheet",
+    "write_attendance_sheets",
     "write_training_sheet",
 ]
+
+# The columns of the two sheets, in order; the caller translates each into a header.
+SHEET_COLUMNS = (
+    "id",
+    "title",
+    "starts",
+    "place",
+    "area",
+    "signed_up",
+    "attended",
+    "rate",
+    "walk_ins",
+    "ratings",
+    "rating",
+    "answered",
+    "using",
+    "earning",
+)
+AREA_COLUMNS = (
+    "area",
+    "code",
+    "trainings",
+    "signed_up",
+    "attended",
+    "rate",
+    "walk_ins",
+    "ratings",
+    "rating",
+    "answered",
+    "using",
+    "earning",
+)
 
 _USING = frozenset({UsedSkill.YES, UsedSkill.PARTLY})
 _EARNING = frozenset({Situation.WORKING, Situation.OWN_BUSINESS, Situation.GROUP_BUSINESS})
@@ -101,16 +139,16 @@ class TrainingFigures:
 
 
 def training_figures(
-    session: Session, scopes: Sequence[str], since: datetime, until: datetime
+    session: Session, scopes: Sequence[str], since: datetime | None, until: datetime
 ) -> list[TrainingFigures]:
     """Every training inside `scopes` that started in [since, until), oldest first (called
-    off ones left out)."""
+    off ones left out); no `since`: from the first one."""
     if not scopes:
         return []
     trainings = session.exec(
         select(Training)
         .where(
-            col(Training.starts_at) >= since,
+            col(Training.starts_at) >= (since or datetime(1970, 1, 1)),
             col(Training.starts_at) < until,
             col(Training.cancelled_at).is_(None),
             or_(*(scope_filter(Training.area_code, scope) for scope in scopes)),
@@ -153,16 +191,24 @@ def training_figures(
     return [TrainingFigures(TrainingInfo.of(t), per_training[t.id or 0]) for t in trainings]
 
 
+def trainings_within(rows: Iterable[TrainingFigures], area: str) -> list[TrainingFigures]:
+    """The trainings held for `area` itself or an area inside it."""
+    return [
+        r
+        for r in rows
+        if r.training.area_code == area or r.training.area_code.startswith(area + ".")
+    ]
+
+
 def area_figures(rows: Iterable[TrainingFigures], areas: Sequence[str]) -> dict[str, Figures]:
     """The trainings' figures summed per area of `areas` (e.g. the kecamatan of a city): a
-    training counts for the areas its own area lies in, or that lie in it."""
-    totals = {area: Figures() for area in areas}
-    for row in rows:
-        code = row.training.area_code
-        for area in areas:
-            if code == area or code.startswith(area + ".") or area.startswith(code + "."):
-                totals[area] += row.figures
-    return totals
+    training counts for the area it was held for and every area around that, never for the
+    areas inside a wider one (a kota-wide training is no kecamatan's), so the kecamatan of
+    a kota and the kota-wide trainings add up to the kota."""
+    rows = list(rows)
+    return {
+        area: sum((r.figures for r in trainings_within(rows, area)), Figures()) for area in areas
+    }
 
 
 def write_training_sheet(
@@ -210,3 +256,91 @@ def write_training_sheet(
     sheet.write_rows(values(), None)
     sheet.finish()
     return sheet
+
+
+@dataclass(frozen=True)
+class AttendanceSheetLabels:
+    """The texts of the two attendance sheets of an export, in the asker's language: the
+    per-training sheet (`headers` name `SHEET_COLUMNS`), the per-area sheet (`area_headers`
+    name `AREA_COLUMNS`) and the word before an area's name on its total row."""
+
+    title: str
+    headers: tuple[str, ...]
+    area_title: str
+    area_headers: tuple[str, ...]
+    total: str
+
+
+AREA_WIDTHS = (30, 15, 10, 10, 10, 12, 10, 10, 10, 12, 14, 16)
+
+
+def write_area_sheet(
+    workbook: Workbook,
+    styles: Styles,
+    title: str,
+    headers: Sequence[str],
+    rows: Sequence[TrainingFigures],
+    areas: Sequence[tuple[str, str]],
+) -> StreamingSheet:
+    """One row per (name, code) of `areas`: trainings held for it or inside it and their
+    figures summed (rates recomputed from the sums, never averaged)."""
+    sheet = StreamingSheet(workbook, title, headers, AREA_WIDTHS, styles)
+
+    def percent(value: float | None) -> Percent | None:
+        return None if value is None else Percent(value)
+
+    def values() -> Iterable[list[object]]:
+        for name, code in areas:
+            inside = trainings_within(rows, code)
+            f = sum((r.figures for r in inside), Figures())
+            yield [
+                name,
+                code,
+                len(inside),
+                f.signed_up,
+                f.attended,
+                percent(f.attendance_rate),
+                f.walk_ins,
+                f.ratings,
+                None if f.rating is None else round(f.rating, 2),
+                f.answered,
+                percent(f.using_skill_share),
+                percent(f.earning_share),
+            ]
+
+    sheet.write_rows(values(), None)
+    sheet.finish()
+    return sheet
+
+
+def write_attendance_sheets(
+    workbook: Workbook,
+    styles: Styles,
+    session: Session,
+    scopes: Sequence[str],
+    until: datetime,
+    labels: AttendanceSheetLabels,
+    tz: tzinfo,
+) -> dict[str, int]:
+    """The export's attendance sheets for `scopes`, every training held before `until`
+    (one not yet held has no attendance to report): per training, then per area (each
+    scope's sub-areas and its total). Returns the rows written per sheet title.
+
+    Only trainings held for the scopes or inside them count: a kota-wide training's
+    figures are the whole kota's, not a kecamatan coordinator's to take away."""
+    rows = training_figures(session, scopes, None, until)
+    names = {code: region_path_name(session, code) for code in {r.training.area_code for r in rows}}
+    per_training = write_training_sheet(
+        workbook, styles, labels.title, labels.headers, rows, names, tz
+    )
+    areas: list[tuple[str, str]] = []
+    for scope in scopes:
+        region = get_region(session, scope)
+        if region is None:
+            continue
+        areas += [(kid.name, kid.code) for kid in children(session, scope)]
+        areas.append((f"{labels.total} {display_name(region)}", scope))
+    per_area = write_area_sheet(
+        workbook, styles, labels.area_title, labels.area_headers, rows, areas
+    )
+    return {labels.title: per_training.rows_written, labels.area_title: per_area.rows_written}
