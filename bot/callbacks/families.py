@@ -41,8 +41,9 @@ class BroadcastButton(Callback):
 @dataclass(frozen=True)
 class TrainingFormButton(Callback):
     """/pelatihan_baru: audience as in /umumkan, or by training need (n:<scope> the needs of a
-    scope, nd:<need> the kelurahan/desa asking for it, nb back to the scopes), q:0 no quota,
-    preview (go, no, e:<field>), and pv the inert RSVP buttons shown in the preview."""
+    scope, nd:<need> the kelurahan/desa asking for it, nb back to the scopes), ne no end time,
+    q:0 no quota, preview (go, no, e:<field>), and pv the inert RSVP buttons shown in the
+    preview."""
 
     PREFIX: ClassVar[str] = "tn"
     LAYOUT: ClassVar[Mapping[str, tuple[str, ...]]] = {
@@ -53,6 +54,7 @@ class TrainingFormButton(Callback):
         "nd": ("code",),
         "nb": (),
         "i": ("code",),
+        "ne": (),
         "q": ("quota",),
         "go": (),
         "no": (),
