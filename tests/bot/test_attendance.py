@@ -261,3 +261,36 @@ async def test_erasure_forgets_attendance_and_the_certificate(bot, server, clock
     assert present(bot, training_id) == {}
     with bot.session() as session:
         assert store.verify_certificate(session, certificate.code) is None
+
+
+async def test_an_end_time_closes_the_link_then_and_not_at_midnight(bot, server, clock):
+    """A training that ends at 12.00 WITA (04.00 UTC): the link works until then only."""
+    coordinator = server.new_user(first_name="Rina")
+    seed_coordinator(bot, coordinator.id, BONTANG_BARAT)
+    with bot.session() as session:
+        training_id = training_store.create_training(
+            session,
+            title="Kue Basah",
+            description="Praktik.",
+            starts_at=STARTS,
+            ends_at=STARTS + timedelta(hours=4),
+            place="Aula",
+            quota=None,
+            area_code=BONTANG_BARAT,
+            institutions=[],
+            created_by=coordinator.id,
+        ).id
+        session.commit()
+    photo = await open_checkin(coordinator, training_id)
+    assert "Senin, 14 Desember 2026 pukul 07.00 WITA" in photo.text
+    assert "Senin, 14 Desember 2026 pukul 12.00 WITA" in photo.text  # the end time
+    assert "Selasa, 15 Desember 2026" not in photo.text
+    payload = link_of(photo).split("start=")[1]
+    ani, budi = cadre(bot, server, "Ani"), cadre(bot, server, "Budi")
+    clock.now = STARTS + timedelta(hours=3, minutes=59)
+    await ani.send_text(f"/start {payload}")
+    assert "datang langsung" in ani.last_message.text
+    clock.now = STARTS + timedelta(hours=4)  # 12.00 WITA, long before midnight
+    await budi.send_text(f"/start {payload}")
+    assert "sudah ditutup" in budi.last_message.text
+    assert set(present(bot, training_id)) == {ani.id}

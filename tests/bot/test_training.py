@@ -537,6 +537,7 @@ def test_cancel_and_reschedule_rules(bot):
             title="Uji",
             description="Uji",
             starts_at=now + timedelta(days=3),
+            ends_at=now + timedelta(days=3, hours=6),
             place="Aula",
             quota=None,
             area_code=kanaan,
@@ -549,7 +550,9 @@ def test_cancel_and_reschedule_rules(bot):
             store.reschedule_training(session, ahead.id, now - timedelta(hours=1), 1, now) is None
         )
         assert store.reschedule_training(session, ahead.id, ahead.starts_at, 1, now) is None
-        assert store.reschedule_training(session, ahead.id, later, 1, now).starts_at == later
+        moved = store.reschedule_training(session, ahead.id, later, 1, now)
+        assert moved is not None and moved.starts_at == later
+        assert moved.ends_at == later + timedelta(hours=6)  # it lasts as long
         # Once it has started it can be neither moved nor called off.
         assert store.cancel_training(session, ahead.id, 1, later + timedelta(minutes=1)) is None
         cancelled = store.cancel_training(session, ahead.id, 7, now)
