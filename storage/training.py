@@ -342,9 +342,7 @@ def reschedule_training(
             col(Training.starts_at) > now,
             col(Training.starts_at) != new_starts_at,
         )
-        .values(
-            starts_at=new_starts_at, rsvp_version=col(Training.rsvp_version) + 1, **moved
-        )
+        .values(starts_at=new_starts_at, rsvp_version=col(Training.rsvp_version) + 1, **moved)
     )
     if not result.rowcount:
         return None
