@@ -402,7 +402,8 @@ class FindCadreButton(Callback):
 @dataclass(frozen=True)
 class AttendanceButton(Callback):
     """/absensi: o:<id> the check-in QR, l:<id> the tick list, t:<id>:<cadre> tick or untick,
-    c:<id> certificates on/off; pdf:<id> a cadre's certificate."""
+    c:<id> certificates on/off, v:<id> set the venue's location; pdf:<id> a cadre's
+    certificate."""
 
     PREFIX: ClassVar[str] = "att"
     LAYOUT: ClassVar[Mapping[str, tuple[str, ...]]] = {
@@ -410,6 +411,7 @@ class AttendanceButton(Callback):
         "l": ("training_id",),
         "t": ("training_id", "cadre_id"),
         "c": ("training_id",),
+        "v": ("training_id",),
         "pdf": ("training_id",),
     }
     action: str
