@@ -127,6 +127,15 @@ def _bar(f: Figures, lang: str) -> str:
     )
 
 
+@dataclass(frozen=True)
+class _Kid:
+    """A sub-area with trainings of its own in the period."""
+
+    region: RegionInfo
+    trainings: int
+    figures: Figures
+
+
 def statistics_section(
     session: Session,
     area: RegionInfo,
@@ -137,7 +146,9 @@ def statistics_section(
 ) -> AttendanceSection:
     """The attendance of the trainings for `area` (its own or inside it) that started in
     `period` (up to now: a training still to come has no attendance yet): in total, per
-    sub-area one level down, and the latest few by name."""
+    sub-area one level down (`child_level`; trainings held for the sub-area or inside it),
+    and the latest few by name. The chart panel compares signed up and attended per
+    sub-area, or per training when no sub-area had one of its own."""
     rows = training_figures(session, [area.code], *period)
     if not rows:
         return AttendanceSection("", None)
@@ -146,63 +157,55 @@ def statistics_section(
         t("attendance.stats.title", lang, count=format_count(len(rows), lang)),
         figures_text(total, lang),
     ]
-    kids: list[tuple[RegionInfo, list[TrainingFigures]]] = []
-    if child_level is not None and child_level != area.level:
-        for kid in children(session, area.code):
-            inside = trainings_within(rows, kid.code)
+    kids: list[_Kid] = []
+    if child_level is not None:
+        for region in children(session, area.code):
+            inside = trainings_within(rows, region.code)
             if inside:
-                kids.append((kid, inside))
-    kid_figures = [(kid, sum((r.figures for r in inside), Figures())) for kid, inside in kids]
+                kids.append(_Kid(region, len(inside), sum((r.figures for r in inside), Figures())))
     if kids:
         lines.append(t(f"attendance.stats.by_child.{child_level}", lang))
-        for (kid, inside), (_, f) in sorted(
-            zip(kids, kid_figures, strict=True), key=lambda k: (-k[1][1].signed_up, k[0][0].name)
-        ):
+        for kid in sorted(kids, key=lambda k: (-k.figures.signed_up, k.region.name)):
             lines.append(
                 t(
                     "attendance.stats.child_row",
                     lang,
-                    name=kid.name,
-                    count=format_count(len(inside), lang),
-                    figures=_row_text(f, lang),
+                    name=kid.region.name,
+                    count=format_count(kid.trainings, lang),
+                    figures=_row_text(kid.figures, lang),
                 )
             )
     lines.append(t("attendance.stats.latest", lang))
-    for row in reversed(rows[-LATEST_SHOWN:]):
-        day = format_day(
-            to_local(row.training.starts_at, tz).date(), lang, weekday=False, short=True
-        )
-        rating = row.figures.rating
-        lines.append(
-            t(
-                "attendance.stats.training_row",
-                lang,
-                title=row.training.title,
-                day=day,
-                figures=_row_text(row.figures, lang),
-                rating="–" if rating is None else format_decimal(rating, "0.0", locale=lang),
-            )
-        )
+    lines += [_training_row(row, tz, lang) for row in reversed(rows[-LATEST_SHOWN:])]
     if kids:
-        panel = BarPanel(
-            title=t(f"attendance.chart.by_child.{child_level}", lang, escape=False),
-            labels=tuple(short_name(kid, lang) for kid, _ in kid_figures),
-            values=tuple(f.signed_up for _, f in kid_figures),
-            inner=tuple(f.attended - f.walk_ins for _, f in kid_figures),
-            value_labels=tuple(_bar(f, lang) for _, f in kid_figures),
-            legend=_legend(lang),
-        )
+        title = t(f"attendance.chart.by_child.{child_level}", lang, escape=False)
+        bars = [(short_name(k.region, lang), k.figures) for k in kids]
     else:
-        latest = rows[-CHART_TRAININGS:]
-        panel = BarPanel(
-            title=t("attendance.chart.by_training", lang, escape=False),
-            labels=tuple(r.training.title for r in latest),
-            values=tuple(r.figures.signed_up for r in latest),
-            inner=tuple(r.figures.attended - r.figures.walk_ins for r in latest),
-            value_labels=tuple(_bar(r.figures, lang) for r in latest),
-            legend=_legend(lang),
-        )
+        title = t("attendance.chart.by_training", lang, escape=False)
+        bars = [(r.training.title, r.figures) for r in rows[-CHART_TRAININGS:]]
+    panel = BarPanel(
+        title=title,
+        labels=tuple(label for label, _ in bars),
+        values=tuple(f.signed_up for _, f in bars),
+        inner=tuple(f.attended - f.walk_ins for _, f in bars),
+        value_labels=tuple(_bar(f, lang) for _, f in bars),
+        legend=_legend(lang),
+    )
     return AttendanceSection("\n".join(lines), panel)
+
+
+def _training_row(row: TrainingFigures, tz: tzinfo, lang: str) -> str:
+    """ "Gizi (14 Des 2026): mendaftar 4, hadir 4 (75%), nilai 4,0"."""
+    day = format_day(to_local(row.training.starts_at, tz).date(), lang, weekday=False, short=True)
+    rating = row.figures.rating
+    return t(
+        "attendance.stats.training_row",
+        lang,
+        title=row.training.title,
+        day=day,
+        figures=_row_text(row.figures, lang),
+        rating="–" if rating is None else format_decimal(rating, "0.0", locale=lang),
+    )
 
 
 def _legend(lang: str) -> tuple[str, str]:
