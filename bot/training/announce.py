@@ -1,8 +1,9 @@
 """/pelatihan_baru: announce a training (coordinators and officials).
 
 title → description → date and time (typed the Indonesian way, in the forum's timezone) →
-end time (optional) → place → quota → audience (the shared `AudienceSteps`, as /umumkan) → preview → announced
-through the delivery engine with the "Ikut" / "Tidak bisa" buttons. The form runs on
+end time (optional: it closes the check-in and times the feedback) → place → quota → audience
+(the shared `AudienceSteps`, as /umumkan) → preview → announced through the delivery engine
+with the "Ikut" / "Tidak bisa" buttons. The form runs on
 `bot.forms.Form`: it survives a restart, expires when left idle, and "Ubah" on the preview asks
 one field again and comes back to the preview.
 """
