@@ -133,6 +133,9 @@ async def test_coordinator_creates_and_announces_a_training(fast, server):
         assert f"{weekday}, 25 Desember {year} pukul 08.00 WITA, sampai 15.00\n" in message.text
         assert message.button_data == [[f"tr:y:{training_id}", f"tr:n:{training_id}"]]
     assert announcement(english).text.startswith("🎓 Training: Gizi <Balita>")
+    assert f"25 December {year} at 08:00 WITA, until 15:00" in announcement(english).text
+    await receivers[0].send_text("/pelatihan")  # every list says the end time too
+    assert f"25 Desember {year} pukul 08.00 WITA, sampai 15.00" in receivers[0].last_message.text
     assert announcement(english).buttons == [["✅ Join", "Can't make it"]]
     assert all(user.texts == [] for user in others)
     with bot.session() as session:
