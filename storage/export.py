@@ -26,6 +26,7 @@ from openpyxl import Workbook
 from sqlalchemy import case, func, or_
 from sqlmodel import Session, col, select
 
+from storage.attendance_figures import AttendanceSheetLabels, write_attendance_sheets
 from storage.coderange import code_within, village_within
 from storage.db import Database
 from storage.models import (
@@ -123,13 +124,15 @@ class ExportRequest:
     """Who asks for which areas; phone numbers only when `include_phones` (officials).
 
     `needs_labels` are the texts of the training-needs sheet in the asker's language (storage
-    cannot read the catalogs); without them the workbook has no needs sheet."""
+    cannot read the catalogs); without them the workbook has no needs sheet. Likewise
+    `attendance_labels` for the two training-attendance sheets."""
 
     scopes: tuple[str, ...]
     include_phones: bool
     timezone: ZoneInfo
     now: datetime = field(default_factory=utcnow)
     needs_labels: NeedsSheetLabels | None = None
+    attendance_labels: AttendanceSheetLabels | None = None
 
 
 @dataclass(frozen=True)
@@ -234,6 +237,19 @@ def build_workbook(
                 progress.sheet, progress.rows = needs.title, 0
             rows[needs.title] = write_needs_sheet(
                 workbook, styles, session, list(request.scopes), needs, request.include_phones
+            )
+        attendance = request.attendance_labels
+        if attendance is not None:
+            if progress is not None:
+                progress.sheet, progress.rows = attendance.title, 0
+            rows |= write_attendance_sheets(
+                workbook,
+                styles,
+                session,
+                request.scopes,
+                request.now,
+                attendance,
+                request.timezone,
             )
     workbook.save(path)
     return ExportResult(path, rows)

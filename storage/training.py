@@ -84,6 +84,7 @@ class TrainingInfo:
     registration_closed_at: datetime | None
     broadcast_id: int | None
     cancelled_at: datetime | None = None
+    ends_at: datetime | None = None  # None: to the end of the day it starts
 
     @property
     def closed(self) -> bool:
@@ -114,6 +115,7 @@ class TrainingInfo:
             row.registration_closed_at,
             row.broadcast_id,
             row.cancelled_at,
+            row.ends_at,
         )
 
 
@@ -156,11 +158,13 @@ def create_training(
     area_code: str,
     institutions: Sequence[str],
     created_by: int,
+    ends_at: datetime | None = None,
 ) -> TrainingInfo:
     row = Training(
         title=title,
         description=description,
         starts_at=starts_at,
+        ends_at=ends_at,
         place=place,
         quota=quota,
         area_code=area_code,
@@ -321,11 +325,15 @@ def reschedule_training(
 ) -> TrainingInfo | None:
     """Move a training that has not started and is not cancelled to a later moment than `now`
     (UTC, naive); None if it cannot be moved or already starts then. Its reminders follow the
-    row (their refs carry the start time), so nothing else needs changing. `by` is for the
-    caller's audit entry."""
+    row (their refs carry the start time), so nothing else needs changing; an end time moves
+    with the start (the training lasts as long). `by` is for the caller's audit entry."""
     now = now or utcnow()
     if new_starts_at <= now:
         return None
+    before = session.get(Training, training_id)
+    moved: dict[str, object] = {}
+    if before is not None and before.ends_at is not None:
+        moved["ends_at"] = new_starts_at + (before.ends_at - before.starts_at)
     result = session.exec(
         update(Training)
         .where(
@@ -334,7 +342,7 @@ def reschedule_training(
             col(Training.starts_at) > now,
             col(Training.starts_at) != new_starts_at,
         )
-        .values(starts_at=new_starts_at, rsvp_version=col(Training.rsvp_version) + 1)
+        .values(starts_at=new_starts_at, rsvp_version=col(Training.rsvp_version) + 1, **moved)
     )
     if not result.rowcount:
         return None

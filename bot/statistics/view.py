@@ -24,6 +24,7 @@ from bot.moments import format_count
 from bot.needs.sections import statistics_section
 from bot.statistics.charts import SentChart, chart_spec
 from bot.statistics.figures import figures_text, period_label, short_name
+from bot.training import figures as training_figures  # a module: the two import each other
 from bot.ui import Button, keyboard
 from storage.charts import ChartSpec
 from storage.db import Database
@@ -104,14 +105,26 @@ def compose_view(
         above = parent_code(code)
         parent = get_region(session, above) if above else None
         needs = statistics_section(session, code, lang) if stats is not None else ""
-    if stats is None:
+        attendance = (
+            training_figures.statistics_section(
+                session,
+                stats.area,
+                stats.child_level,
+                (stats.window.start_utc, stats.window.now_utc),
+                settings.timezone,
+                lang,
+            )
+            if stats is not None
+            else None
+        )
+    if stats is None or attendance is None:
         return None
     area = display_name(stats.area)
     caption = t("stats.caption", lang, area=area, period=period_label(period, lang))
     return View(
         stats=stats,
-        text=figures_text(stats, lang, needs),
-        chart=chart_spec(stats, lang),
+        text=figures_text(stats, lang, needs, attendance=attendance.text),
+        chart=chart_spec(stats, lang, extra=(attendance.panel,) if attendance.panel else ()),
         caption=caption,
         markup=view_markup(stats, identity, parent, lang),
     )

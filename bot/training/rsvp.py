@@ -19,8 +19,7 @@ from bot.context import BotContext
 from bot.delivery import Payload, submit
 from bot.forms import chat_of
 from bot.i18n import LANGUAGES, t
-from bot.moments import format_moment
-from bot.training.texts import pressed, sender, short_title
+from bot.training.texts import pressed, sender, short_title, when_text
 from bot.ui import Button, keyboard
 from storage import training as training_store
 from storage.models import utcnow
@@ -89,7 +88,7 @@ def _confirmation(outcome: RsvpOutcome, settings: Settings, lang: str) -> str:
         f"training.confirm.{outcome.result.value}",
         lang,
         title=training.title,
-        when=format_moment(training.starts_at, settings.timezone, lang),
+        when=when_text(training, settings.timezone, lang),
         place=training.place,
         position=outcome.position or 0,
     )
@@ -104,7 +103,7 @@ def _notify_promoted(context: BotContext, training: TrainingInfo, user_ids: list
             "training.promoted",
             lang,
             title=training.title,
-            when=format_moment(training.starts_at, tz, lang),
+            when=when_text(training, tz, lang),
             place=training.place,
         )
         for lang in LANGUAGES
@@ -152,7 +151,7 @@ async def my_trainings(update: Update, context: BotContext) -> None:
                 "training.upcoming_item",
                 lang,
                 title=training.title,
-                when=format_moment(training.starts_at, context.settings.timezone, lang),
+                when=when_text(training, context.settings.timezone, lang),
                 place=training.place,
                 state=t(state_key, lang, position=position or 0),
             )

@@ -71,6 +71,13 @@ Per status: Menunggu tinjauan 1 · Disetujui 1
 🎓 Pelatihan: 2 (1 sudah berlangsung, 1 akan datang)
 Peserta 5 · daftar tunggu 1 · kuota terisi 100% (3 dari 3)
 
+✅ Kehadiran: 1 pelatihan sudah berlangsung
+Mendaftar 3 · hadir 0 (0% dari yang mendaftar) · datang tanpa mendaftar 0
+Nilai – dari 0 penilaian · tindak lanjut dijawab 0: menerapkan keterampilan –, \
+bekerja atau berusaha –
+Terakhir:
+Pelatihan 1 (10 Nov 2026): mendaftar 3, hadir 0 (0%), nilai –
+
 📋 Kebutuhan pelatihan: 4 dari 7 kader sudah menjawab (/peta_kebutuhan)
 1. Las (skor 8)
 2. Menjahit (skor 5)
