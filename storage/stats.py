@@ -36,11 +36,11 @@ from sqlmodel import Session, col
 
 from storage.coderange import CODE_LENGTH, code_within, village_within
 from storage.models import (
-    AppUser,
     Broadcast,
     BroadcastRecipient,
     BroadcastStatus,
     Cadre,
+    CadreActivity,
     DeliverySummary,
     Region,
     Report,
@@ -266,25 +266,27 @@ def _cadre_groups(
 ) -> tuple[dict[str, CadreCounts], tuple[tuple[str, int], ...]]:
     """One pass over the area's cadres, grouped by sub-region and institution.
 
-    The inner query groups by kelurahan/desa, the order of the covering index, so it streams
-    without a sort; the outer one rolls the (at most a few thousand) groups up to sub-regions.
+    `stats_cadre` holds each cadre's activity next to its place (kept by triggers), so the
+    inner query is an index-only scan grouped by kelurahan/desa, in the order of its covering
+    index, without a sort or a join; the outer one rolls the (at most a few thousand) groups
+    up to sub-regions.
     """
     active_since = window.now_utc - timedelta(days=ACTIVE_DAYS)
     per_village = (
         select(
-            col(Cadre.village_code).label("village"),
-            col(Cadre.institution).label("institution"),
+            col(CadreActivity.village_code).label("village"),
+            col(CadreActivity.institution).label("institution"),
             func.count().label("cadres"),
-            func.sum(case((col(AppUser.last_seen_at) >= active_since, 1), else_=0)).label("active"),
-            func.sum(case((col(AppUser.unreachable_since).is_not(None), 1), else_=0)).label(
-                "unreachable"
+            func.sum(case((col(CadreActivity.last_seen_at) >= active_since, 1), else_=0)).label(
+                "active"
             ),
-            func.sum(case((window.contains(Cadre.registered_at), 1), else_=0)).label("joined"),
+            func.sum(case((col(CadreActivity.unreachable), 1), else_=0)).label("unreachable"),
+            func.sum(case((window.contains(CadreActivity.registered_at), 1), else_=0)).label(
+                "joined"
+            ),
         )
-        .select_from(Cadre)
-        .outerjoin(AppUser, col(AppUser.telegram_id) == Cadre.telegram_id)
-        .where(village_within(Cadre.village_code, area))
-        .group_by(Cadre.village_code, Cadre.institution)
+        .where(village_within(CadreActivity.village_code, area))
+        .group_by(col(CadreActivity.village_code), col(CadreActivity.institution))
         .subquery()
     )
     child = func.substr(per_village.c.village, 1, width).label("child")
