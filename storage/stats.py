@@ -9,15 +9,23 @@ PostgreSQL whatever the database collation (see `storage.coderange`). Groupings 
 kelurahan/desa, in the order of covering indexes, then roll up to the sub-regions shown.
 Deliveries of broadcasts (millions of rows) are folded once per settled broadcast into
 per-kelurahan sums (`summarise_deliveries`), which never change afterwards.
+
+At province scale (100,000 cadres, 300,000 reports) a view must not re-read what did not
+change: cadre activity sits next to the cadre's place in `stats_cadre` (kept by triggers),
+and the figures of reports and of folded deliveries are kept in memory, keyed by the version
+token that triggers renew whenever those tables change (`stats_version`, migration
+0017_stats_perf), so a token from any worker or process invalidates them at once.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
@@ -46,6 +54,7 @@ from storage.models import (
     Report,
     ReportStatus,
     RsvpStatus,
+    StatsVersion,
     SummarisedBroadcast,
     Training,
     TrainingRsvp,
@@ -73,6 +82,58 @@ __all__ = [
 ]
 
 ACTIVE_DAYS = 30
+
+
+# ---------------------------------------------------------------- figures kept between views
+
+_T = TypeVar("_T")
+
+
+class _KeptFigures:
+    """The last figures computed from rarely changing tables, by their version token.
+
+    A key holds the token it was computed under, so a change (a new token) simply misses;
+    old entries age out. Shared by every thread of the process (views compose in workers).
+    """
+
+    def __init__(self, size: int = 512) -> None:
+        self._size = size
+        self._items: OrderedDict[Hashable, Any] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get_or_compute(self, key: Hashable | None, compute: Callable[[], _T]) -> _T:
+        """`compute()` unless figures for `key` are kept; None (no token yet) never keeps."""
+        if key is None:
+            return compute()
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                found: _T = self._items[key]
+                return found
+        value = compute()
+        with self._lock:
+            self._items[key] = value
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
+        return value
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+
+KEPT = _KeptFigures()
+
+
+def _token(session: Session, name: str) -> str | None:
+    """The current version token of a table's figures (None until the table first changes).
+
+    Read before the figures: a change committed in between is then computed under the old
+    token, which nobody asks for any more — never the other way round."""
+    found: str | None = session.scalar(
+        select(col(StatsVersion.token)).where(col(StatsVersion.name) == name)
+    )
+    return found
 
 
 # ---------------------------------------------------------------- periods
@@ -233,7 +294,11 @@ def area_statistics(
 
     per_child, by_institution = _cadre_groups(session, area.code, width, window)
     coverage = _coverage_by_child(session, area.code, width)
-    reports, reports_by_child = _report_groups(session, area.code, width, window)
+    report_token = _token(session, "report")
+    reports, reports_by_child = KEPT.get_or_compute(
+        ("report", report_token, area.code, width, window.start_utc) if report_token else None,
+        lambda: _report_groups(session, area.code, width, window),
+    )
 
     kids = children(session, area.code) if area.level != LEVELS[-1] else [area]
     rows = []
@@ -514,10 +579,19 @@ def deliveries_by_broadcast(
         .group_by(_R.c.broadcast_id)
     )
     found: dict[int, tuple[int, int, int]] = {}
-    for stmt in (folded, live) if unsummarised else (folded,):
-        for broadcast_id, delivered, failed, other in session.execute(stmt):
-            found[broadcast_id] = (int(delivered or 0), int(failed or 0), int(other or 0))
+    token = _token(session, "delivery")
+    key = ("delivery", token, tuple(scopes), window.start_utc) if token else None
+    found.update(KEPT.get_or_compute(key, lambda: _outcomes(session, folded)))
+    if unsummarised:
+        found.update(_outcomes(session, live))
     return found
+
+
+def _outcomes(session: Session, stmt: Any) -> dict[int, tuple[int, int, int]]:
+    return {
+        broadcast_id: (int(delivered or 0), int(failed or 0), int(other or 0))
+        for broadcast_id, delivered, failed, other in session.execute(stmt)
+    }
 
 
 def _broadcast_figures(session: Session, area: str, window: Window) -> BroadcastFigures:

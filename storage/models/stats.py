@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import BigInteger, Boolean, Column, DateTime, ForeignKey, Index, Integer, String
 from sqlmodel import Field, SQLModel
 
-__all__ = ["CadreActivity", "DeliverySummary", "SummarisedBroadcast"]
+__all__ = ["CadreActivity", "DeliverySummary", "StatsVersion", "SummarisedBroadcast"]
 
 
 class CadreActivity(SQLModel, table=True):
@@ -82,3 +82,14 @@ class SummarisedBroadcast(SQLModel, table=True):
         )
     )
     summarised_at: datetime = Field(sa_column=Column(DateTime, nullable=False))
+
+
+class StatsVersion(SQLModel, table=True):
+    """A fresh random token per table each time it changes, written by triggers in the
+    writing transaction (migration 0017_stats_perf): `storage.stats` keeps the figures of
+    tables that rarely change (reports, folded deliveries) until their token changes."""
+
+    __tablename__ = "stats_version"
+
+    name: str = Field(sa_column=Column(String(20), primary_key=True))
+    token: str = Field(sa_column=Column(String(40), nullable=False))

@@ -221,3 +221,60 @@ def test_cadre_figures_read_one_covering_index(database):
             event.remove(session.get_bind(), "before_cursor_execute", grab)
         (sql,) = captured
         assert "app_user" not in sql and "stats_cadre" in sql
+
+
+def test_report_and_delivery_figures_are_kept_until_their_table_changes(database):
+    """Kept by the version token the triggers renew (migration 0017): a second view reads no
+    report; a new report, a status change or a deletion shows at once."""
+    from sqlalchemy import event, update
+
+    from storage import reports
+    from storage.models import Report
+    from storage.stats import KEPT
+
+    KEPT.clear()
+    _cadre(database, 1, "64.74.01.1006")
+
+    def new_report(title):
+        with database.session() as session:
+            return reports.create_report(
+                session,
+                1,
+                village_code="64.74.01.1006",
+                institution="pkk",
+                title=title,
+                category="umkm",
+                description="Kelompok warga mengolah hasil kebun menjadi keripik.",
+                latitude=None,
+                longitude=None,
+                media=[],
+            ).id
+
+    def figures():
+        statements: list[str] = []
+
+        def grab(conn, cursor, statement, parameters, context, executemany):
+            statements.append(statement)
+
+        with database.session() as session:
+            event.listen(session.get_bind(), "before_cursor_execute", grab)
+            try:
+                stats = area_statistics(session, "64.74", Period.ALL, WITA)
+            finally:
+                event.remove(session.get_bind(), "before_cursor_execute", grab)
+        read_reports = any("FROM report" in s for s in statements)
+        return stats.reports, read_reports
+
+    first = new_report("Keripik pisang")
+    computed, read = figures()
+    assert (computed.total, read) == (1, True)
+    kept, read = figures()
+    assert (kept.total, read) == (1, False)
+    second = new_report("Kompos rumah tangga")
+    assert figures()[0].total == 2
+    with database.session() as session:
+        session.execute(update(Report).where(Report.id == second).values(status="approved"))
+    assert dict(figures()[0].by_status).get("approved") == 1
+    with database.session() as session:
+        session.execute(Report.__table__.delete().where(Report.id == first))
+    assert figures()[0].total == 1

@@ -1,5 +1,6 @@
 """Statistics at province scale: each cadre's place and activity in one table (`stats_cadre`),
-kept by triggers on `cadre` and `app_user`.
+kept by triggers on `cadre` and `app_user`; version tokens of the tables whose figures are
+kept between views (`stats_version`).
 
 `/statistik` counted active and unreachable cadres by joining `app_user` to every cadre of the
 area: 100,000 index probes, ~90 ms for a province. `stats_cadre` holds the kelurahan/desa,
@@ -7,6 +8,12 @@ institution, registration, last activity and reachability of each cadre, so the 
 single scan of its covering index. Triggers keep it in step with whatever writes the two
 tables (registration, profile edits, erasure, the delivery engine, bulk loads); the rows
 already there are copied once here.
+
+Reports and the folded deliveries change a few times a day but are read at every view (300,000
+reports: ~50 ms for a province): triggers write a fresh random token into `stats_version`
+whenever they change, inside the writing transaction, and `storage.stats` keeps their figures
+until the token changes. Random rather than a counter, so that two databases (tests, a
+restored copy) never share a version.
 
 Revision ID: 0017_stats_perf
 Revises: 0014_attendance
@@ -73,6 +80,32 @@ _SQLITE_NAMES = (
     "stats_cadre_user_delete",
 )
 
+# Tables whose figures `storage.stats` keeps until they change, and the name of their token.
+VERSIONED = {"report": "report", "stats_delivery": "delivery"}
+_SQLITE_VERSION_TRIGGERS = tuple(
+    f"""CREATE TRIGGER stats_version_{table}_{event.lower()} AFTER {event} ON {table} BEGIN
+        INSERT OR REPLACE INTO stats_version (name, token)
+        VALUES ('{name}', lower(hex(randomblob(16))));
+    END"""
+    for table, name in VERSIONED.items()
+    for event in ("INSERT", "UPDATE", "DELETE")
+)
+_POSTGRES_VERSION = (
+    """CREATE FUNCTION stats_version_bump() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        INSERT INTO stats_version (name, token)
+        VALUES (TG_ARGV[0], md5(random()::text || clock_timestamp()::text))
+        ON CONFLICT (name) DO UPDATE SET token = EXCLUDED.token;
+        RETURN NULL;
+    END $$""",
+    *(
+        f"""CREATE TRIGGER stats_version_{table}
+        AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON {table}
+        FOR EACH STATEMENT EXECUTE FUNCTION stats_version_bump('{name}')"""
+        for table, name in VERSIONED.items()
+    ),
+)
+
 _POSTGRES_FUNCTIONS = (
     f"""CREATE FUNCTION stats_cadre_from_cadre() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
@@ -129,7 +162,16 @@ def upgrade() -> None:
         "stats_cadre",
         [_code("village_code"), "institution", "registered_at", "last_seen_at", "unreachable"],
     )
-    statements = _SQLITE_TRIGGERS if op.get_bind().dialect.name == "sqlite" else _POSTGRES_FUNCTIONS
+    op.create_table(
+        "stats_version",
+        sa.Column("name", sa.String(length=20), nullable=False),
+        sa.Column("token", sa.String(length=40), nullable=False),
+        sa.PrimaryKeyConstraint("name"),
+    )
+    if op.get_bind().dialect.name == "sqlite":
+        statements = _SQLITE_TRIGGERS + _SQLITE_VERSION_TRIGGERS
+    else:
+        statements = _POSTGRES_FUNCTIONS + _POSTGRES_VERSION
     for statement in statements:
         op.execute(statement)
 
@@ -138,10 +180,17 @@ def downgrade() -> None:
     if op.get_bind().dialect.name == "sqlite":
         for name in _SQLITE_NAMES:
             op.execute(f"DROP TRIGGER IF EXISTS {name}")
+        for table in VERSIONED:
+            for event in ("insert", "update", "delete"):
+                op.execute(f"DROP TRIGGER IF EXISTS stats_version_{table}_{event}")
     else:
+        for table in VERSIONED:
+            op.execute(f"DROP TRIGGER IF EXISTS stats_version_{table} ON {table}")
+        op.execute("DROP FUNCTION IF EXISTS stats_version_bump()")
         op.execute("DROP TRIGGER IF EXISTS stats_cadre_from_cadre ON cadre")
         op.execute("DROP TRIGGER IF EXISTS stats_cadre_from_user ON app_user")
         op.execute("DROP FUNCTION IF EXISTS stats_cadre_from_cadre()")
         op.execute("DROP FUNCTION IF EXISTS stats_cadre_from_user()")
+    op.drop_table("stats_version")
     op.drop_index("ix_stats_cadre_area", table_name="stats_cadre")
     op.drop_table("stats_cadre")
