@@ -14,11 +14,22 @@ runs the real bot (`python -m bot`) against the fake Telegram server and an offi
     python bench/stats.py --cadres 100000              # SQLite and PostgreSQL
     python bench/stats.py --cadres 20000 --db sqlite   # a quick check
 
-Prints one line per database:
-db=… cadres=… statistik_p95_ms=… drilldown_p95_ms=… export_s=… export_peak_mb=… (and details:
-p50s; "cold" figures over first visits only, whose chart is drawn and uploaded rather than
-reused; export_peak_mb is the export process's peak RSS, export_baseline_mb the same before
-building, i.e. the interpreter and its imports).
+Prints one line per database (`key=value`):
+
+* `statistik_p95_ms`, `drilldown_p95_ms`: views of an area seen before (its chart reused by
+  Telegram file id, the figures queried again); `first_view_p95_ms`: first visits of an area
+  and period, whose chart is drawn and uploaded; `*_all_p95_ms` all of them together;
+* `trivial_p95_ms`: `/batal` with nothing to cancel (a fixed answer through the same path:
+  activity, identity, one message) in the same run, and `statistik_ratio` = statistik p95 ÷
+  trivial p95 — the machine's load divides out;
+* where a view's time goes, the bot's own `forkom_statistics_seconds` histogram scraped from
+  `/metrics` as mean milliseconds per stage: `sql_ms` (queries), `text_ms` (formatting),
+  `chart_ms` (drawing, first views), `send_text_ms`, `upload_ms` (a new chart),
+  `send_photo_ms` (a known chart), `delete_ms` (the pressed view), with `*_n` counts;
+* `export_s`, `export_peak_mb` (the export process's peak RSS; `export_baseline_mb` before
+  building: the interpreter and its imports), `export_csv_s` — the same rows (same queries
+  and formatting) written by the stdlib `csv` module in the same process — and
+  `export_ratio` = export_s ÷ export_csv_s: what the XLSX writing adds.
 
 The machine has 2 cores: other heavy processes running at the same time inflate the tails.
 """
