@@ -58,6 +58,7 @@ from storage.xlsx import (
     date_cell,
     header_cell,
     percent_cell,
+    save_workbook,
     title_cell,
 )
 
@@ -242,7 +243,7 @@ def build_workbook(
             rows[needs.title] = write_needs_sheet(
                 workbook, styles, session, list(request.scopes), needs, request.include_phones
             )
-    workbook.save(path)
+    save_workbook(workbook, path)
     return ExportResult(path, rows)
 
 
