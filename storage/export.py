@@ -16,7 +16,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -60,6 +59,7 @@ from storage.xlsx import (
     date_cell,
     header_cell,
     percent_cell,
+    save_workbook,
     title_cell,
 )
 
@@ -146,28 +146,36 @@ class _Regions:
 
     def __init__(self, session: Session) -> None:
         self.names: dict[str, str] = dict(session.exec(select(Region.code, Region.name)).all())
+        self._paths: dict[str, tuple[str, str, str]] = {}
 
     def path(self, village: str) -> tuple[str, str, str]:
         """(kelurahan/desa, kecamatan, kabupaten/kota) names of a kelurahan/desa code."""
-        return (
-            self.names.get(village, village),
-            self.names.get(village[:8], ""),
-            self.names.get(village[:5], ""),
-        )
+        found = self._paths.get(village)
+        if found is None:
+            found = self._paths[village] = (
+                self.names.get(village, village),
+                self.names.get(village[:8], ""),
+                self.names.get(village[:5], ""),
+            )
+        return found
 
 
 def _local(value: datetime | None, tz: ZoneInfo) -> datetime | None:
     """A stored UTC time as the forum's wall-clock time (Excel has no time zones)."""
     if value is None:
         return None
-    return value + _utc_offset(tz, value.year, value.month, value.day, value.hour)
+    # The zone's offset during that UTC hour: a million dates cost a few thousand look-ups.
+    hour = value.toordinal() * 24 + value.hour
+    offset = _OFFSETS.get((tz, hour))
+    if offset is None:
+        moment = datetime(value.year, value.month, value.day, value.hour, tzinfo=UTC)
+        offset = _OFFSETS[(tz, hour)] = moment.astimezone(tz).utcoffset() or timedelta()
+        if len(_OFFSETS) > 100_000:
+            _OFFSETS.clear()
+    return value + offset
 
 
-@lru_cache(maxsize=65536)
-def _utc_offset(tz: ZoneInfo, year: int, month: int, day: int, hour: int) -> timedelta:
-    """The zone's offset during one UTC hour (a million dates cost a few thousand look-ups)."""
-    moment = datetime(year, month, day, hour, tzinfo=UTC).astimezone(tz)
-    return moment.utcoffset() or timedelta()
+_OFFSETS: dict[tuple[ZoneInfo, int], timedelta] = {}
 
 
 def _within(column: Any, scopes: Sequence[str]) -> Any:
@@ -251,7 +259,7 @@ def build_workbook(
                 attendance,
                 request.timezone,
             )
-    workbook.save(path)
+    save_workbook(workbook, path)
     return ExportResult(path, rows)
 
 

@@ -74,6 +74,15 @@ class Metrics:
         self.reminders_fired = Counter(
             "forkom_reminders_fired", "Reminder occurrences queued for delivery", registry=r
         )
+        # Where a `/statistik` view's time goes: sql, text, chart (drawn), send_text,
+        # upload (a new chart), send_photo (a chart Telegram knows), delete (the pressed view).
+        self.statistics_seconds = Histogram(
+            "forkom_statistics_seconds",
+            "Time of each stage of a statistics view",
+            ["stage"],
+            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.4, 1, 2.5),
+            registry=r,
+        )
         self.reminders_missed = Counter(
             "forkom_reminders_missed",
             "Reminder occurrences missed (later than the grace)",

@@ -43,7 +43,12 @@ from storage.models.reminders import (
     ReminderStatus,
 )
 from storage.models.reports import Report, ReportEvent, ReportMedia, ReportStatus
-from storage.models.stats import DeliverySummary, SummarisedBroadcast
+from storage.models.stats import (
+    CadreActivity,
+    DeliverySummary,
+    StatsVersion,
+    SummarisedBroadcast,
+)
 from storage.models.training import RsvpStatus, Training, TrainingRsvp
 
 __all__ = [
@@ -56,6 +61,7 @@ __all__ = [
     "BroadcastRecipient",
     "BroadcastStatus",
     "Cadre",
+    "CadreActivity",
     "CadreResource",
     "CadreSkill",
     "ConversationRow",
@@ -83,6 +89,7 @@ __all__ = [
     "ReportStatus",
     "RsvpStatus",
     "Situation",
+    "StatsVersion",
     "SummarisedBroadcast",
     "Training",
     "TrainingCheckin",

@@ -566,6 +566,23 @@ async def test_a_chart_already_sent_is_sent_again_by_file_id(forum, server):
     assert not isinstance(photos[0], str) and not isinstance(photos[1], str)
     assert isinstance(photos[2], str)  # the Kota Bontang chart again: Telegram's file id
     assert view(official)[1].file_bytes == server.chat(official.id).messages[1].file_bytes
+    # Where the time went, per stage (`/metrics`): two charts drawn and uploaded, one reused.
+    stages = {
+        sample.labels["stage"]: sample.value
+        for metric in forum.app.metrics.statistics_seconds.collect()
+        for sample in metric.samples
+        if sample.name.endswith("_count")
+    }
+    assert stages == {
+        "sql": 3,
+        "text": 3,
+        "chart": 2,
+        "chart_wait": 2,
+        "send_text": 3,
+        "upload": 2,
+        "send_photo": 1,
+        "delete": 3,
+    }
     # Telegram may forget a file: then the PNG is uploaded again.
     server.fail_next("sendPhoto", 400, "Bad Request: wrong file identifier/HTTP URL specified")
     await official.press("Bontang Utara (4)")
