@@ -405,6 +405,8 @@ async def seed_content(bot: BotRunner, actors: list[Actor]) -> None:
     seed_report(bot, cadres[0].id, "64.74.03.1001", title="Diterima", decision=Decision.APPROVE)
 
 
+# The suite's 300 s timeout fits the default run; the full one gets time in proportion.
+@pytest.mark.timeout(max(300, UPDATES // 5))
 async def test_random_run(bot: BotRunner, server: FakeTelegramServer, caplog) -> None:
     caplog.set_level(logging.WARNING)
     operators = server.new_group("Operator Forkom")
