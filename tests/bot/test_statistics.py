@@ -573,6 +573,7 @@ async def test_a_chart_already_sent_is_sent_again_by_file_id(forum, server):
     }
     assert stages == {
         "sql": 3,
+        "sql_cpu": 3,
         "text": 3,
         "chart": 2,
         "chart_wait": 2,
