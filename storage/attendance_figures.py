@@ -7,13 +7,19 @@ Definitions (the same in /statistik, /ekspor and the sheet):
 - rating: the mean of the 1–5 ratings given;
 - outcomes: per attendee their latest answered follow-up; "using the skill" is yes or partly,
   "working or with a business" is working, an own, group or BUM Desa business.
+
+Every /statistik view counts a year of trainings (a province: ~50,000 sign-ups, ~60,000
+follow-ups), which change a few times a day: the figures of trainings that started before
+today (UTC) are kept between views by the version token the triggers of migration 0019 renew
+whenever a training, sign-up, attendance or follow-up changes (`storage.stats.KEPT`); only
+today's trainings are counted at each view.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, datetime, time, tzinfo
 
 import sqlalchemy as sa
 from openpyxl import Workbook
@@ -30,6 +36,7 @@ from storage.models import (
     UsedSkill,
 )
 from storage.regions import children, display_name, get_region, region_path_name, scope_filter
+from storage.stats import KEPT, version_token
 from storage.training import TrainingInfo
 from storage.xlsx import Percent, StreamingSheet, Styles
 
@@ -144,10 +151,26 @@ def training_figures(
     """Every training inside `scopes` that started in [since, until), oldest first (called
     off ones left out); no `since`: from the first one.
 
-    Counted in the database per training (a province's year of trainings has tens of
-    thousands of sign-ups, attendees and follow-ups): a few rows per training come back."""
+    `until` is mostly "now", so what is kept is the part before the start of its (UTC) day,
+    by the token read before it (a change committed meanwhile is kept under the old token,
+    which nobody asks for any more); the trainings of the day itself are counted afresh."""
     if not scopes:
         return []
+    token = version_token(session, "attendance")
+    closed = datetime.combine(until.date(), time())
+    if token is None or (since is not None and closed <= since):
+        return _count(session, scopes, since, until)
+    key = ("attendance", token, tuple(scopes), since, closed)
+    kept = KEPT.get_or_compute(key, lambda: tuple(_count(session, scopes, since, closed)))
+    return [*kept, *(_count(session, scopes, closed, until) if closed < until else ())]
+
+
+def _count(
+    session: Session, scopes: Sequence[str], since: datetime | None, until: datetime
+) -> list[TrainingFigures]:
+    """`training_figures` from the database: counted per training (a province's year of
+    trainings has tens of thousands of sign-ups, attendees and follow-ups), a few rows per
+    training come back."""
     chosen = (
         col(Training.starts_at) >= (since or datetime(1970, 1, 1)),
         col(Training.starts_at) < until,
