@@ -73,13 +73,13 @@ __all__ = [
     "TrainingFigures",
     "Window",
     "area_statistics",
-    "version_token",
     "deliveries_by_broadcast",
     "empty_villages",
     "fold_deliveries",
     "period_window",
     "report_channelled",
     "summarise_deliveries",
+    "version_token",
 ]
 
 ACTIVE_DAYS = 30
