@@ -7,13 +7,19 @@ Definitions (the same in /statistik, /ekspor and the sheet):
 - rating: the mean of the 1–5 ratings given;
 - outcomes: per attendee their latest answered follow-up; "using the skill" is yes or partly,
   "working or with a business" is working, an own, group or BUM Desa business.
+
+Every /statistik view counts a year of trainings (a province: ~50,000 sign-ups, ~60,000
+follow-ups), which change a few times a day: the figures of trainings that started before
+today (UTC) are kept between views by the version token the triggers of migration 0019 renew
+whenever a training, sign-up, attendance or follow-up changes (`storage.stats.KEPT`); only
+today's trainings are counted at each view.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, datetime, time, tzinfo
 
 import sqlalchemy as sa
 from openpyxl import Workbook
@@ -30,6 +36,7 @@ from storage.models import (
     UsedSkill,
 )
 from storage.regions import children, display_name, get_region, region_path_name, scope_filter
+from storage.stats import KEPT, version_token
 from storage.training import TrainingInfo
 from storage.xlsx import Percent, StreamingSheet, Styles
 
@@ -119,6 +126,12 @@ class Figures:
     def __add__(self, other: Figures) -> Figures:
         return Figures(*(a + b for a, b in zip(self._counts(), other._counts(), strict=True)))
 
+    @staticmethod
+    def total(figures: Iterable[Figures]) -> Figures:
+        """The sum of many (a province's year of trainings) in one pass, not one `+` each."""
+        columns = tuple(zip(*(f._counts() for f in figures), strict=True))
+        return Figures(*(sum(c) for c in columns)) if columns else Figures()
+
     def _counts(self) -> tuple[int, ...]:
         return (
             self.signed_up,
@@ -144,10 +157,26 @@ def training_figures(
     """Every training inside `scopes` that started in [since, until), oldest first (called
     off ones left out); no `since`: from the first one.
 
-    Counted in the database per training (a province's year of trainings has tens of
-    thousands of sign-ups, attendees and follow-ups): a few rows per training come back."""
+    `until` is mostly "now", so what is kept is the part before the start of its (UTC) day,
+    by the token read before it (a change committed meanwhile is kept under the old token,
+    which nobody asks for any more); the trainings of the day itself are counted afresh."""
     if not scopes:
         return []
+    token = version_token(session, "attendance")
+    closed = datetime.combine(until.date(), time())
+    if token is None or (since is not None and closed <= since):
+        return _count(session, scopes, since, until)
+    key = ("attendance", token, tuple(scopes), since, closed)
+    kept = KEPT.get_or_compute(key, lambda: tuple(_count(session, scopes, since, closed)))
+    return [*kept, *(_count(session, scopes, closed, until) if closed < until else ())]
+
+
+def _count(
+    session: Session, scopes: Sequence[str], since: datetime | None, until: datetime
+) -> list[TrainingFigures]:
+    """`training_figures` from the database: counted per training (a province's year of
+    trainings has tens of thousands of sign-ups, attendees and follow-ups), a few rows per
+    training come back."""
     chosen = (
         col(Training.starts_at) >= (since or datetime(1970, 1, 1)),
         col(Training.starts_at) < until,
@@ -236,9 +265,7 @@ def area_figures(rows: Iterable[TrainingFigures], areas: Sequence[str]) -> dict[
     areas inside a wider one (a kota-wide training is no kecamatan's), so the kecamatan of
     a kota and the kota-wide trainings add up to the kota."""
     rows = list(rows)
-    return {
-        area: sum((r.figures for r in trainings_within(rows, area)), Figures()) for area in areas
-    }
+    return {area: Figures.total(r.figures for r in trainings_within(rows, area)) for area in areas}
 
 
 def write_training_sheet(
@@ -322,7 +349,7 @@ def write_area_sheet(
     def values() -> Iterable[list[object]]:
         for name, code in areas:
             inside = trainings_within(rows, code)
-            f = sum((r.figures for r in inside), Figures())
+            f = Figures.total(r.figures for r in inside)
             yield [
                 name,
                 code,

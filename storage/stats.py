@@ -79,6 +79,7 @@ __all__ = [
     "period_window",
     "report_channelled",
     "summarise_deliveries",
+    "version_token",
 ]
 
 ACTIVE_DAYS = 30
@@ -127,7 +128,7 @@ class _KeptFigures:
 KEPT = _KeptFigures()
 
 
-def _token(session: Session, name: str) -> str | None:
+def version_token(session: Session, name: str) -> str | None:
     """The current version token of a table's figures (None until the table first changes).
 
     Read before the figures: a change committed in between is then computed under the old
@@ -296,7 +297,7 @@ def area_statistics(
 
     per_child, by_institution = _cadre_groups(session, area.code, width, window)
     coverage = _coverage_by_child(session, area.code, width)
-    report_token = _token(session, "report")
+    report_token = version_token(session, "report")
     reports, reports_by_child = KEPT.get_or_compute(
         ("report", report_token, area.code, width, window.start_utc) if report_token else None,
         lambda: _report_groups(session, area.code, width, window),
@@ -581,7 +582,7 @@ def deliveries_by_broadcast(
         .group_by(_R.c.broadcast_id)
     )
     found: dict[int, tuple[int, int, int]] = {}
-    token = _token(session, "delivery")
+    token = version_token(session, "delivery")
     key = ("delivery", token, tuple(scopes), window.start_utc) if token else None
     found.update(KEPT.get_or_compute(key, lambda: _outcomes(session, folded)))
     if unsummarised:

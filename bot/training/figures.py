@@ -22,7 +22,6 @@ from storage.attendance_figures import (
     Figures,
     TrainingFigures,
     training_figures,
-    trainings_within,
     write_training_sheet,
 )
 from storage.charts import BarPanel
@@ -165,17 +164,23 @@ def statistics_section(
     rows = training_figures(session, [area.code], *period)
     if not rows:
         return AttendanceSection("", None)
-    total = sum((r.figures for r in rows), Figures())
+    total = Figures.total(r.figures for r in rows)
     lines = [
         t("attendance.stats.title", lang, count=format_count(len(rows), lang)),
         figures_text(total, lang),
     ]
     kids: list[_Kid] = []
     if child_level is not None:
+        # Each training to the sub-area it was held for or inside (the code's first parts),
+        # in one pass: a province has a year of trainings and a dozen sub-areas.
+        depth = area.code.count(".") + 2
+        inside: dict[str, list[Figures]] = {}
+        for row in rows:
+            code = ".".join(row.training.area_code.split(".")[:depth])
+            inside.setdefault(code, []).append(row.figures)
         for region in children(session, area.code):
-            inside = trainings_within(rows, region.code)
-            if inside:
-                kids.append(_Kid(region, len(inside), sum((r.figures for r in inside), Figures())))
+            if found := inside.get(region.code):
+                kids.append(_Kid(region, len(found), Figures.total(found)))
     if kids:
         lines.append(t(f"attendance.stats.by_child.{child_level}", lang))
         for kid in sorted(kids, key=lambda k: (-k.figures.signed_up, k.region.name)):

@@ -211,6 +211,76 @@ async def test_statistics_show_the_attendance_with_a_chart(held, server):
     assert KOTA_ATTENDANCE in view(official)[0] + "\n"
 
 
+async def test_the_kept_figures_renew_at_a_check_in_a_rating_or_an_answer(held, server):
+    """Kept between views (migration 0019's token): a second view counts no attendance; a
+    new check-in, a rating, a follow-up answer or a training of today shows at once."""
+    from sqlalchemy import event, update
+
+    bot, barat, _ = held
+    stats.KEPT.clear()
+    official = server.new_user(user_id=ADMIN_ID)
+
+    async def kota() -> tuple[str, bool]:
+        statements: list[str] = []
+
+        def grab(conn, cursor, statement, parameters, context, executemany):
+            statements.append(statement)
+
+        event.listen(bot.database.engine, "before_cursor_execute", grab)
+        try:
+            await official.send_text("/statistik")
+        finally:
+            event.remove(bot.database.engine, "before_cursor_execute", grab)
+        text, _ = view(official)
+        counted = any("training_attendance" in s for s in statements)
+        return text.split("✅ ", 1)[1], counted
+
+    text, counted = await kota()
+    assert counted and KOTA_ATTENDANCE.split("✅ ", 1)[1] in text + "\n"
+    text, counted = await kota()
+    assert not counted and KOTA_ATTENDANCE.split("✅ ", 1)[1] in text + "\n"
+
+    b4 = 9004  # signed up for Gizi, did not come: now ticked present and rating 2
+    with bot.session() as session:
+        assert store.tick(session, barat, b4, 1, STARTS) is True
+    text, counted = await kota()
+    assert counted and "Mendaftar 6 · hadir 5 (66,7% dari yang mendaftar)" in text
+    assert "Nilai 4,0 dari 3 penilaian" in text
+    with bot.session() as session:
+        assert store.rate(session, barat, b4, 2)
+    text, _ = await kota()
+    assert "Nilai 3,5 dari 4 penilaian" in text  # (5 + 4 + 3 + 2) / 4
+    with bot.session() as session:  # B's 30-day follow-up now says "yes, working"
+        session.execute(
+            update(FollowUp)
+            .where(FollowUp.days == 30, FollowUp.used == "not_yet")
+            .values(used="yes", situation="working")
+        )
+        session.commit()
+    text, _ = await kota()
+    assert "menerapkan keterampilan 100%, bekerja atau berusaha 50%" in text
+
+    # A training of today (UTC) is counted at each view, next to the kept ones.
+    with bot.session() as session:
+        today = training_store.create_training(
+            session,
+            title="Jahit",
+            description="-",
+            starts_at=NOW - timedelta(hours=2),
+            place="Aula",
+            quota=None,
+            area_code=BONTANG_UTARA,
+            institutions=[],
+            created_by=1,
+        )
+        session.commit()
+        assert today.id is not None
+        training_store.respond(session, today.id, 9006, True, NOW - timedelta(days=1))
+    text, _ = await kota()
+    assert text.startswith("Kehadiran: 3 pelatihan sudah berlangsung\nMendaftar 7 · hadir 5")
+    assert "Jahit (20 Des 2026): mendaftar 1, hadir 0 (0%)" in text
+
+
 async def test_coordinator_sees_only_their_area_and_forged_buttons_change_nothing(held, server):
     bot, _, _ = held
     coordinator = server.new_user()
