@@ -19,6 +19,7 @@ from bot.auth import Identity, may_read_area
 from bot.callbacks import ExportButton, StatisticsButton
 from bot.config import Settings
 from bot.context import BotContext
+from bot.groups.figures import statistics_section as group_section
 from bot.i18n import t
 from bot.moments import format_count
 from bot.needs.sections import statistics_section
@@ -104,13 +105,14 @@ def compose_view(
         above = parent_code(code)
         parent = get_region(session, above) if above else None
         needs = statistics_section(session, code, lang) if stats is not None else ""
+        linked = group_section(session, code, lang) if stats is not None else ""
     if stats is None:
         return None
     area = display_name(stats.area)
     caption = t("stats.caption", lang, area=area, period=period_label(period, lang))
     return View(
         stats=stats,
-        text=figures_text(stats, lang, needs),
+        text=figures_text(stats, lang, "\n\n".join(part for part in (needs, linked) if part)),
         chart=chart_spec(stats, lang),
         caption=caption,
         markup=view_markup(stats, identity, parent, lang),

@@ -24,6 +24,7 @@ from bot.context import BotContext, ForkomApplication
 from bot.delivery import Payload, submit
 from bot.forms import END, AnyHandler, Conversation, Form, Handler, chat_of
 from bot.forms.audience import AudienceSteps, area_argument
+from bot.groups.announce import audience_groups
 from bot.i18n import LANGUAGES, t
 from bot.moments import format_count, format_moment
 from bot.telegram_text import visible_length
@@ -372,11 +373,14 @@ async def _announce(
             created_by=sender_id,
         )
         recipients = recipients_of(session, draft)
+        linked = audience_groups(
+            session, draft.area, draft.institutions, targeted=draft.need is not None
+        )
     broadcast_id = await asyncio.to_thread(
         publish,
         context.app,
         training,
-        recipients,
+        [*recipients, *linked],
         sender_id=sender_id,
         audience=audience_text(context, draft, "id"),
     )
@@ -389,6 +393,7 @@ async def _announce(
             training_id=training.id,
             broadcast_id=broadcast_id,
             recipients=len(recipients),
+            groups=len(linked),
             need=draft.need,
         )
     return training, len(recipients)

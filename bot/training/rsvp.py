@@ -11,7 +11,7 @@ import asyncio
 import logging
 
 from telegram import Update
-from telegram.error import RetryAfter
+from telegram.error import Forbidden, RetryAfter
 
 from bot.callbacks import TrainingButton
 from bot.config import Settings
@@ -57,10 +57,15 @@ async def rsvp_button(update: Update, context: BotContext) -> None:
     )
     await press.query.answer(_answer_text(outcome, lang), show_alert=outcome.result in _ALERTS)
     if outcome.result in _CONFIRMED and outcome.training is not None:
+        # To the presser's private chat, also when pressed in a linked group (bot.groups).
         try:
-            await chat_of(update).send_message(_confirmation(outcome, context.settings, lang))
+            await context.bot.send_message(
+                press.user_id, _confirmation(outcome, context.settings, lang)
+            )
         except RetryAfter:  # a cadre tapping very fast: the toast above already told them
             log.info("confirmation to %s skipped: flood control", press.user_id)
+        except Forbidden:  # pressed in a group by someone who never opened the bot
+            log.info("confirmation to %s skipped: private chat closed", press.user_id)
     if outcome.promoted and outcome.training is not None:
         _notify_promoted(context, outcome.training, outcome.promoted)
 
