@@ -248,8 +248,11 @@ async def _link(
     with context.db.session() as session:
         result = groups.link_group(session, chat_id, area, title, identity.user_id)
         area_name = region_path_name(session, area)
-    if result is LinkResult.AREA_TAKEN:
-        await show(update, t("groups.area_taken", lang, area=area_name))
+    if result is LinkResult.AREA_TAKEN:  # choose again
+        pending.pop("picker", None)
+        context.user_data[PENDING_KEY] = pending
+        text, markup = _scope_choice(context, identity, title)
+        await show(update, t("groups.area_taken", lang, area=area_name) + "\n\n" + text, markup)
         return
     context.user_data.pop(PENDING_KEY, None)
     if result is LinkResult.ALREADY:
