@@ -161,6 +161,7 @@ async def join_request(update: Update, context: BotContext) -> None:
             if identity.cadre is not None
             else None
         )
+    markup: InlineKeyboardMarkup | None
     if decision is Verdict.NOT_REGISTERED:
         text = t("groups.declined_unregistered", lang, area=area, bot=context.bot.username)
         markup = InlineKeyboardMarkup(

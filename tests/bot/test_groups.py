@@ -14,6 +14,7 @@ from bot.app import ALLOWED_UPDATES
 from bot.callbacks import GroupButton, TrainingButton
 from bot.i18n import t
 from storage import groups as store
+from storage import outbox
 from storage.models import AuditLog, GroupMember, LinkedGroup
 from tests.auxil.broadcast import wait_finished
 from tests.auxil.flows import (
@@ -47,6 +48,12 @@ def assert_nothing_personal(group: Any, *people: Any) -> None:
             for needle in (person.first_name, person.last_name, person.phone, str(person.id)):
                 if needle:
                     assert needle not in text, f"{needle!r} posted in the group: {text!r}"
+
+
+def latest_broadcast(bot: Any) -> int:
+    with bot.session() as session:
+        [(info, _)] = outbox.recent_broadcasts(session, limit=1)
+    return info.id
 
 
 def linked_group(bot: Any, chat_id: int) -> store.GroupInfo | None:
@@ -254,7 +261,7 @@ async def test_join_requests_approved_for_the_area_declined_otherwise(bot, serve
 
 
 async def test_a_cadre_of_another_kecamatan_is_pointed_to_their_group(bot, server):
-    group, coordinator = await linked_kecamatan_group(bot, server)
+    group, _ = await linked_kecamatan_group(bot, server)
     utara_coordinator = server.new_user(first_name="Ani")
     seed_coordinator(bot, utara_coordinator.id, BONTANG_UTARA, "Ani")
     utara = server.new_group("Forkom Bontang Utara", supergroup=True)
@@ -409,18 +416,15 @@ async def test_an_announcement_is_posted_to_the_linked_groups_of_its_area(bot, s
     await coordinator.press("Lanjut")
     assert "Juga dikirim ke 2 grup Forkom KPM" in coordinator.last_message.text
     await coordinator.press("Kirim")
-    with bot.session() as session:
-        from storage import outbox
-
-        [(info, _)] = outbox.recent_broadcasts(session, limit=1)
-    await wait_finished(bot, info.id, timeout=30)
+    await wait_finished(bot, latest_broadcast(bot), timeout=30)
     for group in (barat, kanaan_group):
         posted = [m for m in group.messages if m.text and "Agenda rapat" in m.text]
         assert len(posted) == 2, group.dump()
         sends = [
             c.timestamp
             for c in server.calls_for("sendMessage")
-            if int(c.params["chat_id"]) == group.id and c.status == 200
+            if int(c.params["chat_id"]) == group.id
+            and c.status == 200
             and "Agenda" in c.params["text"]
         ]
         assert sends[1] - sends[0] >= 3.0
@@ -430,12 +434,19 @@ async def test_an_announcement_is_posted_to_the_linked_groups_of_its_area(bot, s
 
 async def test_an_institution_filtered_announcement_stays_out_of_groups(bot, server):
     group, coordinator = await linked_kecamatan_group(bot, server)
+    cadre = server.new_user()
+    seed_cadre(bot, cadre.id, village_code(bot, BONTANG_BARAT, "Kanaan"), institution="pkk")
     await coordinator.send_text("/umumkan")
     await coordinator.send_text("Untuk PKK saja")
     await coordinator.press("Semua kader")
     await coordinator.press("PKK")
     await coordinator.press("Lanjut")
     assert "Juga dikirim" not in coordinator.last_message.text
+    before = list(group.messages)
+    await coordinator.press("Kirim")
+    await wait_finished(bot, latest_broadcast(bot))
+    assert group.messages == before
+    assert cadre.texts == ["Untuk PKK saja"]
 
 
 async def test_an_rsvp_pressed_in_a_group_is_answered_privately(bot, server):
@@ -454,11 +465,7 @@ async def test_an_rsvp_pressed_in_a_group_is_answered_privately(bot, server):
     await coordinator.press("Semua kader")
     await coordinator.press("Lanjut")
     await coordinator.press("📣 Umumkan")
-    with bot.session() as session:
-        from storage import outbox
-
-        [(info, _)] = outbox.recent_broadcasts(session, limit=1)
-    await wait_finished(bot, info.id)
+    await wait_finished(bot, latest_broadcast(bot))
     announcement = next(m for m in group.messages if "Gizi Balita" in (m.text or ""))
     assert announcement.buttons == [["✅ Ikut", "Tidak bisa"]]
     before = list(group.messages)
