@@ -28,6 +28,7 @@ from storage.models import (
     Coordinator,
     CoordinatorInvite,
     Draft,
+    GroupMember,
     Report,
     ReportEvent,
     ReportMedia,
@@ -181,6 +182,9 @@ def personal_data(session: Session, telegram_id: int) -> dict[str, Any]:
         ),
         "training_answers": [{**_row(rsvp), "training_title": title} for rsvp, title in rsvps],
         "messages_received": deliveries,
+        "group_memberships": _rows(
+            session.exec(select(GroupMember).where(col(GroupMember.telegram_id) == telegram_id))
+        ),
         "audit_log": _rows(
             session.exec(select(AuditLog).where(col(AuditLog.actor_id) == telegram_id))
         ),

@@ -5,6 +5,7 @@ scope rules against forged buttons, the figures — and nothing personal ever po
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Any
 
@@ -500,3 +501,18 @@ async def test_statistik_shows_the_groups_their_cadres_and_who_is_missing(bot, s
     figures = next(m.text for m in reversed(coordinator.messages) if "Statistik" in (m.text or ""))
     assert "👥 Grup Telegram: 1 terhubung" in figures
     assert "• Kec. Bontang Barat: 2 kader di grup, 1 belum bergabung" in figures
+
+
+async def test_a_group_that_removed_the_bot_is_forgotten(bot, server):
+    listen_to_members(server)
+    group, coordinator = await linked_kecamatan_group(bot, server)
+    cadre = server.new_user()
+    seed_cadre(bot, cadre.id, village_code(bot, BONTANG_BARAT, "Kanaan"))
+    await cadre.request_to_join(group, linked_group(bot, group.id).invite_link)
+    await cadre.send_text("/data_saya")
+    data = json.loads(server.calls_for("sendDocument")[-1].params["document"].data)
+    assert [m["chat_id"] for m in data["group_memberships"]] == [group.id]
+    await coordinator.remove_bot_from(group)
+    assert linked_group(bot, group.id) is None
+    await cadre.send_text("/grup")
+    assert cadre.last_message.text == t("groups.none_for_you", "id")

@@ -136,6 +136,17 @@ class FakeUser:
             await hook(update["update_id"])
         return update
 
+    async def remove_bot_from(self, group: FakeChat) -> JsonDict:
+        """This user removes the bot from ``group`` (``my_chat_member`` → ``left``); sends
+        there fail with 403 afterwards. Waits until the bot has handled the update."""
+        old = str(bot_state(group)["status"])
+        group.blocked = True
+        update = self._my_chat_member(group, old, "left")
+        hook = self.server.after_update
+        if hook is not None:
+            await hook(update["update_id"])
+        return update
+
     # ------------------------------------------------------------------ groups
     async def request_to_join(self, group: FakeChat, link: str) -> JsonDict:
         """Open a join-request ``link`` of ``group``: Telegram sends ``chat_join_request``;
