@@ -37,6 +37,7 @@ __all__ = [
     "is_served",
     "link_group",
     "memberships",
+    "migrate_chat",
     "note_added",
     "remove_member",
     "set_invite_link",
@@ -137,6 +138,23 @@ def link_group(
         return LinkResult.AREA_TAKEN
     audit(session, linked_by, "group.link", area_code, chat_id=chat_id)
     return LinkResult.OK
+
+
+def migrate_chat(session: Session, old_id: int, new_id: int) -> bool:
+    """The group became a supergroup (a new chat id): it stays linked, members and all."""
+    row = _row(session, old_id)
+    if row is None or _row(session, new_id) is not None:
+        return False
+    members = session.exec(select(GroupMember).where(col(GroupMember.chat_id) == old_id)).all()
+    kept = [(m.telegram_id, m.joined_at) for m in members]
+    session.exec(delete(GroupMember).where(col(GroupMember.chat_id) == old_id))
+    session.flush()
+    row.chat_id = new_id
+    session.add(row)
+    session.flush()
+    for telegram_id, joined_at in kept:
+        session.add(GroupMember(chat_id=new_id, telegram_id=telegram_id, joined_at=joined_at))
+    return True
 
 
 def set_invite_link(session: Session, chat_id: int, link: str) -> None:

@@ -16,6 +16,7 @@ from telegram.ext import (
     ChatJoinRequestHandler,
     ChatMemberHandler,
     CommandHandler,
+    MessageHandler,
     filters,
 )
 
@@ -23,7 +24,14 @@ from bot.callbacks import PICKER_LAYOUT, GroupButton, TrainingButton
 from bot.forms import AnyHandler
 from bot.groups.announce import audience_groups, group_rsvp
 from bot.groups.figures import statistics_section
-from bot.groups.join import bot_membership, group_command, join_request, member_update, offer_group
+from bot.groups.join import (
+    bot_membership,
+    group_command,
+    join_request,
+    member_update,
+    migrated,
+    offer_group,
+)
 from bot.groups.keep import candidates, remove_where_not_belonging
 from bot.groups.link import (
     area_button,
@@ -60,6 +68,7 @@ def group_handlers() -> list[AnyHandler]:
         ChatMemberHandler(member_update, ChatMemberHandler.CHAT_MEMBER),
         ChatMemberHandler(bot_membership, ChatMemberHandler.MY_CHAT_MEMBER),
         CallbackQueryHandler(group_rsvp, pattern=TrainingButton.pattern("y", "n")),
+        MessageHandler(filters.StatusUpdate.MIGRATE, migrated),
     ]
 
 

@@ -28,7 +28,14 @@ from storage import groups
 from storage.groups import GroupInfo
 from storage.regions import region_path_name
 
-__all__ = ["bot_membership", "group_command", "join_request", "member_update", "offer_group"]
+__all__ = [
+    "bot_membership",
+    "group_command",
+    "join_request",
+    "member_update",
+    "migrated",
+    "offer_group",
+]
 
 log = logging.getLogger(__name__)
 
@@ -208,6 +215,22 @@ async def member_update(update: Update, context: BotContext) -> None:
         with context.db.session() as session:
             groups.remove_member(session, chat_id, user_id)
     raise ApplicationHandlerStop
+
+
+async def migrated(update: Update, context: BotContext) -> None:
+    """A linked basic group became a supergroup: the link follows it to its new chat id."""
+    message = update.effective_message
+    assert message is not None
+    old, new = message.migrate_from_chat_id, message.chat.id
+    if old is None:  # the old chat's "migrated to": the new chat's message says it too
+        old, new = message.chat.id, message.migrate_to_chat_id or message.chat.id
+    with context.db.session() as session:
+        moved = groups.migrate_chat(session, old, new)
+        linked = groups.get_group(session, new) is not None
+    if moved:
+        log.info("a linked group became a supergroup: %s → %s", old, new)
+    if linked:  # the old chat is gone: nothing to answer or leave there
+        raise ApplicationHandlerStop
 
 
 async def bot_membership(update: Update, context: BotContext) -> None:

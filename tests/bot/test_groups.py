@@ -516,3 +516,34 @@ async def test_a_group_that_removed_the_bot_is_forgotten(bot, server):
     assert linked_group(bot, group.id) is None
     await cadre.send_text("/grup")
     assert cadre.last_message.text == t("groups.none_for_you", "id")
+
+
+async def test_a_linked_group_that_becomes_a_supergroup_stays_linked(bot, server):
+    coordinator = server.new_user(first_name="Rina")
+    seed_coordinator(bot, coordinator.id, BONTANG_BARAT, COORDINATOR_NAME)
+    old = server.new_group("Forkom Bontang Barat")
+    await coordinator.add_bot_to(old, admin=True)
+    await link(coordinator, old, BONTANG_BARAT)
+    await coordinator.request_to_join(old, linked_group(bot, old.id).invite_link)
+    new = server.new_group("Forkom Bontang Barat", supergroup=True)
+    server.promote_bot(new)
+
+    def service(chat: Any, **field: int) -> dict[str, Any]:
+        return {
+            "message": {
+                "message_id": chat.next_message_id(),
+                "from": coordinator.to_dict(),
+                "chat": chat.to_dict(),
+                "date": int(datetime.now().timestamp()),
+                **field,
+            }
+        }
+
+    await server.enqueue_updates([service(new, migrate_from_chat_id=old.id)])
+    await server.enqueue_updates([service(old, migrate_to_chat_id=new.id)])
+    await coordinator.send_text("Selamat pagi", chat=new)
+    assert server.calls_for("leaveChat") == []
+    assert linked_group(bot, old.id) is None
+    assert linked_group(bot, new.id).area_code == BONTANG_BARAT
+    with bot.session() as session:
+        assert store.is_member(session, new.id, coordinator.id)
