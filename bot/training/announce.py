@@ -301,6 +301,12 @@ async def _preview(
             audience=audience_text(context, draft, lang),
         )
     )
+    with context.db.session() as session:
+        linked = audience_groups(
+            session, draft.area, draft.institutions, targeted=draft.need is not None
+        )
+    if linked:
+        lines.append(t("groups.preview_groups", lang, count=format_count(len(linked), lang)))
     rows: list[list[Button]] = []
     cancel = (t("common.cancel", lang), TrainingFormButton("no").pack())
     if eligible:

@@ -465,6 +465,7 @@ async def test_an_rsvp_pressed_in_a_group_is_answered_privately(bot, server):
     await coordinator.send_text("25")
     await coordinator.press("Semua kader")
     await coordinator.press("Lanjut")
+    assert "Juga dikirim ke 1 grup Forkom KPM" in coordinator.last_message.text
     await coordinator.press("📣 Umumkan")
     await wait_finished(bot, latest_broadcast(bot))
     announcement = next(m for m in group.messages if "Gizi Balita" in (m.text or ""))
