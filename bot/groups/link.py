@@ -89,10 +89,9 @@ async def link_command(update: Update, context: BotContext) -> None:
     with context.db.session() as session:
         groups.note_added(session, chat.id, chat.title or "", user.id)
     assert context.user_data is not None
-    context.user_data[PENDING_KEY] = {"chat_id": chat.id, "title": chat.title or ""}
     text, markup = _scope_choice(context, identity, chat.title or "")
     try:
-        await context.bot.send_message(user.id, text, reply_markup=markup)
+        asked = await context.bot.send_message(user.id, text, reply_markup=markup)
     except Forbidden:
         button = InlineKeyboardButton(t("guard.open_private_chat", lang), url=context.bot.link)
         await _stop_with(
@@ -100,6 +99,12 @@ async def link_command(update: Update, context: BotContext) -> None:
             t("groups.link_open_private", lang),
             InlineKeyboardMarkup([[button]]),
         )
+    # Only this question's buttons link this group: an older one (another group) is stale.
+    context.user_data[PENDING_KEY] = {
+        "chat_id": chat.id,
+        "title": chat.title or "",
+        "message_id": asked.message_id,
+    }
     await _stop_with(update, t("groups.link_continue_private", lang))
 
 
@@ -153,7 +158,8 @@ async def area_button(update: Update, context: BotContext) -> None:
     if not identity.is_privileged:
         await _refuse(update, context, identity, button.area or button.code)
         return
-    if pending is None:
+    message = query.message
+    if pending is None or message is None or message.message_id != pending.get("message_id"):
         await refuse_forged(update, lang)
         return
     if button.action == "no":

@@ -183,6 +183,13 @@ async def test_scope_rules_hold_against_forged_buttons(bot, server):
     with bot.session() as session:
         refusals = session.exec(select(AuditLog).where(AuditLog.action == "group.refused")).all()
     assert len(refusals) == 3
+    # A newer question (another group) makes the older one's buttons stale.
+    third = server.new_group("Kader Api-Api", supergroup=True)
+    await coordinator.add_bot_to(third, admin=True)
+    await coordinator.send_command("hubungkan_grup", chat=third)
+    await coordinator.press(GroupButton("s", area=BONTANG_BARAT).pack(), message=ask)
+    assert coordinator.callback_answers[-1]["text"] == t("common.stale_button", "id")
+    assert linked_group(bot, other.id).area_code is None
     # A cadre pressing the unlink button of the coordinator's list: refused, still linked.
     cadre = server.new_user()
     seed_cadre(bot, cadre.id, village_code(bot, BONTANG_BARAT, "Kanaan"))
