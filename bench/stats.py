@@ -14,11 +14,24 @@ runs the real bot (`python -m bot`) against the fake Telegram server and an offi
     python bench/stats.py --cadres 100000              # SQLite and PostgreSQL
     python bench/stats.py --cadres 20000 --db sqlite   # a quick check
 
-Prints one line per database:
-db=… cadres=… statistik_p95_ms=… drilldown_p95_ms=… export_s=… export_peak_mb=… (and details:
-p50s; "cold" figures over first visits only, whose chart is drawn and uploaded rather than
-reused; export_peak_mb is the export process's peak RSS, export_baseline_mb the same before
-building, i.e. the interpreter and its imports).
+Prints one line per database (`key=value`):
+
+* `statistik_p95_ms`, `drilldown_p95_ms`: views of an area seen before (its chart reused by
+  Telegram file id, the figures queried again); `first_view_p95_ms`: first visits of an area
+  and period, whose chart is drawn and uploaded; `*_all_p95_ms` all of them together;
+* `trivial_p95_ms`: `/batal` with nothing to cancel (a fixed answer through the same path:
+  activity, identity, one message) in the same run, and `statistik_ratio` = statistik p95 ÷
+  trivial p95 — the machine's load divides out;
+* where a view's time goes, the bot's own `forkom_statistics_seconds` histogram scraped from
+  `/metrics` as mean milliseconds per stage: `sql_ms` (queries), `text_ms` (formatting),
+  `chart_ms` (drawing, first views), `send_text_ms`, `upload_ms` (a new chart),
+  `send_photo_ms` (a known chart), `delete_ms` (the pressed view), with `*_n` counts;
+* `export_s`, `export_peak_mb` (the export process's peak RSS; `export_baseline_mb` before
+  building: the interpreter and its imports), `export_csv_s` — the same rows (same queries
+  and formatting) written by the stdlib `csv` module in the same process — and
+  `export_ratio` = export_s ÷ export_csv_s: what the XLSX writing adds; `export_cpu_s` and
+  `export_csv_cpu_s` are the same in CPU time of the process (less sensitive to a busy machine,
+  but without the database server's share on PostgreSQL).
 
 The machine has 2 cores: other heavy processes running at the same time inflate the tails.
 """
@@ -27,14 +40,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import csv
 import json
 import os
 import random
 import resource
+import socket
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -473,14 +489,55 @@ def _settle(url: str) -> None:
     database.dispose()
 
 
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+async def _trivial(user: Any) -> float:
+    """Seconds for `/batal` with nothing to cancel: a fixed answer, through the same path
+    (activity, identity, one message) — the yardstick of the machine at this moment."""
+    before = len(user.messages)
+    began = time.perf_counter()
+    await user.send_text("/batal")
+    await user.wait_for(lambda: len(user.messages) > before, timeout=60)
+    return time.perf_counter() - began
+
+
+def _stage_means(metrics: str) -> dict[str, float]:
+    """Mean milliseconds per stage of `forkom_statistics_seconds`, and how often each ran."""
+    sums: dict[str, float] = {}
+    counts: dict[str, float] = {}
+    for line in metrics.splitlines():
+        for suffix, into in (("_sum", sums), ("_count", counts)):
+            head = f'forkom_statistics_seconds{suffix}{{stage="'
+            if line.startswith(head):
+                stage = line[len(head) :].split('"', 1)[0]
+                into[stage] = float(line.rsplit(" ", 1)[1])
+    found: dict[str, float] = {}
+    for stage, total in sums.items():
+        if counts.get(stage):
+            found[f"{stage}_ms"] = total / counts[stage] * 1000
+            found[f"{stage}_n"] = counts[stage]
+    return found
+
+
 async def measure_bot(url: str, samples: int, folder: Path) -> dict[str, float]:
     from tests.auxil.process import bot_env, start_bot, stop_bot
     from tests.fakebot import FakeTelegramServer
 
     rng = random.Random(7)
+    port = _free_port()
     async with FakeTelegramServer(token=TOKEN, bot_username="forkom_bench_bot") as server:
         env = bot_env(
-            TOKEN, server.base_url, url, FORUM_AREA="64", ADMIN_IDS=str(OFFICIAL), QUIET_HOURS="off"
+            TOKEN,
+            server.base_url,
+            url,
+            FORUM_AREA="64",
+            ADMIN_IDS=str(OFFICIAL),
+            QUIET_HOURS="off",
+            METRICS_PORT=str(port),
         )
         process = start_bot(env, folder, folder / "bot.log")
         try:
@@ -488,37 +545,43 @@ async def measure_bot(url: str, samples: int, folder: Path) -> dict[str, float]:
             official = server.new_user(user_id=OFFICIAL, first_name="Pak Dinas")
             # Warm-up: the first view also folds the finished broadcasts' deliveries (once).
             await _view_after(official, lambda: official.send_text("/statistik"))
+            await _trivial(official)
             await asyncio.to_thread(_settle, url)
             views: list[float] = []
             drills: list[float] = []
+            trivial: list[float] = []
             # A view seen before reuses its chart (Telegram file id) when its figures did not
-            # change, as in real use; first visits are also reported on their own ("cold").
+            # change, as in real use; first visits (chart drawn and uploaded) count apart.
             seen = {"st:v:64:m"}
-            cold_views: list[float] = []
-            cold_drills: list[float] = []
+            first: list[float] = []
+            all_views: list[float] = []
+            all_drills: list[float] = []
 
-            def record(key: str, seconds: float, into: list[float], cold: list[float]) -> None:
-                into.append(seconds)
-                if key not in seen:
-                    cold.append(seconds)
+            def record(key: str, seconds: float, into: list[float], every: list[float]) -> None:
+                every.append(seconds)
+                if key in seen:
+                    into.append(seconds)
+                else:
+                    first.append(seconds)
                     seen.add(key)
 
             for i in range(samples):
+                trivial.append(await _trivial(official))
                 seconds, chart = await _view_after(
                     official, lambda: official.send_text("/statistik")
                 )
-                record("st:v:64:m", seconds, views, cold_views)
+                record("st:v:64:m", seconds, views, all_views)
                 period = ("st:v:64:a", "st:v:64:y", "st:v:64:q")[i % 3]
                 seconds, chart = await _view_after(
                     official, lambda c=chart, p=period: official.press_data(p, c)
                 )
-                record(period, seconds, views, cold_views)
+                record(period, seconds, views, all_views)
                 for _ in range(2):  # kabupaten/kota, then kecamatan
                     target = rng.choice(_children(chart))
                     seconds, chart = await _view_after(
                         official, lambda c=chart, d=target: official.press_data(d, c)
                     )
-                    record(target, seconds, drills, cold_drills)
+                    record(target, seconds, drills, all_drills)
                 up = next(
                     d
                     for row in chart.button_data
@@ -528,39 +591,77 @@ async def measure_bot(url: str, samples: int, folder: Path) -> dict[str, float]:
                 seconds, chart = await _view_after(
                     official, lambda c=chart, d=up: official.press_data(d, c)
                 )
-                record(up, seconds, drills, cold_drills)
+                record(up, seconds, drills, all_drills)
+                trivial.append(await _trivial(official))
+            metrics = await asyncio.to_thread(_scrape, port)
         finally:
             stop_bot(process)
+    statistik = _pct(views, 0.95)
     return {
-        "statistik_p95_ms": _pct(views, 0.95) * 1000,
+        "statistik_p95_ms": statistik * 1000,
         "statistik_p50_ms": _pct(views, 0.5) * 1000,
         "drilldown_p95_ms": _pct(drills, 0.95) * 1000,
         "drilldown_p50_ms": _pct(drills, 0.5) * 1000,
-        "statistik_cold_max_ms": max(cold_views) * 1000,
-        "drilldown_cold_p95_ms": _pct(cold_drills, 0.95) * 1000,
+        "first_view_p95_ms": _pct(first, 0.95) * 1000,
+        "first_view_p50_ms": _pct(first, 0.5) * 1000,
+        "first_views": len(first),
+        "trivial_p95_ms": _pct(trivial, 0.95) * 1000,
+        "trivial_p50_ms": _pct(trivial, 0.5) * 1000,
+        "statistik_ratio": statistik / _pct(trivial, 0.95),
+        "statistik_all_p95_ms": _pct(all_views, 0.95) * 1000,
+        "drilldown_all_p95_ms": _pct(all_drills, 0.95) * 1000,
+        **_stage_means(metrics),
     }
+
+
+def _scrape(port: int) -> str:
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as response:
+        return response.read().decode()
 
 
 # ---------------------------------------------------------------- the export, in its own process
 
 
+def _csv_export(database: Database, request: Any, labels: Any, path: Path) -> int:
+    """The export's data rows (the same queries and formatting) written by the stdlib `csv`
+    module: the yardstick of what the XLSX writer adds."""
+    from storage import export
+
+    sources = (export._cadre_rows, export._report_rows, export._training_rows)
+    rows = 0
+    with database.session() as session, path.open("w", newline="", encoding="utf-8") as handle:
+        regions = export._Regions(session)
+        writer = csv.writer(handle)
+        for source in (*sources, export._broadcast_rows):
+            for row in source(session, request, labels, regions):
+                writer.writerow(row)
+                rows += 1
+    return rows
+
+
 def export_child(url: str, area: str) -> None:
-    """Build the official's export of `area`; print time, peak RSS and size as JSON."""
+    """Build the official's export of `area`; print time, peak RSS and size as JSON, and the
+    same rows written as CSV (once to warm the caches, once timed)."""
     from zoneinfo import ZoneInfo
 
     from bot.export import export_labels
     from storage.export import ExportRequest, build_workbook
 
     database = Database(url)
+    labels = export_labels("id")
+    request = ExportRequest((area,), include_phones=True, timezone=ZoneInfo("Asia/Makassar"))
     baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     with tempfile.TemporaryDirectory() as folder:
+        _csv_export(database, request, labels, Path(folder) / "warm.csv")
         path = Path(folder) / "export.xlsx"
-        began = time.perf_counter()
-        request = ExportRequest((area,), include_phones=True, timezone=ZoneInfo("Asia/Makassar"))
-        result = build_workbook(database, request, export_labels("id"), path)
-        seconds = time.perf_counter() - began
+        began, cpu = time.perf_counter(), time.process_time()
+        result = build_workbook(database, request, labels, path)
+        seconds, cpu = time.perf_counter() - began, time.process_time() - cpu
         size = path.stat().st_size
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        began, csv_cpu = time.perf_counter(), time.process_time()
+        csv_rows = _csv_export(database, request, labels, Path(folder) / "export.csv")
+        csv_seconds, csv_cpu = time.perf_counter() - began, time.process_time() - csv_cpu
     print(
         json.dumps(
             {
@@ -569,6 +670,10 @@ def export_child(url: str, area: str) -> None:
                 "baseline_mb": baseline,
                 "bytes": size,
                 "rows": sum(result.rows.values()),
+                "csv_seconds": csv_seconds,
+                "cpu_seconds": cpu,
+                "csv_cpu_seconds": csv_cpu,
+                "csv_rows": csv_rows,
             }
         )
     )
@@ -620,14 +725,30 @@ def run(db: str, cadres: int, samples: int) -> None:
                 from tests.auxil import databases
 
                 databases.drop_postgres_database(url)
+    stages = " ".join(
+        f"{key}={value:.0f}"
+        for key, value in sorted(bot.items())
+        if key.endswith(("_ms", "_n"))
+        and not key.startswith(("statistik", "drilldown", "first_view", "trivial"))
+    )
     print(
         f"db={db} cadres={cadres} statistik_p95_ms={bot['statistik_p95_ms']:.0f} "
-        f"drilldown_p95_ms={bot['drilldown_p95_ms']:.0f} export_s={export['seconds']:.1f} "
-        f"export_peak_mb={export['peak_mb']:.0f} "
+        f"drilldown_p95_ms={bot['drilldown_p95_ms']:.0f} "
+        f"first_view_p95_ms={bot['first_view_p95_ms']:.0f} "
+        f"trivial_p95_ms={bot['trivial_p95_ms']:.0f} "
+        f"statistik_ratio={bot['statistik_ratio']:.2f} "
+        f"export_s={export['seconds']:.1f} export_peak_mb={export['peak_mb']:.0f} "
+        f"export_csv_s={export['csv_seconds']:.1f} "
+        f"export_ratio={export['seconds'] / export['csv_seconds']:.2f} "
         f"statistik_p50_ms={bot['statistik_p50_ms']:.0f} drilldown_p50_ms={bot['drilldown_p50_ms']:.0f} "
-        f"statistik_cold_max_ms={bot['statistik_cold_max_ms']:.0f} "
-        f"drilldown_cold_p95_ms={bot['drilldown_cold_p95_ms']:.0f} "
-        f"export_rows={export['rows']} export_file_mb={export['bytes'] / 1e6:.1f} "
+        f"first_view_p50_ms={bot['first_view_p50_ms']:.0f} first_views={bot['first_views']} "
+        f"trivial_p50_ms={bot['trivial_p50_ms']:.0f} "
+        f"statistik_all_p95_ms={bot['statistik_all_p95_ms']:.0f} "
+        f"drilldown_all_p95_ms={bot['drilldown_all_p95_ms']:.0f} "
+        f"{stages} "
+        f"export_cpu_s={export['cpu_seconds']:.1f} export_csv_cpu_s={export['csv_cpu_seconds']:.1f} "
+        f"export_rows={export['rows']} export_csv_rows={export['csv_rows']} "
+        f"export_file_mb={export['bytes'] / 1e6:.1f} "
         f"export_baseline_mb={export['baseline_mb']:.0f} fill_s={fill_s:.0f} "
         f"rows={'/'.join(f'{k}:{v}' for k, v in counts.items())}",
         flush=True,

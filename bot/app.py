@@ -39,7 +39,7 @@ from bot.cluster import Cluster, RepeatingJob, claim_sqlite_file
 from bot.config import Settings
 from bot.context import BotContext, ForkomApplication, PerUserUpdateProcessor
 from bot.delivery import DeliveryEngine
-from bot.errors import on_error
+from bot.errors import ErrorReporter
 from bot.menu import refresh_commands, set_default_commands
 from bot.ops.metrics import MeteredUpdates, Metrics
 from bot.ops.profile import set_profile
@@ -157,6 +157,7 @@ def build_application(settings: Settings, database: Database | None = None) -> F
     )
     # The sender, the scheduler and the minute jobs run in one worker: the cluster's leader.
     app.cluster = processor.cluster = Cluster(app, (*app.services, *minute_jobs))
+    processor.database = database  # the language of a "terlalu cepat" notice (bot.fairness)
 
     # Before anything else: who is this, which language, are they reachable again.
     app.add_handler(TypeHandler(Update, activity.track_user), group=-100)
@@ -201,5 +202,5 @@ def build_application(settings: Settings, database: Database | None = None) -> F
 
     # After everything: persist conversation state now, not at the next interval.
     app.add_handler(TypeHandler(Update, activity.flush_persistence), group=100)
-    app.add_error_handler(on_error)
+    app.add_error_handler(ErrorReporter())
     return app

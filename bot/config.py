@@ -122,13 +122,24 @@ def normalise_database_url(url: str) -> str:
     return url
 
 
+def _without_password(url: str) -> str:
+    """`url` with what lies between `user:` and the last `@` masked, however malformed it is
+    (the password may itself hold `@`, `:` or `/`)."""
+    head, at, host = url.rpartition("@")
+    if not at:
+        return url
+    scheme, slashes, userinfo = head.rpartition("//")
+    user, colon, _ = userinfo.partition(":")
+    return f"{scheme}{slashes}{user}{colon and ':***'}@{host}"
+
+
 def _database_url(raw: str | None) -> str:
     url = normalise_database_url((raw or "").strip() or DEFAULT_DATABASE_URL)
     try:
         parsed = make_url(url)
-    except ArgumentError:
+    except (ArgumentError, ValueError):  # ValueError: a port that is not a number
         raise ConfigError(
-            f"DATABASE_URL is malformed ({url!r}); use e.g. sqlite:///forkom.db or "
+            f"DATABASE_URL is malformed ({_without_password(url)!r}); use e.g. sqlite:///forkom.db or "
             "postgresql+psycopg://user:password@host:5432/dbname"
         ) from None
     if parsed.get_backend_name() not in {"sqlite", "postgresql"}:

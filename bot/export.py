@@ -35,6 +35,7 @@ from bot.context import BotContext
 from bot.i18n import t
 from bot.moments import format_count, format_day, to_local
 from bot.needs.needs_map import sheet_labels
+from bot.training.figures import sheet_labels as attendance_labels
 from bot.vocabulary import INSTITUTIONS, parse_region_code
 from storage.audit import audit
 from storage.export import (
@@ -272,6 +273,7 @@ async def _build_and_send(
             timezone=context.settings.timezone,
             now=utcnow(),
             needs_labels=sheet_labels(lang),
+            attendance_labels=attendance_labels(lang),
         )
         day = to_local(request.now, request.timezone).date()
         filename = t("export.filename", lang, area=_slug(area), date=day.isoformat())

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import deque
+
 from telegram import ReplyKeyboardRemove, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
@@ -13,6 +15,9 @@ from bot.i18n import t
 from bot.menu import main_menu_text, refresh_commands
 
 __all__ = ["handlers", "send_main_menu"]
+
+#: Albums already answered: an album arrives as one message per photo, one hint is enough.
+_answered_albums: deque[str] = deque(maxlen=256)
 
 
 async def send_main_menu(
@@ -50,7 +55,13 @@ async def nothing_to_cancel(update: Update, context: BotContext) -> None:
 
 
 async def not_understood(update: Update, context: BotContext) -> None:
-    """A message or command no form and no feature claimed: the menu, not silence."""
+    """A message, photo, file, location… or command no form and no feature claimed: the
+    menu, not silence."""
+    album = update.message.media_group_id if update.message else None
+    if album is not None:
+        if album in _answered_albums:
+            return
+        _answered_albums.append(album)
     await _answer_with_menu(update, context, "menu.not_understood")
 
 
@@ -86,5 +97,6 @@ def fallback_handlers() -> list[BaseHandler[Update, BotContext, None]]:
     return [
         CallbackQueryHandler(unknown_button),
         CommandHandler(list(CANCEL_COMMANDS), nothing_to_cancel, new_message),
-        MessageHandler(new_message & filters.TEXT, not_understood),
+        # Text and media alike; service messages (a pinned message, …) are no question.
+        MessageHandler(new_message & ~filters.StatusUpdate.ALL, not_understood),
     ]

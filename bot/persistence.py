@@ -48,10 +48,13 @@ class DatabasePersistence(BasePersistence[dict[str, Any], dict[str, Any], dict[s
 
     def _unchanged(self, kind: str, key: str, data: Any) -> bool:
         encoded = json.dumps(data, default=str, sort_keys=True) if data else ""
-        if self._written.get((kind, key)) == encoded:
-            return True
+        known = self._written.get((kind, key))
+        if known is None and not self.shared:
+            # Alone on SQLite every row was loaded at start: one not seen then does not exist,
+            # so a new user's empty data needs no DELETE (a write per first tap in a burst).
+            known = ""
         self._written[(kind, key)] = encoded
-        return False
+        return known == encoded
 
     async def get_user_data(self) -> dict[int, dict[str, Any]]:
         with self.database.session() as session:
@@ -69,7 +72,9 @@ class DatabasePersistence(BasePersistence[dict[str, Any], dict[str, Any], dict[s
 
     async def get_bot_data(self) -> dict[str, Any]:
         with self.database.session() as session:
-            return botstate.load_states(session, "bot").get("bot", {})
+            loaded = botstate.load_states(session, "bot").get("bot", {})
+        self._unchanged("bot", "bot", loaded)
+        return loaded
 
     async def get_callback_data(self) -> None:
         return None
@@ -103,6 +108,8 @@ class DatabasePersistence(BasePersistence[dict[str, Any], dict[str, Any], dict[s
                 botstate.delete_state(session, "chat", str(chat_id))
 
     async def update_bot_data(self, data: dict[str, Any]) -> None:
+        if self._unchanged("bot", "bot", data):
+            return  # PTB asks after every update; the bot keeps nothing there
         with self.database.session() as session:
             botstate.save_state(session, "bot", "bot", data)
 

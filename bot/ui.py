@@ -37,7 +37,10 @@ async def show(
     Editing keeps a step-by-step form in one message instead of a wall of them.
     """
     query = update.callback_query
-    if edit and query is not None and query.message is not None and query.message.is_accessible:
+    message = query.message if query is not None else None
+    # A photo or document (the check-in QR code) has no text to edit: Telegram would refuse.
+    editable = isinstance(message, Message) and message.text is not None
+    if edit and query is not None and editable:
         try:
             result = await query.edit_message_text(text, reply_markup=markup)
             return result if isinstance(result, Message) else None

@@ -123,7 +123,10 @@ class Certificate:
 
 
 def checkin_window(training: TrainingInfo, tz: tzinfo) -> tuple[datetime, datetime]:
-    """(from, until) in naive UTC: an hour before the start until the end of that local day."""
+    """(from, until) in naive UTC: an hour before the start until its end time if it has
+    one, else the end of that local day (the feedback goes out when the window closes)."""
+    if training.ends_at is not None:
+        return training.starts_at - EARLY, training.ends_at
     local_start = training.starts_at.replace(tzinfo=UTC).astimezone(tz)
     local_end = datetime.combine(local_start.date() + timedelta(days=1), time(), tzinfo=tz)
     return training.starts_at - EARLY, local_end.astimezone(UTC).replace(tzinfo=None)

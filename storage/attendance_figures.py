@@ -11,13 +11,13 @@ Definitions (the same in /statistik, /ekspor and the sheet):
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 
+import sqlalchemy as sa
 from openpyxl import Workbook
-from sqlalchemy import or_
+from sqlalchemy import case, func, or_
 from sqlmodel import Session, col, select
 
 from storage.models import (
@@ -29,17 +29,55 @@ from storage.models import (
     TrainingRsvp,
     UsedSkill,
 )
-from storage.regions import scope_filter
+from storage.regions import children, display_name, get_region, region_path_name, scope_filter
 from storage.training import TrainingInfo
 from storage.xlsx import Percent, StreamingSheet, Styles
 
 __all__ = [
+    "AREA_COLUMNS",
+    "SHEET_COLUMNS",
+    "AttendanceSheetLabels",
     "Figures",
     "TrainingFigures",
     "area_figures",
     "training_figures",
+    "trainings_within",
+    "write_area_sheet",
+    "write_attendance_sheets",
     "write_training_sheet",
 ]
+
+# The columns of the two sheets, in order; the caller translates each into a header.
+SHEET_COLUMNS = (
+    "id",
+    "title",
+    "starts",
+    "place",
+    "area",
+    "signed_up",
+    "attended",
+    "rate",
+    "walk_ins",
+    "ratings",
+    "rating",
+    "answered",
+    "using",
+    "earning",
+)
+AREA_COLUMNS = (
+    "area",
+    "code",
+    "trainings",
+    "signed_up",
+    "attended",
+    "rate",
+    "walk_ins",
+    "ratings",
+    "rating",
+    "answered",
+    "using",
+    "earning",
+)
 
 _USING = frozenset({UsedSkill.YES, UsedSkill.PARTLY})
 _EARNING = frozenset({Situation.WORKING, Situation.OWN_BUSINESS, Situation.GROUP_BUSINESS})
@@ -101,68 +139,88 @@ class TrainingFigures:
 
 
 def training_figures(
-    session: Session, scopes: Sequence[str], since: datetime, until: datetime
+    session: Session, scopes: Sequence[str], since: datetime | None, until: datetime
 ) -> list[TrainingFigures]:
     """Every training inside `scopes` that started in [since, until), oldest first (called
-    off ones left out)."""
+    off ones left out); no `since`: from the first one.
+
+    Counted in the database per training (a province's year of trainings has tens of
+    thousands of sign-ups); only answered follow-ups come back row by row, to keep each
+    attendee's latest."""
     if not scopes:
         return []
+    chosen = (
+        col(Training.starts_at) >= (since or datetime(1970, 1, 1)),
+        col(Training.starts_at) < until,
+        col(Training.cancelled_at).is_(None),
+        or_(*(scope_filter(Training.area_code, scope) for scope in scopes)),
+    )
     trainings = session.exec(
-        select(Training)
-        .where(
-            col(Training.starts_at) >= since,
-            col(Training.starts_at) < until,
-            col(Training.cancelled_at).is_(None),
-            or_(*(scope_filter(Training.area_code, scope) for scope in scopes)),
-        )
-        .order_by(col(Training.starts_at), col(Training.id))
+        select(Training).where(*chosen).order_by(col(Training.starts_at), col(Training.id))
     ).all()
-    ids = [t.id for t in trainings]
-    if not ids:
+    if not trainings:
         return []
-    signed_up: dict[int, int] = defaultdict(int)
-    for training_id in session.exec(
-        select(TrainingRsvp.training_id).where(
-            col(TrainingRsvp.training_id).in_(ids), TrainingRsvp.status == RsvpStatus.GOING
+    ids = select(Training.id).where(*chosen)
+    signed_up: dict[int, int] = dict(
+        session.exec(
+            select(TrainingRsvp.training_id, func.count())
+            .where(col(TrainingRsvp.training_id).in_(ids), TrainingRsvp.status == RsvpStatus.GOING)
+            .group_by(col(TrainingRsvp.training_id))
+        ).all()
+    )
+    per_training = {t.id or 0: Figures(signed_up=signed_up.get(t.id or 0, 0)) for t in trainings}
+    for training_id, attended, walk_ins, ratings, rating_total in session.execute(
+        sa.select(  # five columns: more than sqlmodel's typed select takes
+            col(Attendance.training_id),
+            func.count(),
+            func.sum(case((col(Attendance.walk_in), 1), else_=0)),
+            func.count(col(Attendance.rating)),
+            func.coalesce(func.sum(col(Attendance.rating)), 0),
         )
+        .where(col(Attendance.training_id).in_(ids))
+        .group_by(col(Attendance.training_id))
     ):
-        signed_up[training_id] += 1
-    attendance = session.exec(select(Attendance).where(col(Attendance.training_id).in_(ids))).all()
-    latest: dict[int, FollowUp] = {}
-    for followup in session.exec(
-        select(FollowUp)
-        .where(
-            col(FollowUp.attendance_id).in_([a.id for a in attendance]),
-            col(FollowUp.answered_at).is_not(None),
+        per_training[training_id] += Figures(
+            attended=attended,
+            walk_ins=int(walk_ins or 0),
+            ratings=ratings,
+            rating_total=int(rating_total),
         )
+    latest: dict[int, tuple[int, str | None, str | None]] = {}
+    for training_id, attendance_id, used, situation in session.exec(
+        select(Attendance.training_id, FollowUp.attendance_id, FollowUp.used, FollowUp.situation)
+        .join(Attendance, col(Attendance.id) == col(FollowUp.attendance_id))
+        .where(col(Attendance.training_id).in_(ids), col(FollowUp.answered_at).is_not(None))
         .order_by(col(FollowUp.days))
     ):
-        latest[followup.attendance_id] = followup  # the later wave wins
-    per_training: dict[int, Figures] = {i: Figures(signed_up=signed_up[i]) for i in ids if i}
-    for a in attendance:
-        answer = latest.get(a.id or 0)
-        per_training[a.training_id] += Figures(
-            attended=1,
-            walk_ins=int(a.walk_in),
-            ratings=int(a.rating is not None),
-            rating_total=a.rating or 0,
-            answered=int(answer is not None),
-            using_skill=int(answer is not None and answer.used in _USING),
-            earning=int(answer is not None and answer.situation in _EARNING),
+        latest[attendance_id] = (training_id, used, situation)  # the later wave wins
+    for training_id, used, situation in latest.values():
+        per_training[training_id] += Figures(
+            answered=1,
+            using_skill=int(used in _USING),
+            earning=int(situation in _EARNING),
         )
     return [TrainingFigures(TrainingInfo.of(t), per_training[t.id or 0]) for t in trainings]
 
 
+def trainings_within(rows: Iterable[TrainingFigures], area: str) -> list[TrainingFigures]:
+    """The trainings held for `area` itself or an area inside it."""
+    return [
+        r
+        for r in rows
+        if r.training.area_code == area or r.training.area_code.startswith(area + ".")
+    ]
+
+
 def area_figures(rows: Iterable[TrainingFigures], areas: Sequence[str]) -> dict[str, Figures]:
     """The trainings' figures summed per area of `areas` (e.g. the kecamatan of a city): a
-    training counts for the areas its own area lies in, or that lie in it."""
-    totals = {area: Figures() for area in areas}
-    for row in rows:
-        code = row.training.area_code
-        for area in areas:
-            if code == area or code.startswith(area + ".") or area.startswith(code + "."):
-                totals[area] += row.figures
-    return totals
+    training counts for the area it was held for and every area around that, never for the
+    areas inside a wider one (a kota-wide training is no kecamatan's), so the kecamatan of
+    a kota and the kota-wide trainings add up to the kota."""
+    rows = list(rows)
+    return {
+        area: sum((r.figures for r in trainings_within(rows, area)), Figures()) for area in areas
+    }
 
 
 def write_training_sheet(
@@ -210,3 +268,91 @@ def write_training_sheet(
     sheet.write_rows(values(), None)
     sheet.finish()
     return sheet
+
+
+@dataclass(frozen=True)
+class AttendanceSheetLabels:
+    """The texts of the two attendance sheets of an export, in the asker's language: the
+    per-training sheet (`headers` name `SHEET_COLUMNS`), the per-area sheet (`area_headers`
+    name `AREA_COLUMNS`) and the word before an area's name on its total row."""
+
+    title: str
+    headers: tuple[str, ...]
+    area_title: str
+    area_headers: tuple[str, ...]
+    total: str
+
+
+AREA_WIDTHS = (30, 15, 10, 10, 10, 12, 10, 10, 10, 12, 14, 16)
+
+
+def write_area_sheet(
+    workbook: Workbook,
+    styles: Styles,
+    title: str,
+    headers: Sequence[str],
+    rows: Sequence[TrainingFigures],
+    areas: Sequence[tuple[str, str]],
+) -> StreamingSheet:
+    """One row per (name, code) of `areas`: trainings held for it or inside it and their
+    figures summed (rates recomputed from the sums, never averaged)."""
+    sheet = StreamingSheet(workbook, title, headers, AREA_WIDTHS, styles)
+
+    def percent(value: float | None) -> Percent | None:
+        return None if value is None else Percent(value)
+
+    def values() -> Iterable[list[object]]:
+        for name, code in areas:
+            inside = trainings_within(rows, code)
+            f = sum((r.figures for r in inside), Figures())
+            yield [
+                name,
+                code,
+                len(inside),
+                f.signed_up,
+                f.attended,
+                percent(f.attendance_rate),
+                f.walk_ins,
+                f.ratings,
+                None if f.rating is None else round(f.rating, 2),
+                f.answered,
+                percent(f.using_skill_share),
+                percent(f.earning_share),
+            ]
+
+    sheet.write_rows(values(), None)
+    sheet.finish()
+    return sheet
+
+
+def write_attendance_sheets(
+    workbook: Workbook,
+    styles: Styles,
+    session: Session,
+    scopes: Sequence[str],
+    until: datetime,
+    labels: AttendanceSheetLabels,
+    tz: tzinfo,
+) -> dict[str, int]:
+    """The export's attendance sheets for `scopes`, every training held before `until`
+    (one not yet held has no attendance to report): per training, then per area (each
+    scope's sub-areas and its total). Returns the rows written per sheet title.
+
+    Only trainings held for the scopes or inside them count: a kota-wide training's
+    figures are the whole kota's, not a kecamatan coordinator's to take away."""
+    rows = training_figures(session, scopes, None, until)
+    names = {code: region_path_name(session, code) for code in {r.training.area_code for r in rows}}
+    per_training = write_training_sheet(
+        workbook, styles, labels.title, labels.headers, rows, names, tz
+    )
+    areas: list[tuple[str, str]] = []
+    for scope in scopes:
+        region = get_region(session, scope)
+        if region is None:
+            continue
+        areas += [(kid.name, kid.code) for kid in children(session, scope)]
+        areas.append((f"{labels.total} {display_name(region)}", scope))
+    per_area = write_area_sheet(
+        workbook, styles, labels.area_title, labels.area_headers, rows, areas
+    )
+    return {labels.title: per_training.rows_written, labels.area_title: per_area.rows_written}

@@ -47,17 +47,29 @@ def _private_sqlite_file(url: str) -> None:
 
 
 def make_engine(url: str, *, echo: bool = False) -> Engine:
-    """Create an engine with the settings each backend needs to be safe under concurrency."""
+    """Create an engine with the settings each backend needs to be safe under concurrency.
+
+    `hide_parameters`: a statement's values (names, phone numbers) never appear in an error's
+    text or in SQL echo logging, so no log line or alert can carry them (UU PDP).
+    """
     if url.startswith("sqlite"):
         _private_sqlite_file(url)
         engine = create_engine(
             url,
             echo=echo,
+            hide_parameters=True,
             connect_args={"check_same_thread": False, "timeout": 10},
         )
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    return create_engine(
+        url,
+        echo=echo,
+        hide_parameters=True,
+        pool_pre_ping=True,
+        pool_size=10,
+        max_overflow=10,
+    )
 
 
 def alembic_config(url: str) -> Config:

@@ -16,7 +16,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -26,6 +25,7 @@ from openpyxl import Workbook
 from sqlalchemy import case, func, or_
 from sqlmodel import Session, col, select
 
+from storage.attendance_figures import AttendanceSheetLabels, write_attendance_sheets
 from storage.coderange import code_within, village_within
 from storage.db import Database
 from storage.models import (
@@ -59,6 +59,7 @@ from storage.xlsx import (
     date_cell,
     header_cell,
     percent_cell,
+    save_workbook,
     title_cell,
 )
 
@@ -123,13 +124,15 @@ class ExportRequest:
     """Who asks for which areas; phone numbers only when `include_phones` (officials).
 
     `needs_labels` are the texts of the training-needs sheet in the asker's language (storage
-    cannot read the catalogs); without them the workbook has no needs sheet."""
+    cannot read the catalogs); without them the workbook has no needs sheet. Likewise
+    `attendance_labels` for the two training-attendance sheets."""
 
     scopes: tuple[str, ...]
     include_phones: bool
     timezone: ZoneInfo
     now: datetime = field(default_factory=utcnow)
     needs_labels: NeedsSheetLabels | None = None
+    attendance_labels: AttendanceSheetLabels | None = None
 
 
 @dataclass(frozen=True)
@@ -143,28 +146,36 @@ class _Regions:
 
     def __init__(self, session: Session) -> None:
         self.names: dict[str, str] = dict(session.exec(select(Region.code, Region.name)).all())
+        self._paths: dict[str, tuple[str, str, str]] = {}
 
     def path(self, village: str) -> tuple[str, str, str]:
         """(kelurahan/desa, kecamatan, kabupaten/kota) names of a kelurahan/desa code."""
-        return (
-            self.names.get(village, village),
-            self.names.get(village[:8], ""),
-            self.names.get(village[:5], ""),
-        )
+        found = self._paths.get(village)
+        if found is None:
+            found = self._paths[village] = (
+                self.names.get(village, village),
+                self.names.get(village[:8], ""),
+                self.names.get(village[:5], ""),
+            )
+        return found
 
 
 def _local(value: datetime | None, tz: ZoneInfo) -> datetime | None:
     """A stored UTC time as the forum's wall-clock time (Excel has no time zones)."""
     if value is None:
         return None
-    return value + _utc_offset(tz, value.year, value.month, value.day, value.hour)
+    # The zone's offset during that UTC hour: a million dates cost a few thousand look-ups.
+    hour = value.toordinal() * 24 + value.hour
+    offset = _OFFSETS.get((tz, hour))
+    if offset is None:
+        moment = datetime(value.year, value.month, value.day, value.hour, tzinfo=UTC)
+        offset = _OFFSETS[(tz, hour)] = moment.astimezone(tz).utcoffset() or timedelta()
+        if len(_OFFSETS) > 100_000:
+            _OFFSETS.clear()
+    return value + offset
 
 
-@lru_cache(maxsize=65536)
-def _utc_offset(tz: ZoneInfo, year: int, month: int, day: int, hour: int) -> timedelta:
-    """The zone's offset during one UTC hour (a million dates cost a few thousand look-ups)."""
-    moment = datetime(year, month, day, hour, tzinfo=UTC).astimezone(tz)
-    return moment.utcoffset() or timedelta()
+_OFFSETS: dict[tuple[ZoneInfo, int], timedelta] = {}
 
 
 def _within(column: Any, scopes: Sequence[str]) -> Any:
@@ -235,7 +246,20 @@ def build_workbook(
             rows[needs.title] = write_needs_sheet(
                 workbook, styles, session, list(request.scopes), needs, request.include_phones
             )
-    workbook.save(path)
+        attendance = request.attendance_labels
+        if attendance is not None:
+            if progress is not None:
+                progress.sheet, progress.rows = attendance.title, 0
+            rows |= write_attendance_sheets(
+                workbook,
+                styles,
+                session,
+                request.scopes,
+                request.now,
+                attendance,
+                request.timezone,
+            )
+    save_workbook(workbook, path)
     return ExportResult(path, rows)
 
 

@@ -58,7 +58,12 @@ def _lock_engine(url: str, pool_size: int) -> Engine:
     if make_url(url).get_backend_name() != "postgresql":
         raise ValueError("advisory locks need PostgreSQL")
     return create_engine(
-        url, pool_size=pool_size, max_overflow=0, pool_pre_ping=True, connect_args=KEEPALIVE
+        url,
+        pool_size=pool_size,
+        max_overflow=0,
+        pool_pre_ping=True,
+        connect_args=KEEPALIVE,
+        hide_parameters=True,
     )
 
 

@@ -9,15 +9,23 @@ PostgreSQL whatever the database collation (see `storage.coderange`). Groupings 
 kelurahan/desa, in the order of covering indexes, then roll up to the sub-regions shown.
 Deliveries of broadcasts (millions of rows) are folded once per settled broadcast into
 per-kelurahan sums (`summarise_deliveries`), which never change afterwards.
+
+At province scale (100,000 cadres, 300,000 reports) a view must not re-read what did not
+change: cadre activity sits next to the cadre's place in `stats_cadre` (kept by triggers),
+and the figures of reports and of folded deliveries are kept in memory, keyed by the version
+token that triggers renew whenever those tables change (`stats_version`, migration
+0017_stats_perf), so a token from any worker or process invalidates them at once.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
@@ -36,16 +44,17 @@ from sqlmodel import Session, col
 
 from storage.coderange import CODE_LENGTH, code_within, village_within
 from storage.models import (
-    AppUser,
     Broadcast,
     BroadcastRecipient,
     BroadcastStatus,
     Cadre,
+    CadreActivity,
     DeliverySummary,
     Region,
     Report,
     ReportStatus,
     RsvpStatus,
+    StatsVersion,
     SummarisedBroadcast,
     Training,
     TrainingRsvp,
@@ -73,6 +82,58 @@ __all__ = [
 ]
 
 ACTIVE_DAYS = 30
+
+
+# ---------------------------------------------------------------- figures kept between views
+
+_T = TypeVar("_T")
+
+
+class _KeptFigures:
+    """The last figures computed from rarely changing tables, by their version token.
+
+    A key holds the token it was computed under, so a change (a new token) simply misses;
+    old entries age out. Shared by every thread of the process (views compose in workers).
+    """
+
+    def __init__(self, size: int = 512) -> None:
+        self._size = size
+        self._items: OrderedDict[Hashable, Any] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get_or_compute(self, key: Hashable | None, compute: Callable[[], _T]) -> _T:
+        """`compute()` unless figures for `key` are kept; None (no token yet) never keeps."""
+        if key is None:
+            return compute()
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                found: _T = self._items[key]
+                return found
+        value = compute()
+        with self._lock:
+            self._items[key] = value
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
+        return value
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+
+KEPT = _KeptFigures()
+
+
+def _token(session: Session, name: str) -> str | None:
+    """The current version token of a table's figures (None until the table first changes).
+
+    Read before the figures: a change committed in between is then computed under the old
+    token, which nobody asks for any more — never the other way round."""
+    found: str | None = session.scalar(
+        select(col(StatsVersion.token)).where(col(StatsVersion.name) == name)
+    )
+    return found
 
 
 # ---------------------------------------------------------------- periods
@@ -233,7 +294,11 @@ def area_statistics(
 
     per_child, by_institution = _cadre_groups(session, area.code, width, window)
     coverage = _coverage_by_child(session, area.code, width)
-    reports, reports_by_child = _report_groups(session, area.code, width, window)
+    report_token = _token(session, "report")
+    reports, reports_by_child = KEPT.get_or_compute(
+        ("report", report_token, area.code, width, window.start_utc) if report_token else None,
+        lambda: _report_groups(session, area.code, width, window),
+    )
 
     kids = children(session, area.code) if area.level != LEVELS[-1] else [area]
     rows = []
@@ -266,25 +331,27 @@ def _cadre_groups(
 ) -> tuple[dict[str, CadreCounts], tuple[tuple[str, int], ...]]:
     """One pass over the area's cadres, grouped by sub-region and institution.
 
-    The inner query groups by kelurahan/desa, the order of the covering index, so it streams
-    without a sort; the outer one rolls the (at most a few thousand) groups up to sub-regions.
+    `stats_cadre` holds each cadre's activity next to its place (kept by triggers), so the
+    inner query is an index-only scan grouped by kelurahan/desa, in the order of its covering
+    index, without a sort or a join; the outer one rolls the (at most a few thousand) groups
+    up to sub-regions.
     """
     active_since = window.now_utc - timedelta(days=ACTIVE_DAYS)
     per_village = (
         select(
-            col(Cadre.village_code).label("village"),
-            col(Cadre.institution).label("institution"),
+            col(CadreActivity.village_code).label("village"),
+            col(CadreActivity.institution).label("institution"),
             func.count().label("cadres"),
-            func.sum(case((col(AppUser.last_seen_at) >= active_since, 1), else_=0)).label("active"),
-            func.sum(case((col(AppUser.unreachable_since).is_not(None), 1), else_=0)).label(
-                "unreachable"
+            func.sum(case((col(CadreActivity.last_seen_at) >= active_since, 1), else_=0)).label(
+                "active"
             ),
-            func.sum(case((window.contains(Cadre.registered_at), 1), else_=0)).label("joined"),
+            func.sum(case((col(CadreActivity.unreachable), 1), else_=0)).label("unreachable"),
+            func.sum(case((window.contains(CadreActivity.registered_at), 1), else_=0)).label(
+                "joined"
+            ),
         )
-        .select_from(Cadre)
-        .outerjoin(AppUser, col(AppUser.telegram_id) == Cadre.telegram_id)
-        .where(village_within(Cadre.village_code, area))
-        .group_by(Cadre.village_code, Cadre.institution)
+        .where(village_within(CadreActivity.village_code, area))
+        .group_by(col(CadreActivity.village_code), col(CadreActivity.institution))
         .subquery()
     )
     child = func.substr(per_village.c.village, 1, width).label("child")
@@ -512,10 +579,19 @@ def deliveries_by_broadcast(
         .group_by(_R.c.broadcast_id)
     )
     found: dict[int, tuple[int, int, int]] = {}
-    for stmt in (folded, live) if unsummarised else (folded,):
-        for broadcast_id, delivered, failed, other in session.execute(stmt):
-            found[broadcast_id] = (int(delivered or 0), int(failed or 0), int(other or 0))
+    token = _token(session, "delivery")
+    key = ("delivery", token, tuple(scopes), window.start_utc) if token else None
+    found.update(KEPT.get_or_compute(key, lambda: _outcomes(session, folded)))
+    if unsummarised:
+        found.update(_outcomes(session, live))
     return found
+
+
+def _outcomes(session: Session, stmt: Any) -> dict[int, tuple[int, int, int]]:
+    return {
+        broadcast_id: (int(delivered or 0), int(failed or 0), int(other or 0))
+        for broadcast_id, delivered, failed, other in session.execute(stmt)
+    }
 
 
 def _broadcast_figures(session: Session, area: str, window: Window) -> BroadcastFigures:

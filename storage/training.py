@@ -84,6 +84,7 @@ class TrainingInfo:
     registration_closed_at: datetime | None
     broadcast_id: int | None
     cancelled_at: datetime | None = None
+    ends_at: datetime | None = None  # None: to the end of the day it starts
 
     @property
     def closed(self) -> bool:
@@ -114,6 +115,7 @@ class TrainingInfo:
             row.registration_closed_at,
             row.broadcast_id,
             row.cancelled_at,
+            row.ends_at,
         )
 
 
@@ -156,11 +158,13 @@ def create_training(
     area_code: str,
     institutions: Sequence[str],
     created_by: int,
+    ends_at: datetime | None = None,
 ) -> TrainingInfo:
     row = Training(
         title=title,
         description=description,
         starts_at=starts_at,
+        ends_at=ends_at,
         place=place,
         quota=quota,
         area_code=area_code,
@@ -321,11 +325,15 @@ def reschedule_training(
 ) -> TrainingInfo | None:
     """Move a training that has not started and is not cancelled to a later moment than `now`
     (UTC, naive); None if it cannot be moved or already starts then. Its reminders follow the
-    row (their refs carry the start time), so nothing else needs changing. `by` is for the
-    caller's audit entry."""
+    row (their refs carry the start time), so nothing else needs changing; an end time moves
+    with the start (the training lasts as long). `by` is for the caller's audit entry."""
     now = now or utcnow()
     if new_starts_at <= now:
         return None
+    before = session.get(Training, training_id)
+    moved: dict[str, object] = {}
+    if before is not None and before.ends_at is not None:
+        moved["ends_at"] = new_starts_at + (before.ends_at - before.starts_at)
     result = session.exec(
         update(Training)
         .where(
@@ -334,7 +342,7 @@ def reschedule_training(
             col(Training.starts_at) > now,
             col(Training.starts_at) != new_starts_at,
         )
-        .values(starts_at=new_starts_at, rsvp_version=col(Training.rsvp_version) + 1)
+        .values(starts_at=new_starts_at, rsvp_version=col(Training.rsvp_version) + 1, **moved)
     )
     if not result.rowcount:
         return None
@@ -350,8 +358,16 @@ def reschedule_training(
 def respond(
     session: Session, training_id: int, telegram_id: int, joining: bool, now: datetime | None = None
 ) -> RsvpOutcome:
-    """Record "Ikut" (`joining`) or "Tidak bisa"; idempotent, safe under concurrent taps."""
+    """Record "Ikut" (`joining`) or "Tidak bisa"; idempotent, safe under concurrent taps.
+
+    A tap that cannot count (a stranger, an erased or out-of-audience cadre, a cancelled or
+    past training) is refused on a plain read, before the lock: forged taps from anyone must
+    not write, nor queue for SQLite's write lock during a broadcast (security review F1).
+    """
     now = now or utcnow()
+    refused = _refusal(session, training_id, telegram_id, now)
+    if refused is not None:
+        return refused
     # The lock: every answer to this training waits here for the one before it.
     locked = session.exec(
         update(Training)
@@ -364,13 +380,11 @@ def respond(
     assert row is not None
     session.refresh(row)
     training = TrainingInfo.of(row)
-    cadre = session.exec(select(Cadre).where(col(Cadre.telegram_id) == telegram_id)).first()
-    if cadre is None or not training.reaches(cadre.village_code, cadre.institution):
-        return RsvpOutcome(RsvpResult.NOT_ELIGIBLE, training)
-    if training.cancelled:
-        return RsvpOutcome(RsvpResult.CALLED_OFF, training)
-    if training.starts_at <= now:
-        return RsvpOutcome(RsvpResult.PAST, training)
+    # Checked again under the lock: the training may have been called off or moved meanwhile
+    # (its audience never changes, and the cadre was read a moment ago).
+    refused = _over(training, now)
+    if refused is not None:
+        return refused
     existing = session.exec(
         select(TrainingRsvp).where(
             col(TrainingRsvp.training_id) == training_id,
@@ -387,28 +401,53 @@ def respond(
             return RsvpOutcome(RsvpResult.ALREADY_WAITING, training, position)
         if training.closed:
             return RsvpOutcome(RsvpResult.CLOSED, training)
-        promoted = _fill_free_seats(session, training, now)  # the line goes first
-        going = seats(session, training_id).going
+        promoted, going = _fill_free_seats(session, training, now)  # the line goes first
         new_status = (
             RsvpStatus.GOING
             if training.quota is None or going < training.quota
             else RsvpStatus.WAITING
         )
-        if not _store(session, existing, training_id, telegram_id, new_status, now):
+        stored = _store(session, existing, training_id, telegram_id, new_status, now)
+        if stored is None:
             return respond(session, training_id, telegram_id, joining, now)
         if new_status == RsvpStatus.GOING:
             return RsvpOutcome(RsvpResult.JOINED, training, promoted=promoted)
-        position = _position(session, training_id, telegram_id)
+        position = _position(session, training_id, telegram_id, stored)
         return RsvpOutcome(RsvpResult.WAITING, training, position, promoted)
 
     if status == RsvpStatus.DECLINED:
         return RsvpOutcome(RsvpResult.ALREADY_DECLINED, training)
-    if not _store(session, existing, training_id, telegram_id, RsvpStatus.DECLINED, now):
+    if _store(session, existing, training_id, telegram_id, RsvpStatus.DECLINED, now) is None:
         return respond(session, training_id, telegram_id, joining, now)
     if status is None:
         return RsvpOutcome(RsvpResult.DECLINED, training)
-    promoted = _fill_free_seats(session, training, now) if status == RsvpStatus.GOING else []
+    promoted = _fill_free_seats(session, training, now)[0] if status == RsvpStatus.GOING else []
     return RsvpOutcome(RsvpResult.CANCELLED, training, promoted=promoted)
+
+
+def _refusal(
+    session: Session, training_id: int, telegram_id: int, now: datetime
+) -> RsvpOutcome | None:
+    """Why this tap cannot count (an outcome), or None when it may be recorded; reads only."""
+    row = session.get(Training, training_id)
+    if row is None:
+        return RsvpOutcome(RsvpResult.UNKNOWN)
+    training = TrainingInfo.of(row)
+    cadre = session.exec(
+        select(Cadre.village_code, Cadre.institution).where(col(Cadre.telegram_id) == telegram_id)
+    ).first()
+    if cadre is None or not training.reaches(cadre[0], cadre[1]):
+        return RsvpOutcome(RsvpResult.NOT_ELIGIBLE, training)
+    return _over(training, now)
+
+
+def _over(training: TrainingInfo, now: datetime) -> RsvpOutcome | None:
+    """Called off or begun: too late to answer."""
+    if training.cancelled:
+        return RsvpOutcome(RsvpResult.CALLED_OFF, training)
+    if training.starts_at <= now:
+        return RsvpOutcome(RsvpResult.PAST, training)
+    return None
 
 
 def _store(
@@ -418,37 +457,41 @@ def _store(
     telegram_id: int,
     status: RsvpStatus,
     now: datetime,
-) -> bool:
-    """Insert or update the answer; False if a concurrent insert won (the caller re-reads)."""
+) -> TrainingRsvp | None:
+    """Insert or update the answer (returned); None if a concurrent insert won (the caller
+    re-reads)."""
     if existing is not None:
         existing.status = status
         existing.updated_at = now
         session.add(existing)
         session.flush()
-        return True
+        return existing
+    row = TrainingRsvp(
+        training_id=training_id,
+        telegram_id=telegram_id,
+        status=status,
+        created_at=now,
+        updated_at=now,
+    )
     try:
         with session.begin_nested():
-            session.add(
-                TrainingRsvp(
-                    training_id=training_id,
-                    telegram_id=telegram_id,
-                    status=status,
-                    created_at=now,
-                    updated_at=now,
-                )
-            )
+            session.add(row)
     except IntegrityError:
-        return False
-    return True
+        return None
+    return row
 
 
-def _fill_free_seats(session: Session, training: TrainingInfo, now: datetime) -> list[int]:
-    """Give free seats to the waiting list, first come first served; returns who got one."""
+def _fill_free_seats(
+    session: Session, training: TrainingInfo, now: datetime
+) -> tuple[list[int], int]:
+    """Give free seats to the waiting list, first come first served; returns who got one and
+    how many are going now."""
+    counts = seats(session, training.id)
     if training.quota is None:
-        return []
-    free = training.quota - seats(session, training.id).going
-    if free <= 0:
-        return []
+        return [], counts.going
+    free = training.quota - counts.going
+    if free <= 0 or not counts.waiting:
+        return [], counts.going
     waiting = session.exec(
         select(TrainingRsvp)
         .where(
@@ -463,16 +506,21 @@ def _fill_free_seats(session: Session, training: TrainingInfo, now: datetime) ->
         rsvp.updated_at = now
         session.add(rsvp)
     session.flush()
-    return [rsvp.telegram_id for rsvp in waiting]
+    return [rsvp.telegram_id for rsvp in waiting], counts.going + len(waiting)
 
 
-def _position(session: Session, training_id: int, telegram_id: int) -> int | None:
-    mine = session.exec(
-        select(TrainingRsvp).where(
-            col(TrainingRsvp.training_id) == training_id,
-            col(TrainingRsvp.telegram_id) == telegram_id,
-        )
-    ).first()
+def _position(
+    session: Session, training_id: int, telegram_id: int, mine: TrainingRsvp | None = None
+) -> int | None:
+    """Place on the waiting list (1 = next in), or None when not waiting; `mine` is the
+    cadre's answer when the caller holds it already."""
+    if mine is None:
+        mine = session.exec(
+            select(TrainingRsvp).where(
+                col(TrainingRsvp.training_id) == training_id,
+                col(TrainingRsvp.telegram_id) == telegram_id,
+            )
+        ).first()
     if mine is None or mine.status != RsvpStatus.WAITING:
         return None
     ahead = session.exec(

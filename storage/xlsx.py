@@ -16,9 +16,11 @@ import re
 from collections.abc import Generator, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import IO, Any
 from xml.sax.saxutils import quoteattr
+from zipfile import ZIP_DEFLATED, ZipFile
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
@@ -26,6 +28,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from openpyxl.worksheet._writer import WorksheetWriter
+from openpyxl.writer.excel import ExcelWriter
 from openpyxl.xml.constants import SHEET_MAIN_NS
 from openpyxl.xml.functions import tostring
 
@@ -39,18 +42,30 @@ __all__ = [
     "date_cell",
     "header_cell",
     "percent_cell",
+    "save_workbook",
     "title_cell",
 ]
 
 PROGRESS_EVERY = 2000  # rows between two progress updates
+# zlib effort of the file: a province's 270 MB of sheet XML takes ~8 s at openpyxl's level 6
+# and ~3.5 s at 3, for a file 13% larger (34.6 MB instead of 30.6 MB for 100,000 cadres).
+ZIP_LEVEL = 3
 DATE_FORMAT = "dd/mm/yyyy hh:mm"
 EXCEL_EPOCH = datetime(1899, 12, 30)
+DAY = timedelta(days=1)
 MAX_CELL_TEXT = 32767
 # Characters XML 1.0 forbids (C0 controls but tab and newlines, lone surrogates, U+FFFE/U+FFFF):
 # one of them in a cell makes the whole workbook unreadable, so they are dropped.
 _ILLEGAL_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 # Markup and illegal characters: text with none of them is copied as it is.
 _SPECIAL = re.compile("[&<>\x00-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def save_workbook(workbook: Workbook, path: Path) -> None:
+    """`Workbook.save` (openpyxl's `save_workbook`) with `ZIP_LEVEL` instead of zlib's default."""
+    workbook.properties.modified = datetime.now(UTC).replace(tzinfo=None)
+    with ZipFile(path, "w", ZIP_DEFLATED, allowZip64=True, compresslevel=ZIP_LEVEL) as archive:
+        ExcelWriter(workbook, archive).save()
 
 
 @dataclass
@@ -121,6 +136,7 @@ class StreamingSheet(WriteOnlyWorksheet):
         workbook._add_sheet(self)  # what Workbook.create_sheet does for its own class
         self._letters = [get_column_letter(i) for i in range(1, len(headers) + 1)]
         self._styles = styles
+        self._date_style = f' s="{styles.date}"'
         self.rows_written = 0
         self.freeze_panes = "A2"
         for letter, width in zip(self._letters, widths, strict=True):
@@ -149,9 +165,14 @@ class StreamingSheet(WriteOnlyWorksheet):
         self._writer.xf.send(None)
 
     def _row_xml(self, values: Sequence[Any], index: int) -> str:
-        """One `<row>`; the hot loop of an export (millions of cells), hence `type() is`."""
+        """One `<row>`; the hot loop of an export (millions of cells), hence `type() is` and
+        the names bound locally."""
         styles = self._styles
+        text_style = f' s="{styles.header}"' if index == 1 else ""
+        date_style = self._date_style
+        special = _SPECIAL.search
         cells = [f'<row r="{index}">']
+        add = cells.append
         for letter, value in zip(self._letters, values, strict=False):
             kind = type(value)
             if kind is str:
@@ -161,28 +182,26 @@ class StreamingSheet(WriteOnlyWorksheet):
                 if value[0] <= " " or value[-1] <= " " or len(value) > MAX_CELL_TEXT:
                     value = value[:MAX_CELL_TEXT]
                     keep = ' xml:space="preserve"'
-                if _SPECIAL.search(value):
+                if special(value):
                     value = html.escape(_ILLEGAL_XML.sub("", value), quote=False)
-                style = f' s="{styles.header}"' if index == 1 else ""
-                cells.append(
-                    f'<c r="{letter}{index}"{style} t="inlineStr"><is><t{keep}>{value}</t></is></c>'
+                add(
+                    f'<c r="{letter}{index}"{text_style} t="inlineStr"><is><t{keep}>{value}</t></is></c>'
                 )
             elif kind is int:
-                cells.append(f'<c r="{letter}{index}"><v>{value}</v></c>')
+                add(f'<c r="{letter}{index}"><v>{value}</v></c>')
             elif kind is datetime:
-                serial = (value - EXCEL_EPOCH).total_seconds() / 86400
-                cells.append(f'<c r="{letter}{index}" s="{styles.date}"><v>{serial!r}</v></c>')
+                add(
+                    f'<c r="{letter}{index}"{date_style}><v>{(value - EXCEL_EPOCH) / DAY!r}</v></c>'
+                )
             elif value is None:
                 continue
             elif kind is bool:
-                cells.append(f'<c r="{letter}{index}" t="b"><v>{int(value)}</v></c>')
+                add(f'<c r="{letter}{index}" t="b"><v>{int(value)}</v></c>')
             elif kind is Percent:
-                cells.append(
-                    f'<c r="{letter}{index}" s="{styles.percent}"><v>{float(value)!r}</v></c>'
-                )
+                add(f'<c r="{letter}{index}" s="{styles.percent}"><v>{float(value)!r}</v></c>')
             else:
-                cells.append(f'<c r="{letter}{index}"><v>{value!r}</v></c>')
-        cells.append("</row>")
+                add(f'<c r="{letter}{index}"><v>{value!r}</v></c>')
+        add("</row>")
         return "".join(cells)
 
     def write_rows(self, rows: Iterable[Sequence[Any]], progress: ExportProgress | None) -> None:

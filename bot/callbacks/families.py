@@ -41,8 +41,9 @@ class BroadcastButton(Callback):
 @dataclass(frozen=True)
 class TrainingFormButton(Callback):
     """/pelatihan_baru: audience as in /umumkan, or by training need (n:<scope> the needs of a
-    scope, nd:<need> the kelurahan/desa asking for it, nb back to the scopes), q:0 no quota,
-    preview (go, no, e:<field>), and pv the inert RSVP buttons shown in the preview."""
+    scope, nd:<need> the kelurahan/desa asking for it, nb back to the scopes), ne no end time,
+    q:0 no quota, preview (go, no, e:<field>), and pv the inert RSVP buttons shown in the
+    preview."""
 
     PREFIX: ClassVar[str] = "tn"
     LAYOUT: ClassVar[Mapping[str, tuple[str, ...]]] = {
@@ -53,6 +54,7 @@ class TrainingFormButton(Callback):
         "nd": ("code",),
         "nb": (),
         "i": ("code",),
+        "ne": (),
         "q": ("quota",),
         "go": (),
         "no": (),
@@ -400,7 +402,8 @@ class FindCadreButton(Callback):
 @dataclass(frozen=True)
 class AttendanceButton(Callback):
     """/absensi: o:<id> the check-in QR, l:<id> the tick list, t:<id>:<cadre> tick or untick,
-    c:<id> certificates on/off; pdf:<id> a cadre's certificate."""
+    c:<id> certificates on/off, v:<id> set the venue's location; pdf:<id> a cadre's
+    certificate."""
 
     PREFIX: ClassVar[str] = "att"
     LAYOUT: ClassVar[Mapping[str, tuple[str, ...]]] = {
@@ -408,6 +411,7 @@ class AttendanceButton(Callback):
         "l": ("training_id",),
         "t": ("training_id", "cadre_id"),
         "c": ("training_id",),
+        "v": ("training_id",),
         "pdf": ("training_id",),
     }
     action: str

@@ -18,6 +18,7 @@ from telegram import Bot
 from telegram.error import TelegramError
 
 from bot.config import Settings
+from bot.ops.logs import mask_personal_data
 from bot.ops.startup import DEFAULT_API_URL, database_problem, telegram_problem
 from storage import regions
 from storage.db import Database, alembic_config
@@ -49,7 +50,8 @@ def command(settings: Settings, args: argparse.Namespace) -> int:
                 print(f"{name:<11} FAIL  {exc}")
             except Exception as exc:
                 failed += 1
-                print(f"{name:<11} FAIL  {str(exc).strip().splitlines()[0][:300]}")
+                first = (str(exc).strip() or type(exc).__name__).splitlines()[0]
+                print(f"{name:<11} FAIL  {mask_personal_data(first)[:300]}")
     finally:
         database.dispose()
     return 1 if failed else 0

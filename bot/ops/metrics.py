@@ -47,6 +47,12 @@ class Metrics:
         self.registry = CollectorRegistry(auto_describe=True)
         r = self.registry
         self.updates = Counter("forkom_updates", "Updates handled, by kind", ["kind"], registry=r)
+        self.updates_dropped = Counter(
+            "forkom_updates_dropped",
+            "Updates dropped unhandled: their user sent too many too fast (bot.fairness)",
+            ["kind"],
+            registry=r,
+        )
         self.handler_seconds = Histogram(
             "forkom_handler_seconds",
             "Time to handle one update (all handler groups)",
@@ -68,6 +74,15 @@ class Metrics:
         self.reminders_fired = Counter(
             "forkom_reminders_fired", "Reminder occurrences queued for delivery", registry=r
         )
+        # Where a `/statistik` view's time goes: sql, text, chart (drawn), send_text,
+        # upload (a new chart), send_photo (a chart Telegram knows), delete (the pressed view).
+        self.statistics_seconds = Histogram(
+            "forkom_statistics_seconds",
+            "Time of each stage of a statistics view",
+            ["stage"],
+            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.4, 1, 2.5),
+            registry=r,
+        )
         self.reminders_missed = Counter(
             "forkom_reminders_missed",
             "Reminder occurrences missed (later than the grace)",
@@ -82,7 +97,9 @@ class MeteredUpdates(BaseUpdateProcessor):
     """Wraps the bot's update processor: counts each update by kind and times its handling.
 
     The time is taken inside the wrapped processor (after a user's earlier updates are done),
-    so it measures the handlers, not the wait in a user's queue.
+    so it measures the handlers, not the wait in a user's queue. An update the wrapped
+    processor returns from without running it was dropped (a flood, `bot.fairness`) and is
+    counted as such.
     """
 
     def __init__(self, inner: BaseUpdateProcessor, metrics: Metrics) -> None:
@@ -91,15 +108,26 @@ class MeteredUpdates(BaseUpdateProcessor):
         self.metrics = metrics
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
-        await self.inner.do_process_update(update, self._timed(update, coroutine))
+        ran = False
 
-    async def _timed(self, update: object, coroutine: Awaitable[Any]) -> None:
-        started = time.perf_counter()
+        async def timed() -> None:
+            nonlocal ran
+            ran = True
+            started = time.perf_counter()
+            try:
+                await coroutine
+            finally:
+                self.metrics.handler_seconds.observe(time.perf_counter() - started)
+                self.metrics.updates.labels(update_kind(update)).inc()
+
         try:
-            await coroutine
+            await self.inner.do_process_update(update, timed())
         finally:
-            self.metrics.handler_seconds.observe(time.perf_counter() - started)
-            self.metrics.updates.labels(update_kind(update)).inc()
+            if not ran:
+                close = getattr(coroutine, "close", None)
+                if callable(close):
+                    close()  # the handlers' coroutine never started: no "never awaited"
+                self.metrics.updates_dropped.labels(update_kind(update)).inc()
 
     async def initialize(self) -> None:
         await self.inner.initialize()

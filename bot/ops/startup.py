@@ -10,6 +10,7 @@ from __future__ import annotations
 from telegram.error import InvalidToken, NetworkError, TelegramError, TimedOut
 
 from bot.config import Settings
+from bot.ops.logs import mask_personal_data
 
 __all__ = ["DEFAULT_API_URL", "StartupError", "database_problem", "telegram_problem"]
 
@@ -22,7 +23,7 @@ class StartupError(Exception):
 
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip() or type(exc).__name__
-    return text.splitlines()[0][:300]
+    return mask_personal_data(text.splitlines()[0])[:300]
 
 
 def telegram_problem(exc: TelegramError, settings: Settings) -> str:

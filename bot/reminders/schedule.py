@@ -8,7 +8,8 @@ when the preview is saved (the moment may pass while the writer reads it).
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from collections.abc import Callable
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from telegram import InlineKeyboardMarkup, Update
@@ -99,11 +100,38 @@ def question(context: BotContext, state: Step) -> tuple[str, InlineKeyboardMarku
     return t("reminders.ask_week", lang), keyboard([buttons[:2], buttons[2:4], buttons[4:]])
 
 
-async def _stale(update: Update, context: BotContext, draft: ReminderDraft, state: Step) -> int:
-    """A button that is not (or no longer) one of this step's: a toast, and the question again."""
+def _day(raw: str) -> date | None:
+    """The day a date button carries (`YYYYMMDD`); None when it carries none."""
+    try:
+        return datetime.strptime(raw, "%Y%m%d").date()
+    except ValueError:
+        return None
+
+
+def _clock(raw: str) -> time | None:
+    """The time a time button carries (`HHMM`); None when it carries none."""
+    at = parse_time(raw) if len(raw) == 4 and raw.isascii() and raw.isdigit() else None
+    return None if isinstance(at, Problem) else at
+
+
+async def _chosen(
+    update: Update,
+    context: BotContext,
+    draft: ReminderDraft,
+    step: Step,
+    valid: Callable[[ReminderFormButton], bool],
+) -> ReminderFormButton | int:
+    """The pressed button of `step`, answered; or, for a forged button or one that is not (or
+    no longer) one of this step's, the state to stay in — after a toast and the question again."""
+    button = await pressed(update, context)
+    if button is None:
+        return await ask(update, context, draft, step)
     assert update.callback_query is not None
-    await update.callback_query.answer(t("common.stale_button", context.lang))
-    return await ask(update, context, draft, state)
+    if not valid(button):
+        await update.callback_query.answer(t("common.stale_button", context.lang))
+        return await ask(update, context, draft, step)
+    await update.callback_query.answer()
+    return button
 
 
 # ---------------------------------------------------------------- kind
@@ -113,13 +141,9 @@ async def _stale(update: Update, context: BotContext, draft: ReminderDraft, stat
 async def on_kind(
     update: Update, context: BotContext, draft: ReminderDraft, identity: Identity
 ) -> int:
-    button = await pressed(update, context)
-    if button is None:
-        return await ask(update, context, draft, Step.KIND)
-    if button.kind not in set(Frequency):
-        return await _stale(update, context, draft, Step.KIND)
-    assert update.callback_query is not None
-    await update.callback_query.answer()
+    button = await _chosen(update, context, draft, Step.KIND, lambda b: b.kind in set(Frequency))
+    if isinstance(button, int):
+        return button
     kind = Frequency(button.kind)
     draft.clear_schedule()
     draft.kind = kind
@@ -175,17 +199,14 @@ async def on_date_text(
 async def on_date_button(
     update: Update, context: BotContext, draft: ReminderDraft, identity: Identity
 ) -> int:
-    button = await pressed(update, context)
-    if button is None:
-        return await ask(update, context, draft, Step.DATE)
-    try:
-        day = datetime.strptime(button.day, "%Y%m%d").date()
-    except ValueError:
-        return await _stale(update, context, draft, Step.DATE)
-    if day < today(context):
-        return await _stale(update, context, draft, Step.DATE)
-    assert update.callback_query is not None
-    await update.callback_query.answer()
+    first = today(context)
+    button = await _chosen(
+        update, context, draft, Step.DATE, lambda b: (_day(b.day) or date.min) >= first
+    )
+    if isinstance(button, int):
+        return button
+    day = _day(button.day)
+    assert day is not None
     draft.day = day.isoformat()
     await show(update, t("reminders.day_chosen", context.lang, day=format_day(day, context.lang)))
     return await ask(update, context, draft, Step.TIME)
@@ -209,15 +230,11 @@ async def on_time_text(
 async def on_time_button(
     update: Update, context: BotContext, draft: ReminderDraft, identity: Identity
 ) -> int:
-    button = await pressed(update, context)
-    if button is None:
-        return await ask(update, context, draft, Step.TIME)
-    raw = button.clock
-    at = parse_time(raw) if len(raw) == 4 and raw.isdigit() else Problem.UNRECOGNISED
-    if isinstance(at, Problem):
-        return await _stale(update, context, draft, Step.TIME)
-    assert update.callback_query is not None
-    await update.callback_query.answer()
+    button = await _chosen(update, context, draft, Step.TIME, lambda b: _clock(b.clock) is not None)
+    if isinstance(button, int):
+        return button
+    at = _clock(button.clock)
+    assert at is not None
     await show(
         update, t("reminders.time_chosen", context.lang, time=format_clock(at, context.lang))
     )
@@ -232,13 +249,9 @@ async def on_time_button(
 async def on_weekday(
     update: Update, context: BotContext, draft: ReminderDraft, identity: Identity
 ) -> int:
-    button = await pressed(update, context)
-    if button is None:
-        return await ask(update, context, draft, Step.WEEKDAY)
-    if not 0 <= button.weekday <= 6:
-        return await _stale(update, context, draft, Step.WEEKDAY)
-    assert update.callback_query is not None
-    await update.callback_query.answer()
+    button = await _chosen(update, context, draft, Step.WEEKDAY, lambda b: 0 <= b.weekday <= 6)
+    if isinstance(button, int):
+        return button
     draft.weekday = button.weekday
     name = weekday_name(button.weekday, context.lang)
     await show(update, t("reminders.weekday_chosen", context.lang, weekday=name))
@@ -258,13 +271,9 @@ async def _month_day_chosen(
 async def on_month_day_button(
     update: Update, context: BotContext, draft: ReminderDraft, identity: Identity
 ) -> int:
-    button = await pressed(update, context)
-    if button is None:
-        return await ask(update, context, draft, Step.MONTH_DAY)
-    if not 1 <= button.month_day <= 31:
-        return await _stale(update, context, draft, Step.MONTH_DAY)
-    assert update.callback_query is not None
-    await update.callback_query.answer()
+    button = await _chosen(update, context, draft, Step.MONTH_DAY, lambda b: 1 <= b.month_day <= 31)
+    if isinstance(button, int):
+        return button
     return await _month_day_chosen(update, context, draft, button.month_day)
 
 
@@ -285,13 +294,9 @@ async def on_month_day_text(
 async def on_week(
     update: Update, context: BotContext, draft: ReminderDraft, identity: Identity
 ) -> int:
-    button = await pressed(update, context)
-    if button is None:
-        return await ask(update, context, draft, Step.WEEK)
-    if button.week not in WEEKS:
-        return await _stale(update, context, draft, Step.WEEK)
-    assert update.callback_query is not None
-    await update.callback_query.answer()
+    button = await _chosen(update, context, draft, Step.WEEK, lambda b: b.week in WEEKS)
+    if isinstance(button, int):
+        return button
     draft.week = LAST_WEEK if button.week == "last" else int(button.week)
     nth = t(f"reminders.nth.{button.week}", context.lang)
     await show(update, t("reminders.week_chosen", context.lang, nth=nth))

@@ -21,9 +21,10 @@ from storage.stats import AreaStatistics
 __all__ = ["ChartCache", "SentChart", "chart_spec"]
 
 
-def chart_spec(stats: AreaStatistics, lang: str) -> ChartSpec:
-    """The view's chart: cadres per sub-region (registered and active), per institution, and
-    reports per category."""
+def chart_spec(stats: AreaStatistics, lang: str, extra: tuple[BarPanel, ...] = ()) -> ChartSpec:
+    """The view's chart: cadres per sub-region (registered and active), per institution,
+    reports per category, then the `extra` panels of other features (e.g. training
+    attendance, `bot.training.figures`)."""
     panels = []
     if stats.children and stats.child_level:
         kids = stats.children
@@ -65,6 +66,7 @@ def chart_spec(stats: AreaStatistics, lang: str) -> ChartSpec:
                 value_labels=tuple(format_count(count, lang) for _, count in by_category),
             )
         )
+    panels.extend(extra)
     title = t(
         "stats.chart.title",
         lang,

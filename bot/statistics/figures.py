@@ -56,11 +56,12 @@ def _name_list(regions: list[RegionInfo] | tuple[RegionInfo, ...], lang: str) ->
     return names
 
 
-def figures_text(stats: AreaStatistics, lang: str, needs: str = "") -> str:
+def figures_text(stats: AreaStatistics, lang: str, needs: str = "", *, attendance: str = "") -> str:
     """The figures of a view as Telegram HTML; what Telegram's message limit cannot hold is cut.
 
-    `needs` is the training-needs section (HTML, `bot.needs.sections`), shown after the
-    trainings because it is what the next trainings should answer."""
+    `attendance` is what the trainings held achieved (HTML, `bot.training.figures`), right
+    after the trainings; `needs` is the training-needs section (HTML, `bot.needs.sections`),
+    shown after them because it is what the next trainings should answer."""
     window = stats.window
     last = format_day(window.last_day, lang, weekday=False, short=True)
     lines = [t("stats.title", lang, area=display_name(stats.area))]
@@ -76,6 +77,8 @@ def figures_text(stats: AreaStatistics, lang: str, needs: str = "") -> str:
         lines += ["", t("stats.institutions_header", lang), items_text(labels, lang)]
     lines += ["", *_report_lines(stats, lang)]
     lines += ["", *_training_lines(stats, lang)]
+    if attendance:
+        lines += ["", attendance]
     if needs:
         lines += ["", needs]
     lines += ["", *_broadcast_lines(stats, lang)]

@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
+from collections.abc import Awaitable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from telegram import InlineKeyboardMarkup, Update
 from telegram.constants import ChatAction
@@ -25,6 +28,7 @@ from bot.moments import format_count
 from bot.needs.sections import statistics_section
 from bot.statistics.charts import SentChart, chart_spec
 from bot.statistics.figures import figures_text, period_label, short_name
+from bot.training import figures as training_figures  # a module: the two import each other
 from bot.ui import Button, keyboard
 from storage.charts import ChartSpec
 from storage.db import Database
@@ -49,6 +53,7 @@ class View:
     chart: ChartSpec
     caption: str
     markup: InlineKeyboardMarkup
+    sql_seconds: float = 0.0  # of the composing, the part spent querying (for the metrics)
 
 
 def view_markup(
@@ -100,22 +105,42 @@ def compose_view(
     database: Database, settings: Settings, identity: Identity, code: str, period: Period, lang: str
 ) -> View | None:
     """Query and format one view (blocking: run it in a worker thread)."""
+    began = time.perf_counter()
     with database.session() as session:
         stats = area_statistics(session, code, period, settings.timezone)
         above = parent_code(code)
         parent = get_region(session, above) if above else None
         needs = statistics_section(session, code, lang) if stats is not None else ""
         linked = group_section(session, code, lang) if stats is not None else ""
-    if stats is None:
+        attendance = (
+            training_figures.statistics_section(
+                session,
+                stats.area,
+                stats.child_level,
+                (stats.window.start_utc, stats.window.now_utc),
+                settings.timezone,
+                lang,
+            )
+            if stats is not None
+            else None
+        )
+    queried = time.perf_counter() - began
+    if stats is None or attendance is None:
         return None
     area = display_name(stats.area)
     caption = t("stats.caption", lang, area=area, period=period_label(period, lang))
     return View(
         stats=stats,
-        text=figures_text(stats, lang, "\n\n".join(part for part in (needs, linked) if part)),
-        chart=chart_spec(stats, lang),
+        text=figures_text(
+            stats,
+            lang,
+            "\n\n".join(part for part in (needs, linked) if part),
+            attendance=attendance.text,
+        ),
+        chart=chart_spec(stats, lang, extra=(attendance.panel,) if attendance.panel else ()),
         caption=caption,
         markup=view_markup(stats, identity, parent, lang),
+        sql_seconds=queried,
     )
 
 
@@ -134,6 +159,33 @@ def _forget_view(context: BotContext, chart_id: int) -> int | None:
     return text_id
 
 
+_T = TypeVar("_T")
+
+
+class _Stages:
+    """Times the stages of one view into the `forkom_statistics_seconds` histogram."""
+
+    def __init__(self, context: BotContext) -> None:
+        self._histogram = context.app.metrics.statistics_seconds
+
+    def record(self, stage: str, seconds: float) -> None:
+        self._histogram.labels(stage).observe(seconds)
+
+    async def timed(self, stage: str, awaitable: Awaitable[_T]) -> _T:
+        began = time.perf_counter()
+        try:
+            return await awaitable
+        finally:
+            self.record(stage, time.perf_counter() - began)
+
+
+def _render_timed(chart: ChartSpec, stages: _Stages) -> bytes:
+    began = time.perf_counter()
+    png = chart.render()
+    stages.record("chart", time.perf_counter() - began)
+    return png
+
+
 async def send_view(
     update: Update, context: BotContext, identity: Identity, code: str, period: Period
 ) -> None:
@@ -141,6 +193,8 @@ async def send_view(
     chat = update.effective_chat
     assert chat is not None
     lang = context.lang
+    stages = _Stages(context)
+    began = time.perf_counter()
     _, view = await asyncio.gather(
         chat.send_chat_action(ChatAction.UPLOAD_PHOTO),
         asyncio.to_thread(compose_view, context.db, context.settings, identity, code, period, lang),
@@ -148,15 +202,22 @@ async def send_view(
     if view is None:  # a well-formed code inside the scope that is no region
         await chat.send_message(t("stats.unknown_area", lang))
         return
+    stages.record("sql", view.sql_seconds)
+    stages.record("text", time.perf_counter() - began - view.sql_seconds)
     charts = context.app.charts
     known = charts.get(view.chart.key)
-    drawing = None if known else asyncio.ensure_future(asyncio.to_thread(view.chart.render))
-    text_message = await chat.send_message(view.text)
+    drawing = (
+        None
+        if known
+        else asyncio.ensure_future(asyncio.to_thread(_render_timed, view.chart, stages))
+    )
+    text_message = await stages.timed("send_text", chat.send_message(view.text))
     chart_message = None
     if known is not None and known.file_id is not None:
         try:
-            chart_message = await chat.send_photo(
-                known.file_id, caption=view.caption, reply_markup=view.markup
+            chart_message = await stages.timed(
+                "send_photo",
+                chat.send_photo(known.file_id, caption=view.caption, reply_markup=view.markup),
             )
         except BadRequest:  # Telegram no longer knows the file: upload it again
             chart_message = None
@@ -165,12 +226,14 @@ async def send_view(
             png = known.png
         else:
             assert drawing is not None
-            png = await drawing
-        chart_message = await chat.send_photo(png, caption=view.caption, reply_markup=view.markup)
+            png = await stages.timed("chart_wait", drawing)
+        chart_message = await stages.timed(
+            "upload", chat.send_photo(png, caption=view.caption, reply_markup=view.markup)
+        )
         file_id = chart_message.photo[-1].file_id if chart_message.photo else None
         charts.put(view.chart.key, SentChart(png, file_id))
     _remember_view(context, chart_message.message_id, text_message.message_id)
-    await remove_pressed_view(update, context)
+    await stages.timed("delete", remove_pressed_view(update, context))
 
 
 async def remove_pressed_view(update: Update, context: BotContext) -> None:

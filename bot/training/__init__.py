@@ -10,6 +10,7 @@ another date, calling it off — both told to everyone who signed up).
 - `manage` — /peserta, closing registration, calling off;
 - `reschedule` — the "new date" form;
 - `attendance` — /absensi: the check-in QR code and link, the check-in itself, manual ticks;
+- `location` — the optional location check: the venue's pin, the cadre's, the distance;
 - `certificate` — the certificate PDF and /verifikasi;
 - `feedback` — the end-of-day rating (a one-step comment form), the follow-ups and their
   reminder, sent by `send_due` every minute;
@@ -38,6 +39,7 @@ from bot.training.attendance import (
 from bot.training.certificate import certificate_button, verify_command
 from bot.training.feedback import conversation as feedback_conversation
 from bot.training.feedback import followup_button, send_due
+from bot.training.location import handlers as location_handlers
 from bot.training.manage import participants_button, participants_command
 from bot.training.reschedule import MoveDraft, MoveStep, move_conversation
 from bot.training.rsvp import my_trainings, rsvp_button
@@ -76,8 +78,9 @@ def handlers() -> list[BaseHandler[Update, BotContext, None]]:
         CommandHandler("absensi", attendance_command),
         CommandHandler("verifikasi", verify_command),
         CallbackQueryHandler(
-            attendance_button, pattern=AttendanceButton.pattern("o", "l", "t", "c")
+            attendance_button, pattern=AttendanceButton.pattern("o", "l", "t", "c", "v")
         ),
         CallbackQueryHandler(certificate_button, pattern=AttendanceButton.pattern("pdf")),
         CallbackQueryHandler(followup_button, pattern=FeedbackButton.pattern("a")),
+        *location_handlers(),
     ]

@@ -1,8 +1,9 @@
 """/pelatihan_baru: announce a training (coordinators and officials).
 
 title → description → date and time (typed the Indonesian way, in the forum's timezone) →
-place → quota → audience (the shared `AudienceSteps`, as /umumkan) → preview → announced
-through the delivery engine with the "Ikut" / "Tidak bisa" buttons. The form runs on
+end time (optional: it closes the check-in and times the feedback) → place → quota → audience
+(the shared `AudienceSteps`, as /umumkan) → preview → announced through the delivery engine
+with the "Ikut" / "Tidak bisa" buttons. The form runs on
 `bot.forms.Form`: it survives a restart, expires when left idle, and "Ubah" on the preview asks
 one field again and comes back to the preview.
 """
@@ -35,7 +36,7 @@ from bot.training.need_audience import (
     reach_count,
     recipients_of,
 )
-from bot.training.texts import announcement_text, parse_when, pressed, rsvp_buttons
+from bot.training.texts import announcement_text, parse_end, parse_when, pressed, rsvp_buttons
 from bot.ui import Button, keyboard, show, with_flood_retry
 from storage import training as training_store
 from storage.audit import audit
@@ -62,12 +63,13 @@ class Step(IntEnum):
     PICK_AREA = 7
     INSTITUTION = 8
     PREVIEW = 9
+    ENDS = 10  # after WHEN; numbered last so forms saved before it resume where they were
 
 
 # Every button of this form but the preview's inert answers (answered outside the form).
 FORM_BUTTONS = TrainingFormButton.pattern(*(a for a in TrainingFormButton.LAYOUT if a != "pv"))
 # What "Ubah …" on the preview asks again.
-CHANGES = {"when": Step.WHEN, "place": Step.PLACE, "quota": Step.QUOTA}
+CHANGES = {"when": Step.WHEN, "ends": Step.ENDS, "place": Step.PLACE, "quota": Step.QUOTA}
 
 
 @dataclasses.dataclass
@@ -77,6 +79,7 @@ class TrainingDraft(NeedDraft):
     title: str = ""
     description: str = ""  # Telegram HTML
     starts_at: str | None = None
+    ends_at: str | None = None  # naive UTC, ISO; None: to the end of the day
     place: str = ""
     quota: int | None = None  # None: no limit
 
@@ -99,6 +102,7 @@ class TrainingDraft(NeedDraft):
             created_by=0,
             registration_closed_at=None,
             broadcast_id=None,
+            ends_at=datetime.fromisoformat(self.ends_at) if self.ends_at else None,
         )
 
 
@@ -147,6 +151,12 @@ async def ask(
     prefix = f"{note}\n\n" if note else ""
     if state in QUESTIONS:
         await chat.send_message(prefix + t(QUESTIONS[state], lang))
+    elif state is Step.ENDS:
+        skip = TrainingFormButton("ne").pack()
+        await chat.send_message(
+            prefix + t("training.ask_ends", lang),
+            reply_markup=keyboard([[(t("training.ends_none_button", lang), skip)]]),
+        )
     elif state is Step.QUOTA:
         none = TrainingFormButton("q", quota=0).pack()
         await chat.send_message(
@@ -225,9 +235,37 @@ async def on_when(
     if isinstance(parsed, str):
         await message.reply_text(t(parsed, lang))
         return Step.WHEN
+    if draft.starts_at is not None and draft.ends_at is not None:  # it lasts as long
+        length = datetime.fromisoformat(draft.ends_at) - draft.starts()
+        draft.ends_at = (parsed + length).isoformat()
     draft.starts_at = parsed.isoformat()
     when = format_moment(parsed, context.settings.timezone, lang)
     await message.reply_text(t("training.when_ok", lang, when=when))
+    return await FORM.proceed(update, context, draft, Step.ENDS)
+
+
+@FORM.step
+async def on_ends(
+    update: Update, context: BotContext, draft: TrainingDraft, identity: Identity
+) -> int:
+    """A typed time on the training's day, after its start; or "no end time"."""
+    lang = context.lang
+    if update.callback_query is not None:
+        press = await pressed(TrainingFormButton, update, lang)
+        if press is None:
+            return Step.ENDS
+        if press.button.action != "ne":
+            await refuse_forged(update, lang)
+            return Step.ENDS
+        await press.query.answer()
+        draft.ends_at = None
+    else:
+        assert update.message is not None and update.message.text is not None
+        parsed = parse_end(update.message.text, draft.starts(), context.settings.timezone)
+        if isinstance(parsed, str):
+            await update.message.reply_text(t(parsed, lang))
+            return Step.ENDS
+        draft.ends_at = parsed.isoformat()
     return await FORM.proceed(update, context, draft, Step.PLACE)
 
 
@@ -318,10 +356,11 @@ async def _preview(
     def change(key: str, field: str) -> Button:
         return (t(key, lang), TrainingFormButton("e", code=field).pack())
 
-    rows.append([change("training.change_when", "when"), change("training.change_place", "place")])
+    rows.append([change("training.change_when", "when"), change("training.change_ends", "ends")])
     rows.append(
-        [change("training.change_quota", "quota"), change("training.change_audience", "aud")]
+        [change("training.change_place", "place"), change("training.change_quota", "quota")]
     )
+    rows.append([change("training.change_audience", "aud")])
     text = "\n\n".join(lines)
     await with_flood_retry(lambda: chat.send_message(text, reply_markup=keyboard(rows)))
 
@@ -372,6 +411,7 @@ async def _announce(
             title=draft.title,
             description=draft.description,
             starts_at=draft.starts(),
+            ends_at=datetime.fromisoformat(draft.ends_at) if draft.ends_at else None,
             place=draft.place,
             quota=draft.quota,
             area_code=draft.area,
@@ -463,6 +503,10 @@ def conversation(timeout: timedelta) -> Conversation:
             Step.TITLE: typed(Step.TITLE, on_title),
             Step.DESCRIPTION: typed(Step.DESCRIPTION, on_description),
             Step.WHEN: typed(Step.WHEN, on_when),
+            Step.ENDS: [
+                CallbackQueryHandler(on_ends, pattern=TrainingFormButton.pattern("ne")),
+                *typed(Step.ENDS, on_ends),
+            ],
             Step.PLACE: typed(Step.PLACE, on_place),
             Step.QUOTA: [
                 CallbackQueryHandler(on_quota, pattern=TrainingFormButton.pattern("q")),

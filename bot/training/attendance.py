@@ -22,11 +22,13 @@ from bot.context import BotContext
 from bot.forms import chat_of
 from bot.i18n import t
 from bot.moments import format_count, format_day, format_moment, to_local
+from bot.training.location import ask_location, ask_venue, distance_label
 from bot.training.manage import RECENT, may_manage, pick_button
 from bot.training.texts import pressed, sender
 from bot.ui import Button, keyboard, show
 from storage import attendance as attendance_store
 from storage import training as training_store
+from storage import venue_check
 from storage.attendance import CheckIn
 from storage.audit import audit
 from storage.db import Database
@@ -68,7 +70,8 @@ async def attendance_command(update: Update, context: BotContext) -> None:
 
 
 async def attendance_button(update: Update, context: BotContext) -> None:
-    """`att:o` the QR code, `att:l` the tick list, `att:t` a tick, `att:c` certificates."""
+    """`att:o` the QR code, `att:l` the tick list, `att:t` a tick, `att:c` certificates,
+    `att:v` the venue's location."""
     lang = context.lang
     press = await pressed(AttendanceButton, update, lang)
     if press is None:
@@ -86,6 +89,10 @@ async def attendance_button(update: Update, context: BotContext) -> None:
     if button.action == "o":
         await query.answer()
         await _send_checkin(update, context, training)
+        return
+    if button.action == "v":
+        await query.answer()
+        await ask_venue(update, context, training)
         return
     if button.action == "c":
         with context.db.session() as session:
@@ -153,6 +160,8 @@ def _checkin_keyboard(context: BotContext, training: TrainingInfo) -> InlineKeyb
     lang = context.lang
     with context.db.session() as session:
         on = attendance_store.certificates_on(session, training.id)
+        has_venue = venue_check.venue_of(session, training.id) is not None
+    venue = "attendance.venue_button_change" if has_venue else "attendance.venue_button_set"
     certificates = (
         "attendance.certificates_button_on" if on else "attendance.certificates_button_off"
     )
@@ -165,6 +174,7 @@ def _checkin_keyboard(context: BotContext, training: TrainingInfo) -> InlineKeyb
                 )
             ],
             [(t(certificates, lang), AttendanceButton("c", training_id=training.id).pack())],
+            [(t(venue, lang), AttendanceButton("v", training_id=training.id).pack())],
         ]
     )
 
@@ -174,6 +184,7 @@ def _tick_list(context: BotContext, training: TrainingInfo) -> tuple[str, Inline
     lang = context.lang
     with context.db.session() as session:
         people = attendance_store.attendees(session, training.id)
+        distances = venue_check.distances(session, training.id)
     present = sum(1 for p in people if p.present)
     walk_ins = sum(1 for p in people if p.walk_in)
     text = t(
@@ -193,6 +204,7 @@ def _tick_list(context: BotContext, training: TrainingInfo) -> tuple[str, Inline
             else ("attendance.tick_present" if person.present else "attendance.tick_absent")
         )
         label = t(key, lang, escape=False, name=person.full_name)
+        label += distance_label(distances.get(person.telegram_id), lang)
         data = AttendanceButton("t", training_id=training.id, cadre_id=person.telegram_id).pack()
         rows.append([(label, data)])
     rows.append(
@@ -269,6 +281,8 @@ async def checkin_link(update: Update, context: BotContext) -> None:
             ]
         )
     await chat_of(update).send_message(text, reply_markup=markup)
+    if training is not None and outcome.result in (CheckIn.PRESENT, CheckIn.WALK_IN):
+        await ask_location(update, context, training)
 
 
 # ---------------------------------------------------------------- /profil

@@ -18,9 +18,9 @@ from bot.context import BotContext
 from bot.delivery import Payload, submit
 from bot.forms import chat_of
 from bot.i18n import LANGUAGES, t
-from bot.moments import format_clock, format_count, format_day, format_moment, to_local
+from bot.moments import format_clock, format_count, format_day, to_local
 from bot.telegram_text import split_html
-from bot.training.texts import Press, pressed, sender, short_title
+from bot.training.texts import Press, pressed, sender, short_title, when_text
 from bot.ui import Button, keyboard, with_flood_retry
 from bot.vocabulary import institution_label
 from storage import training as training_store
@@ -62,7 +62,7 @@ def tell_participants(
             key,
             lang,
             title=training.title,
-            when=format_moment(training.starts_at, context.settings.timezone, lang),
+            when=when_text(training, context.settings.timezone, lang),
             place=training.place,
         )
         for lang in LANGUAGES
@@ -163,7 +163,7 @@ async def _show_participants(
             lang,
             id=training.id,
             title=training.title,
-            when=format_moment(training.starts_at, context.settings.timezone, lang),
+            when=when_text(training, context.settings.timezone, lang),
             place=training.place,
             going=format_count(seats.going, lang),
             quota=quota,
@@ -311,7 +311,7 @@ async def _call_off(
                 "training.call_off_confirm",
                 lang,
                 title=training.title,
-                when=format_moment(training.starts_at, context.settings.timezone, lang),
+                when=when_text(training, context.settings.timezone, lang),
             ),
             reply_markup=keyboard(
                 [[(t("training.call_off_yes", lang), yes), (t("training.call_off_no", lang), no)]]

@@ -21,7 +21,7 @@ from bot.forms import END, Draft, Form, chat_of
 from bot.i18n import t
 from bot.moments import format_count, format_moment
 from bot.training.manage import may_change, tell_participants
-from bot.training.texts import parse_when, pressed, sender
+from bot.training.texts import parse_when, pressed, sender, when_text
 from storage import training as training_store
 from storage.audit import audit
 from storage.models import utcnow
@@ -145,7 +145,7 @@ async def on_new_when(
                 "training.moved",
                 lang,
                 title=moved.title,
-                when=format_moment(moved.starts_at, tz, lang),
+                when=when_text(moved, tz, lang),
                 count=format_count(len(recipients), lang),
             )
         )

@@ -19,8 +19,7 @@ from bot.context import BotContext
 from bot.delivery import Payload, submit
 from bot.forms import chat_of
 from bot.i18n import LANGUAGES, t
-from bot.moments import format_moment
-from bot.training.texts import pressed, sender, short_title
+from bot.training.texts import pressed, sender, short_title, when_text
 from bot.ui import Button, keyboard
 from storage import training as training_store
 from storage.models import utcnow
@@ -57,17 +56,23 @@ async def rsvp_button(update: Update, context: BotContext) -> None:
     )
     await press.query.answer(_answer_text(outcome, lang), show_alert=outcome.result in _ALERTS)
     if outcome.result in _CONFIRMED and outcome.training is not None:
-        # To the presser's private chat, also when pressed in a linked group (bot.groups).
-        try:
-            await context.bot.send_message(
-                press.user_id, _confirmation(outcome, context.settings, lang)
-            )
-        except RetryAfter:  # a cadre tapping very fast: the toast above already told them
-            log.info("confirmation to %s skipped: flood control", press.user_id)
-        except Forbidden:  # pressed in a group by someone who never opened the bot
-            log.info("confirmation to %s skipped: private chat closed", press.user_id)
+        # Sent apart from this handler: in a burst of taps the confirmations wait for
+        # Telegram's 30 messages a second, and that wait must not hold a global slot (the
+        # next cadres' toasts would wait behind it) nor this cadre's lane.
+        text = _confirmation(outcome, context.settings, lang)
+        context.application.create_task(_confirm(update, text, press.user_id), update=update)
     if outcome.promoted and outcome.training is not None:
         _notify_promoted(context, outcome.training, outcome.promoted)
+
+
+async def _confirm(update: Update, text: str, user_id: int) -> None:
+    """To the presser's private chat, also when pressed in a linked group (`bot.groups`)."""
+    try:
+        await update.get_bot().send_message(user_id, text)
+    except RetryAfter:  # a cadre tapping very fast: the toast already told them
+        log.info("confirmation to %s skipped: flood control", user_id)
+    except Forbidden:  # pressed in a group by someone who never opened the bot
+        log.info("confirmation to %s skipped: private chat closed", user_id)
 
 
 def _respond(context: BotContext, training_id: int, user_id: int, joining: bool) -> RsvpOutcome:
@@ -86,7 +91,7 @@ def _confirmation(outcome: RsvpOutcome, settings: Settings, lang: str) -> str:
         f"training.confirm.{outcome.result.value}",
         lang,
         title=training.title,
-        when=format_moment(training.starts_at, settings.timezone, lang),
+        when=when_text(training, settings.timezone, lang),
         place=training.place,
         position=outcome.position or 0,
     )
@@ -101,7 +106,7 @@ def _notify_promoted(context: BotContext, training: TrainingInfo, user_ids: list
             "training.promoted",
             lang,
             title=training.title,
-            when=format_moment(training.starts_at, tz, lang),
+            when=when_text(training, tz, lang),
             place=training.place,
         )
         for lang in LANGUAGES
@@ -149,7 +154,7 @@ async def my_trainings(update: Update, context: BotContext) -> None:
                 "training.upcoming_item",
                 lang,
                 title=training.title,
-                when=format_moment(training.starts_at, context.settings.timezone, lang),
+                when=when_text(training, context.settings.timezone, lang),
                 place=training.place,
                 state=t(state_key, lang, position=position or 0),
             )

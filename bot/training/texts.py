@@ -25,7 +25,16 @@ from bot.callbacks import (
 from bot.config import Settings
 from bot.context import BotContext
 from bot.i18n import t
-from bot.moments import Problem, format_count, format_moment, parse_moment, to_local, to_utc
+from bot.moments import (
+    Problem,
+    format_clock,
+    format_count,
+    format_moment,
+    parse_moment,
+    parse_time,
+    to_local,
+    to_utc,
+)
 from bot.telegram_text import escape
 from bot.ui import Button
 from storage.training import TrainingInfo
@@ -34,12 +43,14 @@ __all__ = [
     "BUTTON_TITLE",
     "Press",
     "announcement_text",
+    "parse_end",
     "parse_when",
     "pressed",
     "quota_text",
     "rsvp_buttons",
     "sender",
     "short_title",
+    "when_text",
 ]
 
 BUTTON_TITLE = 28  # a title longer than this is cut with "…" on a button
@@ -66,6 +77,30 @@ def parse_when(text: str, tz: ZoneInfo, now: datetime) -> datetime | str:
     return moment
 
 
+def parse_end(text: str, starts_at: datetime, tz: ZoneInfo) -> datetime | str:
+    """ "15.00", "jam 3 sore" → the end time (UTC, naive) on the day the training starts, which
+    must be after the start. Returns an error key instead."""
+    typed = parse_time(text, tz)
+    if typed is Problem.NO_SUCH_TIME:
+        return "training.ends_invalid"
+    if isinstance(typed, Problem):
+        return "training.ends_format"
+    moment = to_utc(to_local(starts_at, tz).date(), typed, tz)
+    if moment <= starts_at:
+        return "training.ends_before_start"
+    return moment
+
+
+def when_text(training: TrainingInfo, tz: ZoneInfo, lang: str) -> str:
+    """ "Senin, 14 Desember 2026 pukul 08.00 WITA", and "sampai 15.00" when it says its end
+    (plain text)."""
+    when = format_moment(training.starts_at, tz, lang)
+    if training.ends_at is None:
+        return when
+    end = format_clock(to_local(training.ends_at, tz), lang)
+    return t("training.when_until", lang, escape=False, when=when, end=end)
+
+
 def quota_text(quota: int | None, lang: str) -> str:
     """ "Kuota 30 peserta" or "Peserta tidak dibatasi" (plain text)."""
     if quota is None:
@@ -81,7 +116,7 @@ def announcement_text(training: TrainingInfo, settings: Settings, lang: str) -> 
         escape=False,
         title=escape(training.title),
         description=training.description,  # Telegram HTML from the coordinator's message
-        when=escape(format_moment(training.starts_at, settings.timezone, lang)),
+        when=escape(when_text(training, settings.timezone, lang)),
         place=escape(training.place),
         quota=escape(quota_text(training.quota, lang)),
     )

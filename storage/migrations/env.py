@@ -40,7 +40,7 @@ def run_migrations_online() -> None:
     if connectable is None:
         url = config.get_main_option("sqlalchemy.url")
         assert url is not None
-        engine = create_engine(url, poolclass=pool.NullPool)
+        engine = create_engine(url, poolclass=pool.NullPool, hide_parameters=True)
         with engine.connect() as connection:
             _run(connection)
         engine.dispose()

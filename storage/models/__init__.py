@@ -44,7 +44,12 @@ from storage.models.reminders import (
     ReminderStatus,
 )
 from storage.models.reports import Report, ReportEvent, ReportMedia, ReportStatus
-from storage.models.stats import DeliverySummary, SummarisedBroadcast
+from storage.models.stats import (
+    CadreActivity,
+    DeliverySummary,
+    StatsVersion,
+    SummarisedBroadcast,
+)
 from storage.models.training import RsvpStatus, Training, TrainingRsvp
 
 __all__ = [
@@ -57,6 +62,7 @@ __all__ = [
     "BroadcastRecipient",
     "BroadcastStatus",
     "Cadre",
+    "CadreActivity",
     "CadreResource",
     "CadreSkill",
     "ConversationRow",
@@ -86,6 +92,7 @@ __all__ = [
     "ReportStatus",
     "RsvpStatus",
     "Situation",
+    "StatsVersion",
     "SummarisedBroadcast",
     "Training",
     "TrainingCheckin",

@@ -11,6 +11,7 @@ from sqlalchemy import (
     Boolean,
     Column,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -51,7 +52,8 @@ class Recommend(StrEnum):
 
 
 class TrainingCheckin(SQLModel, table=True):
-    """A training's check-in: the code behind its QR link, and whether it issues certificates."""
+    """A training's check-in: the code behind its QR link, whether it issues certificates, and
+    the venue's coordinates if the coordinator shared them (for the optional location check)."""
 
     __tablename__ = "training_checkin"
 
@@ -63,6 +65,8 @@ class TrainingCheckin(SQLModel, table=True):
         default=True,
         sa_column=Column(Boolean, nullable=False, default=True, server_default=sa_true()),
     )
+    venue_lat: float | None = Field(default=None, sa_column=Column(Float, nullable=True))
+    venue_lon: float | None = Field(default=None, sa_column=Column(Float, nullable=True))
 
 
 class Attendance(SQLModel, table=True):
@@ -94,6 +98,9 @@ class Attendance(SQLModel, table=True):
     )
     rating: int | None = Field(default=None, sa_column=Column(Integer, nullable=True))
     comment: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    # How far from the venue the cadre said they were (the optional location check), in
+    # metres; their coordinates themselves are not kept.
+    distance_m: int | None = Field(default=None, sa_column=Column(Integer, nullable=True))
 
 
 class FollowUp(SQLModel, table=True):

@@ -45,6 +45,8 @@ class Training(SQLModel, table=True):
     title: str = Field(sa_column=Column(String(200), nullable=False))
     description: str = Field(sa_column=Column(Text, nullable=False))
     starts_at: datetime = Field(sa_column=Column(DateTime, nullable=False))
+    # When it ends (naive UTC), if the organiser said; else it runs to the end of that day.
+    ends_at: datetime | None = Field(default=None, sa_column=Column(DateTime, nullable=True))
     place: str = Field(sa_column=Column(String(200), nullable=False))
     quota: int | None = Field(default=None, sa_column=Column(Integer, nullable=True))
     area_code: str = Field(sa_column=Column(String(16), ForeignKey("region.code"), nullable=False))

@@ -32,15 +32,29 @@ class BotRunner:
         self.database = prepare_database(self.settings)
         app = build_application(self.settings, self.database)
         original = app.process_update
+        create_task = app.create_task
+        spawned: dict[int, list[asyncio.Task[Any]]] = {}
+
+        def tracked_task(coroutine: Any, update: object = None, *, name: str | None = None) -> Any:
+            """A task a handler starts for its update (a confirmation sent apart) is part of
+            handling it: the test sees its effect once the update counts as done."""
+            task = create_task(coroutine, update=update, name=name)
+            if isinstance(update, Update) and task is not asyncio.current_task():
+                spawned.setdefault(update.update_id, []).append(task)
+            return task
 
         async def tracked(update: object) -> None:
             try:
                 await original(update)
             finally:
                 if isinstance(update, Update):
+                    mine = asyncio.current_task()
+                    tasks = [t for t in spawned.pop(update.update_id, []) if t is not mine]
+                    await asyncio.gather(*tasks, return_exceptions=True)
                     self._done.add(update.update_id)
                     self._changed.set()
 
+        app.create_task = tracked_task  # type: ignore[method-assign,assignment]
         app.process_update = tracked  # type: ignore[method-assign]
         await app.initialize()
         if app.post_init:

@@ -13,8 +13,10 @@ from pypdf import PdfReader
 from sqlmodel import select
 
 from bot.training import attendance as attendance_handlers
+from bot.training import location as location_handlers
 from storage import attendance as store
 from storage import training as training_store
+from storage import venue_check
 from storage.models import Attendance, AuditLog
 from tests.auxil.flows import (
     BONTANG_BARAT,
@@ -261,3 +263,135 @@ async def test_erasure_forgets_attendance_and_the_certificate(bot, server, clock
     assert present(bot, training_id) == {}
     with bot.session() as session:
         assert store.verify_certificate(session, certificate.code) is None
+
+
+async def test_tick_list_under_the_qr_photo_comes_as_a_new_message(bot, server, clock):
+    # A photo has no text to edit: the list is sent at once, not after a refused edit.
+    coordinator = server.new_user(first_name="Rina")
+    seed_coordinator(bot, coordinator.id, BONTANG_BARAT)
+    training_id = seed_training(bot, coordinator.id)
+    photo = await open_checkin(coordinator, training_id)
+    await coordinator.press("Centang kehadiran", message=photo)
+    assert coordinator.last_message.kind == "text"
+    assert "Kehadiran: Gizi Balita" in coordinator.last_message.text
+    assert server.calls_for("editMessageText") == []
+
+
+async def test_an_end_time_closes_the_link_then_and_not_at_midnight(bot, server, clock):
+    """A training that ends at 12.00 WITA (04.00 UTC): the link works until then only."""
+    coordinator = server.new_user(first_name="Rina")
+    seed_coordinator(bot, coordinator.id, BONTANG_BARAT)
+    with bot.session() as session:
+        training_id = training_store.create_training(
+            session,
+            title="Kue Basah",
+            description="Praktik.",
+            starts_at=STARTS,
+            ends_at=STARTS + timedelta(hours=4),
+            place="Aula",
+            quota=None,
+            area_code=BONTANG_BARAT,
+            institutions=[],
+            created_by=coordinator.id,
+        ).id
+        session.commit()
+    photo = await open_checkin(coordinator, training_id)
+    assert "Senin, 14 Desember 2026 pukul 07.00 WITA" in photo.text
+    assert "Senin, 14 Desember 2026 pukul 12.00 WITA" in photo.text  # the end time
+    assert "Selasa, 15 Desember 2026" not in photo.text
+    payload = link_of(photo).split("start=")[1]
+    ani, budi = cadre(bot, server, "Ani"), cadre(bot, server, "Budi")
+    clock.now = STARTS + timedelta(hours=3, minutes=59)
+    await ani.send_text(f"/start {payload}")
+    assert "datang langsung" in ani.last_message.text
+    clock.now = STARTS + timedelta(hours=4)  # 12.00 WITA, long before midnight
+    await budi.send_text(f"/start {payload}")
+    assert "sudah ditutup" in budi.last_message.text
+    assert set(present(bot, training_id)) == {ani.id}
+
+
+# Near the Kanaan hall; 0.0027° of latitude is 300 m, 0.03° is 3.3 km (same longitude).
+VENUE = (0.1338, 117.4600)
+
+
+async def test_location_check_flags_far_attendees_and_stores_only_the_distance(
+    bot, server, clock, monkeypatch
+):
+    monkeypatch.setattr(location_handlers, "utcnow", lambda: clock.now)
+    coordinator = server.new_user(first_name="Rina")
+    seed_coordinator(bot, coordinator.id, BONTANG_BARAT)
+    outsider = server.new_user(first_name="Sari")
+    seed_coordinator(bot, outsider.id, BONTANG_UTARA)
+    training_id = seed_training(bot, coordinator.id)
+    ani, budi, citra = (cadre(bot, server, n) for n in ("Ani", "Budi", "Citra"))
+    sign_up(bot, training_id, ani)
+
+    # A coordinator of another area cannot set the venue, even with a forged button.
+    await outsider.send_text("/absensi")
+    await outsider.press_data(f"att:v:{training_id}")
+    assert outsider.callback_answers[-1]["text"] == "Maaf, pelatihan ini di luar wilayah Anda."
+    await outsider.send_location(*VENUE)
+    assert "tidak ada absensi pelatihan yang menunggu" in outsider.last_message.text
+    with bot.session() as session:
+        assert venue_check.venue_of(session, training_id) is None
+
+    photo = await open_checkin(coordinator, training_id)
+    payload = link_of(photo).split("start=")[1]
+    # Without a venue, a check-in asks for no location.
+    clock.now = STARTS + timedelta(minutes=5)
+    await citra.send_text(f"/start {payload}")
+    assert "datang langsung" in citra.last_message.text and citra.chat.reply_keyboard is None
+
+    await coordinator.press("📍 Atur lokasi tempat", message=photo)
+    assert "Kirim lokasi tempat pelatihan Gizi Balita" in coordinator.last_message.text
+    assert coordinator.chat.reply_keyboard == [["📍 Kirim lokasi tempat ini"]]
+    await coordinator.send_location(*VENUE)
+    assert "Lokasi tempat Gizi Balita tersimpan" in coordinator.last_message.text
+    assert coordinator.chat.reply_keyboard is None
+    with bot.session() as session:
+        assert venue_check.venue_of(session, training_id) == VENUE
+
+    await ani.send_text(f"/start {payload}")
+    assert "sudah tercatat" in ani.messages[-2].text
+    assert "bagikan lokasi Anda" in ani.last_message.text
+    assert ani.chat.reply_keyboard == [["📍 Bagikan lokasi saya"]]
+    await ani.send_location(VENUE[0] + 0.0027, VENUE[1])
+    assert ani.last_message.text == (
+        "✅ Terima kasih. Anda sekitar 300 m dari tempat pelatihan Gizi Balita."
+    )
+    assert ani.chat.reply_keyboard is None
+    await ani.send_location(VENUE[0] + 0.5, VENUE[1])  # once per check-in
+    assert "tidak ada absensi pelatihan yang menunggu" in ani.last_message.text
+
+    await budi.send_text(f"/start {payload}")
+    await budi.tap_reply_button("📍 Bagikan lokasi saya")  # the fake client's pin: Jakarta
+    assert budi.last_message.text.startswith("⚠️ Lokasi Anda sekitar 1.")
+    assert "km dari tempat pelatihan Gizi Balita" in budi.last_message.text
+    await citra.send_location(VENUE[0] + 0.03, VENUE[1])  # checked in before the venue: fine
+    assert "sekitar 3,3 km" in citra.last_message.text
+
+    await coordinator.press("Centang kehadiran", message=photo)
+    labels = [row[0] for row in coordinator.last_message.buttons[:3]]
+    assert labels[0] == "✅ Ani · 📍 300 m"
+    assert labels[1].startswith("✅ Budi · tanpa mendaftar · ⚠️ 1.")
+    assert labels[2] == "✅ Citra · tanpa mendaftar · ⚠️ 3,3 km dari tempat"
+    rows = present(bot, training_id)
+    assert rows[ani.id].distance_m == 300 and rows[citra.id].distance_m == 3336
+
+    # A hand tick, or a pin after the window closed, records nothing.
+    dedi = cadre(bot, server, "Dedi")
+    await coordinator.press_data(f"att:t:{training_id}:{dedi.id}", coordinator.last_message)
+    await dedi.send_location(*VENUE)
+    assert "tidak ada absensi pelatihan yang menunggu" in dedi.last_message.text
+    with bot.session() as session:
+        store.tick(session, training_id, ani.id, coordinator.id, clock.now)  # untick Ani
+    await ani.send_text(f"/start {payload}")
+    clock.now = datetime(2026, 12, 14, 16, 0)
+    await ani.send_location(*VENUE)
+    assert "tidak ada absensi pelatihan yang menunggu" in ani.last_message.text
+    assert present(bot, training_id)[ani.id].distance_m is None
+    with bot.session() as session:
+        venue_audits = session.exec(
+            select(AuditLog).where(AuditLog.action == "attendance.venue")
+        ).all()
+    assert [entry.details["allowed"] for entry in venue_audits] == [True]

@@ -158,3 +158,32 @@ def _attendance_id(bot, training_id: int, telegram_id: int) -> int:
         ).one()
         assert row.id is not None
         return row.id
+
+
+async def test_feedback_comes_at_the_end_time_when_one_is_given(bot, server, clock):
+    speed_up(bot)
+    coordinator = server.new_user(first_name="Rina")
+    seed_coordinator(bot, coordinator.id, BONTANG_BARAT)
+    ani = server.new_user(first_name="Ani")
+    seed_cadre(bot, ani.id, village_code(bot, BONTANG_BARAT, "Kanaan"), name="Ani")
+    ends = STARTS + timedelta(hours=7)  # 15.00 WITA
+    with bot.session() as session:
+        training = training_store.create_training(
+            session,
+            title="Kue Basah",
+            description="-",
+            starts_at=STARTS,
+            ends_at=ends,
+            place="Aula",
+            quota=None,
+            area_code=BONTANG_BARAT,
+            institutions=[],
+            created_by=coordinator.id,
+        )
+        session.commit()
+        store.tick(session, training.id, ani.id, coordinator.id, STARTS)
+    assert await tick_job(bot, clock, ends - timedelta(minutes=1)) == []
+    sent = await tick_job(bot, clock, ends)
+    assert refs(sent) == [f"attendance:{_attendance_id(bot, training.id, ani.id)}:feedback"]
+    assert "Bagaimana pelatihannya" in ani.last_message.text
+    assert len(await tick_job(bot, clock, DAY_ENDS)) == 1  # not again at midnight

@@ -80,7 +80,8 @@ async def test_official_exports_the_forum_area_with_phone_numbers(forum, server)
     assert document.file_name == "forkom-kota-bontang-2026-11-20.xlsx"
     assert document.text == (
         "📥 Data Kota Bontang per 20 November 2026\nKader: 7 baris\nLaporan: 5 baris\n"
-        "Pelatihan & peserta: 9 baris\nSiaran: 5 baris\nUsulan pelatihan: 5 baris"
+        "Pelatihan & peserta: 9 baris\nSiaran: 5 baris\nUsulan pelatihan: 5 baris\n"
+        "Kehadiran pelatihan: 3 baris\nKehadiran per wilayah: 4 baris"
     )
     assert "upload_document" in official.chat.chat_actions
 
@@ -92,6 +93,8 @@ async def test_official_exports_the_forum_area_with_phone_numbers(forum, server)
         "Pelatihan & peserta",
         "Siaran",
         "Usulan pelatihan",
+        "Kehadiran pelatihan",
+        "Kehadiran per wilayah",
     ]
     cadres = book["Kader"]
     assert cadres.freeze_panes == "A2"
@@ -202,6 +205,8 @@ async def test_official_exports_the_forum_area_with_phone_numbers(forum, server)
             "Pelatihan & peserta": 9,
             "Siaran": 5,
             "Usulan pelatihan": 5,
+            "Kehadiran pelatihan": 3,
+            "Kehadiran per wilayah": 4,
         },
         "phones": True,
     }
@@ -418,6 +423,8 @@ async def test_english_labels(forum, server):
         "Trainings & participants",
         "Broadcasts",
         "Training proposal",
+        "Training attendance",
+        "Attendance by area",
     ]
     assert rows(book["Training proposal"])[1][2] == "Welding"
     assert rows(book["Cadres"])[0][:3] == ["Name", "Phone", "Institution"]

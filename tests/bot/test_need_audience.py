@@ -79,6 +79,7 @@ async def until_audience(coordinator) -> None:
     await coordinator.send_text("Las listrik dasar")
     await coordinator.send_text("Praktik las listrik untuk pemula.")
     await coordinator.send_text(f"14/12/{year} 08.00")
+    await coordinator.press("Tanpa jam selesai")
     await coordinator.send_text("BLK Bontang")
     await coordinator.send_text("20")
 

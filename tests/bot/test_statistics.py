@@ -71,6 +71,13 @@ Per status: Menunggu tinjauan 1 · Disetujui 1
 🎓 Pelatihan: 2 (1 sudah berlangsung, 1 akan datang)
 Peserta 5 · daftar tunggu 1 · kuota terisi 100% (3 dari 3)
 
+✅ Kehadiran: 1 pelatihan sudah berlangsung
+Mendaftar 3 · hadir 0 (0% dari yang mendaftar) · datang tanpa mendaftar 0
+Nilai – dari 0 penilaian · tindak lanjut dijawab 0: menerapkan keterampilan –, \
+bekerja atau berusaha –
+Terakhir:
+Pelatihan 1 (10 Nov 2026): mendaftar 3, hadir 0 (0%), nilai –
+
 📋 Kebutuhan pelatihan: 4 dari 7 kader sudah menjawab (/peta_kebutuhan)
 1. Las (skor 8)
 2. Menjahit (skor 5)
@@ -559,6 +566,23 @@ async def test_a_chart_already_sent_is_sent_again_by_file_id(forum, server):
     assert not isinstance(photos[0], str) and not isinstance(photos[1], str)
     assert isinstance(photos[2], str)  # the Kota Bontang chart again: Telegram's file id
     assert view(official)[1].file_bytes == server.chat(official.id).messages[1].file_bytes
+    # Where the time went, per stage (`/metrics`): two charts drawn and uploaded, one reused.
+    stages = {
+        sample.labels["stage"]: sample.value
+        for metric in forum.app.metrics.statistics_seconds.collect()
+        for sample in metric.samples
+        if sample.name.endswith("_count")
+    }
+    assert stages == {
+        "sql": 3,
+        "text": 3,
+        "chart": 2,
+        "chart_wait": 2,
+        "send_text": 3,
+        "upload": 2,
+        "send_photo": 1,
+        "delete": 3,
+    }
     # Telegram may forget a file: then the PNG is uploaded again.
     server.fail_next("sendPhoto", 400, "Bad Request: wrong file identifier/HTTP URL specified")
     await official.press("Bontang Utara (4)")

@@ -97,6 +97,13 @@ async def test_coordinator_creates_and_announces_a_training(fast, server):
         datetime(year, 12, 25).weekday()
     ]
     assert f"{weekday}, 25 Desember {year} pukul 08.00 WITA" in coordinator.texts[-2]
+    assert "Sampai jam berapa?" in coordinator.last_message.text
+    assert coordinator.last_message.buttons == [["Tanpa jam selesai"]]
+    await coordinator.send_text("07.30")  # before the start
+    assert "sesudah jam mulai" in coordinator.last_message.text
+    await coordinator.send_text("25.00")
+    assert "Jam itu tidak ada" in coordinator.last_message.text
+    await coordinator.send_text("jam 3 sore")
     await coordinator.send_text("Aula Kantor Lurah Kanaan")
     await coordinator.send_text("nol")
     assert "angka 1 sampai" in coordinator.last_message.text
@@ -118,13 +125,17 @@ async def test_coordinator_creates_and_announces_a_training(fast, server):
         training = store.get_training(session, training_id)
         assert training is not None and training.quota == 25
         assert training.starts_at == datetime(year, 12, 25, 0, 0)
+        assert training.ends_at == datetime(year, 12, 25, 7, 0)  # 15.00 WITA
     await wait_finished(bot, training.broadcast_id)
     for cadre in receivers:
         message = announcement(cadre)
         assert message.text.startswith("🎓 Pelatihan: Gizi <Balita>")
-        assert f"{weekday}, 25 Desember {year} pukul 08.00 WITA" in message.text
+        assert f"{weekday}, 25 Desember {year} pukul 08.00 WITA, sampai 15.00\n" in message.text
         assert message.button_data == [[f"tr:y:{training_id}", f"tr:n:{training_id}"]]
     assert announcement(english).text.startswith("🎓 Training: Gizi <Balita>")
+    assert f"25 December {year} at 08:00 WITA, until 15:00" in announcement(english).text
+    await receivers[0].send_text("/pelatihan")  # every list says the end time too
+    assert f"25 Desember {year} pukul 08.00 WITA, sampai 15.00" in receivers[0].last_message.text
     assert announcement(english).buttons == [["✅ Join", "Can't make it"]]
     assert all(user.texts == [] for user in others)
     with bot.session() as session:
@@ -529,6 +540,7 @@ def test_cancel_and_reschedule_rules(bot):
             title="Uji",
             description="Uji",
             starts_at=now + timedelta(days=3),
+            ends_at=now + timedelta(days=3, hours=6),
             place="Aula",
             quota=None,
             area_code=kanaan,
@@ -541,7 +553,9 @@ def test_cancel_and_reschedule_rules(bot):
             store.reschedule_training(session, ahead.id, now - timedelta(hours=1), 1, now) is None
         )
         assert store.reschedule_training(session, ahead.id, ahead.starts_at, 1, now) is None
-        assert store.reschedule_training(session, ahead.id, later, 1, now).starts_at == later
+        moved = store.reschedule_training(session, ahead.id, later, 1, now)
+        assert moved is not None and moved.starts_at == later
+        assert moved.ends_at == later + timedelta(hours=6)  # it lasts as long
         # Once it has started it can be neither moved nor called off.
         assert store.cancel_training(session, ahead.id, 1, later + timedelta(minutes=1)) is None
         cancelled = store.cancel_training(session, ahead.id, 7, now)
@@ -572,6 +586,7 @@ async def test_change_a_field_from_the_preview_and_resume_after_a_restart(fast, 
     assert "mengetik teks" in coordinator.last_message.text
     assert "Kapan pelatihannya?" in coordinator.last_message.text
     await coordinator.send_text(f"14/12/{year} 08.00")
+    await coordinator.press("Tanpa jam selesai")
     await coordinator.send_text("Aula Kelurahan Kanaan")
     await coordinator.send_text("1234")
     await coordinator.press("Lanjut")  # the area came with the command: institutions only
@@ -586,6 +601,16 @@ async def test_change_a_field_from_the_preview_and_resume_after_a_restart(fast, 
     assert "Pelatihan: Pelatihan BUMDes & Koperasi" in preview.text
     assert f"15 Desember {year} pukul 13.30 WITA" in preview.text
     assert "Penerima: 2 kader" in coordinator.last_message.text
+    assert "sampai" not in preview.text
+    # An end time added from the preview; it moves with the day when the time changes again.
+    await coordinator.press("Ubah jam selesai")
+    assert "Sampai jam berapa?" in coordinator.last_message.text
+    await coordinator.send_text("16.00")
+    assert f"15 Desember {year} pukul 13.30 WITA, sampai 16.00" in coordinator.messages[-2].text
+    await coordinator.press("Ubah waktu")
+    await coordinator.send_text(f"16/12/{year} 09.00")
+    preview = coordinator.messages[-2]
+    assert f"16 Desember {year} pukul 09.00 WITA, sampai 11.30" in preview.text
     await coordinator.send_text("umumkan saja")  # typing at the preview: the buttons again
     assert "gunakan tombol" in coordinator.last_message.text
     assert "Penerima: 2 kader" in coordinator.last_message.text
@@ -593,7 +618,8 @@ async def test_change_a_field_from_the_preview_and_resume_after_a_restart(fast, 
     assert any("diumumkan kepada 2 kader" in (m.text or "") for m in coordinator.messages)
     with bot.session() as session:
         [training] = store.manageable_trainings(session, [BONTANG_BARAT], utcnow())
-    assert training.starts_at == datetime(year, 12, 15, 5, 30) and training.quota == 1234
+    assert training.starts_at == datetime(year, 12, 16, 1, 0) and training.quota == 1234
+    assert training.ends_at == datetime(year, 12, 16, 3, 30)
 
 
 async def test_button_labels_are_plain_text_and_forged_buttons_are_refused(fast, server):

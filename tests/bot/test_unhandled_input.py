@@ -72,3 +72,26 @@ async def test_the_apology_comes_even_after_the_button_was_answered(bot, server,
     await user.press("English")
     assert len(user.callback_answers) == 1  # the handler's own answer; a second is refused
     assert user.last_message.text.startswith("Maaf, terjadi gangguan")
+
+
+async def test_media_outside_any_form_gets_the_menu_once_per_album(bot, server):
+    # Found by the robustness run: only text got the hint; a photo, file, location, contact,
+    # sticker or voice note outside any form met silence.
+    everyone = people(bot, server)
+    for role, user in (("guest", everyone["guest"]), ("cadre", everyone["cadre"])):
+        sends = (
+            user.send_photo,
+            user.send_document,
+            lambda user=user: user.send_location(0.13, 117.49),
+            user.share_contact,
+            user.send_sticker,
+            user.send_voice,
+        )
+        for send in sends:
+            before = len(user.messages)
+            await send()
+            assert len(user.messages) == before + 1, role
+            assert user.last_message.text.startswith(t("menu.not_understood", "id")), role
+        before = len(user.messages)
+        await user.send_album(3)
+        assert len(user.messages) == before + 1, role  # one hint for the whole album

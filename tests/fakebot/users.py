@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import itertools
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from .media import jpeg_bytes
@@ -370,6 +370,34 @@ class FakeUser:
             f"no reply keyboard button {label!r}; current reply keyboard: "
             f"{self.chat.reply_keyboard}\n{self.chat.dump()}"
         )
+
+    # ------------------------------------------------------------------ floods
+    def flood_texts(self, texts: Iterable[str]) -> list[JsonDict]:
+        """Send many plain texts at once without waiting for the bot (a userbot's loop)."""
+        raws = [self._store_message({"text": text}, "text", text, None) for text in texts]
+        return self.server.queue_updates([{"message": raw} for raw in raws])
+
+    def flood_presses(
+        self, data: str, count: int, message: SentMessage | None = None
+    ) -> list[JsonDict]:
+        """Tap a button ``count`` times at once without waiting (``callback_data`` as given)."""
+        target = message or self.chat.last_message
+        if target is None:
+            raise AssertionError("flood_presses: the bot has sent nothing to press")
+        chat = self.server.chat(target.chat_id)
+        updates = []
+        for _ in range(count):
+            query_id = str(next(_query_ids))
+            self.server.register_callback_query(query_id, self)
+            query = {
+                "id": query_id,
+                "from": self.to_dict(),
+                "chat_instance": chat.chat_instance,
+                "message": dict(target.raw),
+                "data": data,
+            }
+            updates.append({"callback_query": query})
+        return self.server.queue_updates(updates)
 
     # ------------------------------------------------------------------ waiting
     async def wait_for_message(

@@ -151,3 +151,130 @@ def test_a_batch_another_request_summarised_is_skipped_then_the_rest_is_done(dat
         (ids[1], "64.74.03.1003", 1),
         (ids[2], "64.74.01.1006", 1),
     ]
+
+
+def _activity_rows(session):
+    return sorted(
+        tuple(row)
+        for row in session.execute(
+            text(
+                "SELECT telegram_id, village_code, institution, last_seen_at IS NOT NULL, "
+                "unreachable FROM stats_cadre"
+            )
+        )
+    )
+
+
+def test_cadre_activity_follows_every_write_to_cadres_and_users(database):
+    """`stats_cadre` (migration 0017, kept by triggers) says what joining `app_user` said."""
+    from storage import privacy
+
+    _cadre(database, 1, "64.74.01.1006")
+    _cadre(database, 2, "64.74.03.1003", "lpm")
+    _cadre(database, 3, "64.01.01.2009")
+    with database.session() as session:
+        people.mark_unreachable(session, 2)
+        people.save_cadre(  # moves to another kelurahan and institution
+            session,
+            3,
+            full_name="Kader 3",
+            phone="+6281200000000",
+            village_code="64.72.01.1001",
+            institution="posyandu",
+            institution_other=None,
+        )
+        privacy.delete_personal_data(session, 1)
+    with database.session() as session:
+        assert _activity_rows(session) == [
+            (2, "64.74.03.1003", "lpm", True, True),
+            (3, "64.72.01.1001", "posyandu", True, False),
+        ]
+        people.mark_reachable(session, 2)
+    with database.session() as session:
+        assert _activity_rows(session)[0] == (2, "64.74.03.1003", "lpm", True, False)
+        kota = area_statistics(session, "64.74", Period.ALL, WITA)
+        assert (kota.totals.cadres, kota.totals.active, kota.totals.unreachable) == (1, 1, 0)
+        people.mark_unreachable(session, 2, datetime(2026, 1, 1))
+    with database.session() as session:
+        kota = area_statistics(session, "64.74", Period.ALL, WITA)
+        assert kota.totals.unreachable == 1
+
+
+def test_cadre_figures_read_one_covering_index(database):
+    """Cadres, active and unreachable ones per kelurahan: one index-only range scan, no join."""
+    from storage.stats import Window, _cadre_groups
+
+    window = Window(
+        Period.MONTH, None, date(2026, 12, 1), datetime(2026, 11, 30, 16), datetime(2026, 12, 1)
+    )
+    with database.session() as session:
+        captured: list[str] = []
+        from sqlalchemy import event
+
+        def grab(conn, cursor, statement, parameters, context, executemany):
+            captured.append(statement)
+
+        event.listen(session.get_bind(), "before_cursor_execute", grab)
+        try:
+            _cadre_groups(session, "64.74", 8, window)
+        finally:
+            event.remove(session.get_bind(), "before_cursor_execute", grab)
+        (sql,) = captured
+        assert "app_user" not in sql and "stats_cadre" in sql
+
+
+def test_report_and_delivery_figures_are_kept_until_their_table_changes(database):
+    """Kept by the version token the triggers renew (migration 0017): a second view reads no
+    report; a new report, a status change or a deletion shows at once."""
+    from sqlalchemy import event, update
+
+    from storage import reports
+    from storage.models import Report
+    from storage.stats import KEPT
+
+    KEPT.clear()
+    _cadre(database, 1, "64.74.01.1006")
+
+    def new_report(title):
+        with database.session() as session:
+            return reports.create_report(
+                session,
+                1,
+                village_code="64.74.01.1006",
+                institution="pkk",
+                title=title,
+                category="umkm",
+                description="Kelompok warga mengolah hasil kebun menjadi keripik.",
+                latitude=None,
+                longitude=None,
+                media=[],
+            ).id
+
+    def figures():
+        statements: list[str] = []
+
+        def grab(conn, cursor, statement, parameters, context, executemany):
+            statements.append(statement)
+
+        with database.session() as session:
+            event.listen(session.get_bind(), "before_cursor_execute", grab)
+            try:
+                stats = area_statistics(session, "64.74", Period.ALL, WITA)
+            finally:
+                event.remove(session.get_bind(), "before_cursor_execute", grab)
+        read_reports = any("FROM report" in s for s in statements)
+        return stats.reports, read_reports
+
+    first = new_report("Keripik pisang")
+    computed, read = figures()
+    assert (computed.total, read) == (1, True)
+    kept, read = figures()
+    assert (kept.total, read) == (1, False)
+    second = new_report("Kompos rumah tangga")
+    assert figures()[0].total == 2
+    with database.session() as session:
+        session.execute(update(Report).where(Report.id == second).values(status="approved"))
+    assert dict(figures()[0].by_status).get("approved") == 1
+    with database.session() as session:
+        session.execute(Report.__table__.delete().where(Report.id == first))
+    assert figures()[0].total == 1

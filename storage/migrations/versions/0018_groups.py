@@ -1,7 +1,7 @@
 """Telegram groups per kecamatan or kelurahan (issue 14): linked groups and their members.
 
-Revision ID: 0016_groups
-Revises: 0014_attendance
+Revision ID: 0018_groups
+Revises: 0017_stats_perf
 Create Date: 2026-12-01
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0016_groups"
-down_revision = "0014_attendance"
+revision = "0018_groups"
+down_revision = "0017_stats_perf"
 branch_labels = None
 depends_on = None
 
