@@ -468,6 +468,7 @@ async def test_an_rsvp_pressed_in_a_group_is_answered_privately(bot, server):
     await coordinator.send_text("Gizi Balita")
     await coordinator.send_text("Materi penimbangan dan pencatatan KMS.")
     await coordinator.send_text(f"25/12/{datetime.now().year + 1} 08.00")
+    await coordinator.send_text("15.00")  # the end time
     await coordinator.send_text("Aula Kantor Lurah Kanaan")
     await coordinator.send_text("25")
     await coordinator.press("Semua kader")
