@@ -23,7 +23,8 @@ Prints one line per database (`key=value`):
   activity, identity, one message) in the same run, and `statistik_ratio` = statistik p95 ÷
   trivial p95 — the machine's load divides out;
 * where a view's time goes, the bot's own `forkom_statistics_seconds` histogram scraped from
-  `/metrics` as mean milliseconds per stage: `sql_ms` (queries), `text_ms` (formatting),
+  `/metrics` as mean milliseconds per stage: `sql_ms` (queries; `sql_cpu_ms` their CPU time
+  in the bot, which a busy machine does not inflate), `text_ms` (formatting),
   `chart_ms` (drawing, first views), `send_text_ms`, `upload_ms` (a new chart),
   `send_photo_ms` (a known chart), `delete_ms` (the pressed view), with `*_n` counts;
 * `export_s`, `export_peak_mb` (the export process's peak RSS; `export_baseline_mb` before

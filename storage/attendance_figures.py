@@ -145,8 +145,7 @@ def training_figures(
     off ones left out); no `since`: from the first one.
 
     Counted in the database per training (a province's year of trainings has tens of
-    thousands of sign-ups); only answered follow-ups come back row by row, to keep each
-    attendee's latest."""
+    thousands of sign-ups, attendees and follow-ups): a few rows per training come back."""
     if not scopes:
         return []
     chosen = (
@@ -186,19 +185,38 @@ def training_figures(
             ratings=ratings,
             rating_total=int(rating_total),
         )
-    latest: dict[int, tuple[int, str | None, str | None]] = {}
-    for training_id, attendance_id, used, situation in session.exec(
-        select(Attendance.training_id, FollowUp.attendance_id, FollowUp.used, FollowUp.situation)
+    # Each attendee's latest answered follow-up (the later wave wins), counted per training.
+    answered = col(FollowUp.answered_at).is_not(None)
+    latest = (
+        sa.select(
+            col(FollowUp.attendance_id).label("attendance_id"),
+            func.max(col(FollowUp.days)).label("days"),
+        )
+        .where(answered)
+        .group_by(col(FollowUp.attendance_id))
+        .subquery()
+    )
+    for training_id, count, using, earning in session.execute(
+        sa.select(
+            col(Attendance.training_id),
+            func.count(),
+            func.sum(case((col(FollowUp.used).in_(_USING), 1), else_=0)),
+            func.sum(case((col(FollowUp.situation).in_(_EARNING), 1), else_=0)),
+        )
+        .select_from(FollowUp)
+        .join(
+            latest,
+            sa.and_(
+                latest.c.attendance_id == col(FollowUp.attendance_id),
+                latest.c.days == col(FollowUp.days),
+            ),
+        )
         .join(Attendance, col(Attendance.id) == col(FollowUp.attendance_id))
-        .where(col(Attendance.training_id).in_(ids), col(FollowUp.answered_at).is_not(None))
-        .order_by(col(FollowUp.days))
+        .where(col(Attendance.training_id).in_(ids), answered)
+        .group_by(col(Attendance.training_id))
     ):
-        latest[attendance_id] = (training_id, used, situation)  # the later wave wins
-    for training_id, used, situation in latest.values():
         per_training[training_id] += Figures(
-            answered=1,
-            using_skill=int(used in _USING),
-            earning=int(situation in _EARNING),
+            answered=count, using_skill=int(using or 0), earning=int(earning or 0)
         )
     return [TrainingFigures(TrainingInfo.of(t), per_training[t.id or 0]) for t in trainings]
 

@@ -94,9 +94,11 @@ class _KeptFigures:
 
     A key holds the token it was computed under, so a change (a new token) simply misses;
     old entries age out. Shared by every thread of the process (views compose in workers).
+    Bounded by entries: one of folded deliveries holds a tuple per broadcast (~120 kB for
+    1,000 broadcasts), so 128 of them stay under ~15 MB.
     """
 
-    def __init__(self, size: int = 512) -> None:
+    def __init__(self, size: int = 128) -> None:
         self._size = size
         self._items: OrderedDict[Hashable, Any] = OrderedDict()
         self._lock = threading.Lock()

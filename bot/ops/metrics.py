@@ -74,7 +74,8 @@ class Metrics:
         self.reminders_fired = Counter(
             "forkom_reminders_fired", "Reminder occurrences queued for delivery", registry=r
         )
-        # Where a `/statistik` view's time goes: sql, text, chart (drawn), send_text,
+        # Where a `/statistik` view's time goes: sql (sql_cpu: its CPU time in the bot), text,
+        # chart (drawn), chart_wait (for the drawing, after the text was sent), send_text,
         # upload (a new chart), send_photo (a chart Telegram knows), delete (the pressed view).
         self.statistics_seconds = Histogram(
             "forkom_statistics_seconds",

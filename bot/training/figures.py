@@ -44,21 +44,34 @@ CHART_TRAININGS = 8
 
 
 def figures_text(figures: Figures, lang: str) -> str:
-    """ "Mendaftar 20 · hadir 15 (70%) · tanpa mendaftar 1 · nilai 4,3 (12) · …"."""
-    rating = "–" if figures.rating is None else format_decimal(figures.rating, "0.0", locale=lang)
-    return t(
-        "attendance.figures",
-        lang,
-        signed_up=format_count(figures.signed_up, lang),
-        attended=format_count(figures.attended, lang),
-        rate=percent(figures.attended - figures.walk_ins, figures.signed_up, lang),
-        walk_ins=format_count(figures.walk_ins, lang),
-        rating=rating,
-        ratings=format_count(figures.ratings, lang),
-        answered=format_count(figures.answered, lang),
-        using=percent(figures.using_skill, figures.answered, lang),
-        earning=percent(figures.earning, figures.answered, lang),
-    )
+    """ "Mendaftar 20 · hadir 15 (70%) · datang tanpa mendaftar 1", then, once there are
+    ratings or follow-up answers, "Nilai 4,3 dari 12 penilaian · tindak lanjut …"."""
+    lines = [
+        t(
+            "attendance.figures",
+            lang,
+            signed_up=format_count(figures.signed_up, lang),
+            attended=format_count(figures.attended, lang),
+            rate=percent(figures.attended - figures.walk_ins, figures.signed_up, lang),
+            walk_ins=format_count(figures.walk_ins, lang),
+        )
+    ]
+    if figures.ratings or figures.answered:
+        rating = (
+            "–" if figures.rating is None else format_decimal(figures.rating, "0.0", locale=lang)
+        )
+        lines.append(
+            t(
+                "attendance.figures_outcomes",
+                lang,
+                rating=rating,
+                ratings=format_count(figures.ratings, lang),
+                answered=format_count(figures.answered, lang),
+                using=percent(figures.using_skill, figures.answered, lang),
+                earning=percent(figures.earning, figures.answered, lang),
+            )
+        )
+    return "\n".join(lines)
 
 
 def training_sheet(

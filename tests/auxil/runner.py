@@ -31,7 +31,6 @@ class BotRunner:
             self.settings = dataclasses.replace(self.settings, **overrides)
         self.database = prepare_database(self.settings)
         app = build_application(self.settings, self.database)
-        original = app.process_update
         create_task = app.create_task
         spawned: dict[int, list[asyncio.Task[Any]]] = {}
 
@@ -43,9 +42,13 @@ class BotRunner:
                 spawned.setdefault(update.update_id, []).append(task)
             return task
 
-        async def tracked(update: object) -> None:
+        processor = app.update_processor
+        process = processor.process_update
+
+        async def tracked(update: object, coroutine: Any) -> None:
+            """Done once the processor is done with it: handled, or dropped unrun (a flood)."""
             try:
-                await original(update)
+                await process(update, coroutine)
             finally:
                 if isinstance(update, Update):
                     mine = asyncio.current_task()
@@ -55,7 +58,7 @@ class BotRunner:
                     self._changed.set()
 
         app.create_task = tracked_task  # type: ignore[method-assign,assignment]
-        app.process_update = tracked  # type: ignore[method-assign]
+        processor.process_update = tracked  # type: ignore[method-assign]
         await app.initialize()
         if app.post_init:
             await app.post_init(app)

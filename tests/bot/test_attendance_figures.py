@@ -118,6 +118,10 @@ async def test_figures_are_exact_on_a_hand_built_set(bot):
     assert "hadir 4 (75% dari yang mendaftar)" in figures_text(f, "id")
     assert "Nilai 4,0 dari 3 penilaian" in figures_text(f, "id")
     assert "Rating 4.0 from 3 ratings" in figures_text(f, "en")
+    # Nobody rated or answered yet: the counts only, no line of dashes.
+    assert figures_text(by_id[utara], "id") == (
+        "Mendaftar 2 · hadir 0 (0% dari yang mendaftar) · datang tanpa mendaftar 0"
+    )
 
     workbook = Workbook(write_only=True)
     sheet = training_sheet(

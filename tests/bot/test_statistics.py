@@ -73,8 +73,6 @@ Peserta 5 · daftar tunggu 1 · kuota terisi 100% (3 dari 3)
 
 ✅ Kehadiran: 1 pelatihan sudah berlangsung
 Mendaftar 3 · hadir 0 (0% dari yang mendaftar) · datang tanpa mendaftar 0
-Nilai – dari 0 penilaian · tindak lanjut dijawab 0: menerapkan keterampilan –, \
-bekerja atau berusaha –
 Terakhir:
 Pelatihan 1 (10 Nov 2026): mendaftar 3, hadir 0 (0%), nilai –
 
@@ -575,6 +573,7 @@ async def test_a_chart_already_sent_is_sent_again_by_file_id(forum, server):
     }
     assert stages == {
         "sql": 3,
+        "sql_cpu": 3,
         "text": 3,
         "chart": 2,
         "chart_wait": 2,
