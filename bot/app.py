@@ -23,6 +23,7 @@ from bot import (
     broadcast,
     chat_guard,
     export,
+    groups,
     home,
     language,
     needs,
@@ -57,7 +58,13 @@ __all__ = ["ALLOWED_UPDATES", "build_application", "prepare_database"]
 log = logging.getLogger(__name__)
 
 #: The update kinds the bot asks Telegram for (polling and webhook alike).
-ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
+ALLOWED_UPDATES = [
+    "message",
+    "callback_query",
+    "my_chat_member",
+    "chat_join_request",
+    "chat_member",
+]
 
 
 def prepare_database(settings: Settings, database: Database | None = None) -> Database:
@@ -154,6 +161,8 @@ def build_application(settings: Settings, database: Database | None = None) -> F
 
     # Before anything else: who is this, which language, are they reachable again.
     app.add_handler(TypeHandler(Update, activity.track_user), group=-100)
+    # Linked groups (bot.groups): their commands, join requests, membership, RSVP presses.
+    app.add_handlers(groups.group_handlers(), group=groups.GROUP_CHATS)
     # Then: groups and channels get a hint to open the private chat, and nothing else.
     app.add_handler(TypeHandler(Update, chat_guard.keep_private), group=-1)
 
@@ -186,6 +195,7 @@ def build_application(settings: Settings, database: Database | None = None) -> F
     app.add_handlers(export.handlers())
     app.add_handlers(reminders.handlers())
     app.add_handlers(needs.handlers())
+    app.add_handlers(groups.handlers())
 
     # Feature handlers go above this line. Last in group 0: buttons nobody claimed.
     app.add_handlers(home.fallback_handlers())

@@ -23,6 +23,7 @@ from enum import IntEnum
 from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
+from bot import groups
 from bot.auth import Identity, identify
 from bot.callbacks import BroadcastButton, ForgedCallback, refuse_forged
 from bot.context import BotContext
@@ -210,6 +211,10 @@ def _preview(context: BotContext, draft: BroadcastDraft) -> tuple[str, InlineKey
                 unreachable=format_count(counts.unreachable, lang),
             )
         )
+    with context.db.session() as session:
+        linked = groups.audience_groups(session, draft.area, draft.institutions)
+    if linked:
+        lines.append(t("groups.preview_groups", lang, count=format_count(len(linked), lang)))
     if not counts.eligible:
         lines.append(t("broadcast.preview_nobody", lang))
     quiet_end = quiet_until(context.settings, utcnow())
@@ -285,13 +290,14 @@ async def _submit(context: BotContext, draft: BroadcastDraft, sender_id: int) ->
     assert draft.area is not None
     with context.db.session() as session:
         recipients = outbox.audience_ids(session, [draft.area], draft.institutions or None)
+        linked = groups.audience_groups(session, draft.area, draft.institutions)
     title = _title_of(draft)
     meta = {"title": title, "audience": audience_label(context, draft, "id"), "area": draft.area}
     broadcast_id = await asyncio.to_thread(
         submit,
         context.app,
         kind=BroadcastKind.ANNOUNCEMENT,
-        recipient_ids=recipients,
+        recipient_ids=[*recipients, *linked],
         payload=draft.payload(),
         sender_id=sender_id,
         urgent=draft.urgent,
@@ -307,6 +313,7 @@ async def _submit(context: BotContext, draft: BroadcastDraft, sender_id: int) ->
             draft.area,
             broadcast_id=broadcast_id,
             recipients=len(recipients),
+            groups=len(linked),
             institutions=draft.institutions,
             urgent=draft.urgent,
         )

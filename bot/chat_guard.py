@@ -23,6 +23,8 @@ from telegram.ext import ApplicationHandlerStop
 from bot.config import Settings
 from bot.context import BotContext
 from bot.i18n import t
+from storage import groups
+from storage.db import Database
 
 __all__ = ["keep_private", "stays_in"]
 
@@ -39,11 +41,16 @@ _PRESENT = frozenset(
 )
 
 
-def stays_in(chat: Chat, settings: Settings) -> bool:
-    """Groups the bot keeps its membership in: the operators' ERROR_CHAT_ID and the feature
-    channel if that is a group. The groups issue adds the groups it links to an area here."""
+def stays_in(chat: Chat, settings: Settings, database: Database | None = None) -> bool:
+    """Groups the bot keeps its membership in: the operators' ERROR_CHAT_ID, the feature
+    channel if that is a group, and (with `database`) the groups linked to an area or waiting
+    to be linked (`storage.groups.is_served`)."""
     if chat.id == settings.error_chat_id:
         return True
+    if database is not None:
+        with database.session() as session:
+            if groups.is_served(session, chat.id):
+                return True
     feature = settings.feature_channel_id
     if isinstance(feature, str) and chat.username:
         return feature.lower() == f"@{chat.username.lower()}"
@@ -62,7 +69,11 @@ async def keep_private(update: object, context: BotContext) -> None:
         return
     try:
         await _point_to_private_chat(update, context)
-        if chat.type in _GROUPS and _bot_is_member(update) and not stays_in(chat, context.settings):
+        if (
+            chat.type in _GROUPS
+            and _bot_is_member(update)
+            and not stays_in(chat, context.settings, context.db)
+        ):
             log.info("leaving %s %s: not a group the bot serves", chat.type, chat.id)
             await chat.leave()
     except TelegramError as exc:

@@ -77,6 +77,8 @@ class Settings:
     data_controller: str = "DPMPD Provinsi Kalimantan Timur"
     data_contact: str = ""
     retention: timedelta = timedelta(days=365)
+    # Linked groups (issue 14): remove people from groups of areas they no longer belong to.
+    group_removal: bool = True
 
     @property
     def base_url(self) -> str | None:
@@ -435,4 +437,5 @@ def load_settings(
                 "RETENTION_DAYS", env.get("RETENTION_DAYS"), _DEFAULTS.retention.days
             )
         ),
+        group_removal=_switch("GROUP_REMOVAL", env.get("GROUP_REMOVAL"), _DEFAULTS.group_removal),
     )

@@ -64,6 +64,7 @@ COMMANDS: list[CommandSpec] = [
     _spec("peserta", COORD, OFFICIAL),
     _spec("absensi", COORD, OFFICIAL),
     _spec("pelatihan", CADRE),
+    _spec("grup", CADRE, COORD, OFFICIAL),
     _spec("bahasa", GUEST, CADRE, COORD, OFFICIAL),
     _spec("lapor", CADRE),
     _spec("laporanku", CADRE),

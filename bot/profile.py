@@ -6,7 +6,7 @@ from __future__ import annotations
 from telegram import InputFile, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
-from bot import training
+from bot import groups, training
 from bot.auth import identify
 from bot.callbacks import DeleteButton, ForgedCallback, ProfileButton, refuse_forged
 from bot.context import BotContext
@@ -104,11 +104,13 @@ async def on_delete_answer(update: Update, context: BotContext) -> None:
     if answer != "yes":
         await show(update, t("delete.kept", context.lang))
         return
+    leaving = groups.candidates(context.db, user.id)  # before: erasure forgets memberships
     with context.db.session() as session:
         erasure = privacy.delete_personal_data(session, user.id)
         botstate.delete_state(session, "user", str(user.id))
         botstate.delete_conversations_of(session, user.id)
     privacy.remove_media_files(context.settings.media_dir, erasure.media_paths)
+    await groups.remove_where_not_belonging(context, user.id, leaving)
     context.user_data.clear() if context.user_data is not None else None
     await show(
         update, t("delete.done" if erasure.existed else "profile.not_registered", context.lang)

@@ -22,6 +22,7 @@ from telegram.ext import (
     filters,
 )
 
+from bot import groups
 from bot.auth import Identity
 from bot.callbacks import (
     PICKER_LAYOUT,
@@ -507,6 +508,7 @@ async def on_confirm(
         if region is None or not in_scope(region.code, context.settings.forum_area):
             draft.village = None
             return await prompt(update, context, draft, Step.REGION, note=t("reg.bad_region", lang))
+        previous = people.get_cadre(session, user.id)
         _, created = people.save_cadre(
             session,
             user.id,
@@ -519,7 +521,16 @@ async def on_confirm(
         people.delete_draft(session, user.id, FORM.kind)
     await show(update, t("reg.saved" if created else "profile.updated", lang))
     await send_main_menu(update, context)
+    await _after_saved(context, user.id, village, previous.village_code if previous else None)
     return END
+
+
+async def _after_saved(context: BotContext, user_id: int, village: str, before: str | None) -> None:
+    """Linked groups: the link of the cadre's group, and out of the old area's after a move."""
+    await groups.offer_group(context, user_id, village, before, created=before is None)
+    if before is not None and before != village:
+        leaving = groups.candidates(context.db, user_id, before)
+        await groups.remove_where_not_belonging(context, user_id, leaving)
 
 
 # Runs every minute (see `bot.app`): tells users whose form expired while the bot was down.

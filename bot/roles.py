@@ -12,6 +12,7 @@ from telegram import Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 from telegram.helpers import create_deep_linked_url
 
+from bot import groups
 from bot.auth import identify
 from bot.callbacks import (
     PICKER_LAYOUT,
@@ -288,6 +289,8 @@ async def revoke_button(update: Update, context: BotContext) -> None:
         await show(update, t("roles.revoke_gone", lang))
         return
     await show(update, t("roles.revoked", lang, name=revoked.display_name, scope=scope))
+    leaving = groups.candidates(context.db, revoked.telegram_id, revoked.scope_code)
+    await groups.remove_where_not_belonging(context, revoked.telegram_id, leaving)
     await refresh_commands(
         context.bot,
         identify(context.db, context.settings, revoked.telegram_id),

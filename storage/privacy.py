@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import delete, func, update
 from sqlmodel import Session, SQLModel, col, select
 
-from storage import attendance, needs, outbox, skills, training
+from storage import attendance, groups, needs, outbox, skills, training
 from storage.models import (
     AppUser,
     AuditLog,
@@ -28,6 +28,7 @@ from storage.models import (
     Coordinator,
     CoordinatorInvite,
     Draft,
+    GroupMember,
     Report,
     ReportEvent,
     ReportMedia,
@@ -79,6 +80,8 @@ def delete_personal_data(session: Session, telegram_id: int) -> Erasure:
     # Needs answers and skills hold what the cadre wrote about their village and themselves.
     needs.forget_answers(session, telegram_id)
     skills.forget_skills(session, telegram_id)
+    # Linked groups: the record that they were let in (the bot removes them from the groups).
+    groups.forget_member(session, telegram_id)
     # Notices addressed to this one person carry their id in the reference ("…:<id>:…").
     session.exec(
         update(Broadcast).where(col(Broadcast.ref).like(f"%:{telegram_id}:%")).values(ref=None)
@@ -179,6 +182,9 @@ def personal_data(session: Session, telegram_id: int) -> dict[str, Any]:
         ),
         "training_answers": [{**_row(rsvp), "training_title": title} for rsvp, title in rsvps],
         "messages_received": deliveries,
+        "group_memberships": _rows(
+            session.exec(select(GroupMember).where(col(GroupMember.telegram_id) == telegram_id))
+        ),
         "audit_log": _rows(
             session.exec(select(AuditLog).where(col(AuditLog.actor_id) == telegram_id))
         ),

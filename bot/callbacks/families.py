@@ -437,3 +437,27 @@ class FeedbackButton(Callback):
     days: int = 0
     question: str = ""
     answer: str = ""
+
+
+@registered
+@dataclass(frozen=True)
+class GroupButton(Callback):
+    """Linked groups (issue 14): the area of a group being linked (s:<scope> the whole scope,
+    c:<scope> choose inside, the picker), no cancel; un:<id> unlink from the list, uy:<id>
+    confirm, uk keep."""
+
+    PREFIX: ClassVar[str] = "grp"
+    LAYOUT: ClassVar[Mapping[str, tuple[str, ...]]] = {
+        "s": ("area",),
+        "c": ("area",),
+        **PICKER_LAYOUT,
+        "no": (),
+        "un": ("group_id",),
+        "uy": ("group_id",),
+        "uk": (),
+    }
+    action: str
+    area: str = ""
+    code: str = ""
+    page: int = 0
+    group_id: int = 0

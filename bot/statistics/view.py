@@ -22,6 +22,7 @@ from bot.auth import Identity, may_read_area
 from bot.callbacks import ExportButton, StatisticsButton
 from bot.config import Settings
 from bot.context import BotContext
+from bot.groups.figures import statistics_section as group_section
 from bot.i18n import t
 from bot.moments import format_count
 from bot.needs.sections import statistics_section
@@ -111,6 +112,7 @@ def compose_view(
         above = parent_code(code)
         parent = get_region(session, above) if above else None
         needs = statistics_section(session, code, lang) if stats is not None else ""
+        linked = group_section(session, code, lang) if stats is not None else ""
         attendance = (
             training_figures.statistics_section(
                 session,
@@ -130,7 +132,12 @@ def compose_view(
     caption = t("stats.caption", lang, area=area, period=period_label(period, lang))
     return View(
         stats=stats,
-        text=figures_text(stats, lang, needs, attendance=attendance.text),
+        text=figures_text(
+            stats,
+            lang,
+            "\n\n".join(part for part in (needs, linked) if part),
+            attendance=attendance.text,
+        ),
         chart=chart_spec(stats, lang, extra=(attendance.panel,) if attendance.panel else ()),
         caption=caption,
         markup=view_markup(stats, identity, parent, lang),

@@ -25,6 +25,7 @@ from bot.context import BotContext, ForkomApplication
 from bot.delivery import Payload, submit
 from bot.forms import END, AnyHandler, Conversation, Form, Handler, chat_of
 from bot.forms.audience import AudienceSteps, area_argument
+from bot.groups.announce import audience_groups
 from bot.i18n import LANGUAGES, t
 from bot.moments import format_count, format_moment
 from bot.telegram_text import visible_length
@@ -338,6 +339,12 @@ async def _preview(
             audience=audience_text(context, draft, lang),
         )
     )
+    with context.db.session() as session:
+        linked = audience_groups(
+            session, draft.area, draft.institutions, targeted=draft.need is not None
+        )
+    if linked:
+        lines.append(t("groups.preview_groups", lang, count=format_count(len(linked), lang)))
     rows: list[list[Button]] = []
     cancel = (t("common.cancel", lang), TrainingFormButton("no").pack())
     if eligible:
@@ -412,11 +419,14 @@ async def _announce(
             created_by=sender_id,
         )
         recipients = recipients_of(session, draft)
+        linked = audience_groups(
+            session, draft.area, draft.institutions, targeted=draft.need is not None
+        )
     broadcast_id = await asyncio.to_thread(
         publish,
         context.app,
         training,
-        recipients,
+        [*recipients, *linked],
         sender_id=sender_id,
         audience=audience_text(context, draft, "id"),
     )
@@ -429,6 +439,7 @@ async def _announce(
             training_id=training.id,
             broadcast_id=broadcast_id,
             recipients=len(recipients),
+            groups=len(linked),
             need=draft.need,
         )
     return training, len(recipients)

@@ -11,7 +11,7 @@ import asyncio
 import logging
 
 from telegram import Update
-from telegram.error import RetryAfter
+from telegram.error import Forbidden, RetryAfter
 
 from bot.callbacks import TrainingButton
 from bot.config import Settings
@@ -66,10 +66,13 @@ async def rsvp_button(update: Update, context: BotContext) -> None:
 
 
 async def _confirm(update: Update, text: str, user_id: int) -> None:
+    """To the presser's private chat, also when pressed in a linked group (`bot.groups`)."""
     try:
-        await chat_of(update).send_message(text)
+        await update.get_bot().send_message(user_id, text)
     except RetryAfter:  # a cadre tapping very fast: the toast already told them
         log.info("confirmation to %s skipped: flood control", user_id)
+    except Forbidden:  # pressed in a group by someone who never opened the bot
+        log.info("confirmation to %s skipped: private chat closed", user_id)
 
 
 def _respond(context: BotContext, training_id: int, user_id: int, joining: bool) -> RsvpOutcome:

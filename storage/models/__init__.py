@@ -17,6 +17,7 @@ from storage.models.attendance import (
 )
 from storage.models.botstate import BotStateRow, ConversationRow
 from storage.models.common import one_of, utcnow
+from storage.models.groups import GroupMember, LinkedGroup
 from storage.models.needs import CadreResource, CadreSkill, NeedAnswer, NeedInvite, NeedRound
 from storage.models.outbox import (
     Broadcast,
@@ -70,6 +71,8 @@ __all__ = [
     "DeliverySummary",
     "Draft",
     "FollowUp",
+    "GroupMember",
+    "LinkedGroup",
     "NeedAnswer",
     "NeedInvite",
     "NeedRound",

@@ -58,6 +58,8 @@ WIRE = [
     "ck:s:las",
     "att:o:5", "att:l:5", "att:t:5:1234567890", "att:c:5", "att:pdf:5", "fb:r:5:4", "fb:skip",
     "fb:a:5:30:used:partly", "fb:a:5:90:situation:own_business",
+    "grp:s:64.74.03", "grp:c:64.74", "grp:r:64.74.03.1001", "grp:p:1", "grp:a:64.74.03",
+    "grp:b:", "grp:no", "grp:un:3", "grp:uy:3", "grp:uk",
 ]  # fmt: skip
 
 
@@ -72,7 +74,7 @@ def test_every_button_round_trips_byte_for_byte(data):
 
 def test_every_family_is_covered_and_typed():
     assert {family_of(d) for d in WIRE} == set(FAMILIES.values())
-    assert len(FAMILIES) == 24
+    assert len(FAMILIES) == 25
     review = ReviewButton.unpack("rv:ok:42")
     assert review == ReviewButton("ok", report_id=42)
     assert isinstance(review.report_id, int)

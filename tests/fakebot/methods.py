@@ -21,6 +21,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from .media import MAX_DOWNLOAD_SIZE, StoredFile, image_size
+from .membership import MembershipMethods, may_write_to_requester
 from .models import ApiError, FakeChat, SentMessage, UploadedFile
 from .tghtml import HtmlParseError, ParsedText, parse_html, strip_text, utf16_len
 
@@ -178,6 +179,8 @@ class BotApiMethods:
             "leaveChat": self.leave_chat,
             "getFile": self.get_file,
         }
+        self.membership = MembershipMethods(server)
+        self.handlers.update(self.membership.handlers())
         self.async_handlers: dict[str, Callable[[JsonDict], Any]] = {
             "getUpdates": self.get_updates,
         }
@@ -200,7 +203,7 @@ class BotApiMethods:
                 raise ApiError.forbidden("user is deactivated")
             if chat.blocked:
                 raise ApiError.forbidden("bot was blocked by the user")
-            if not chat.started:
+            if not chat.started and not may_write_to_requester(chat):
                 raise ApiError.forbidden("bot can't initiate conversation with a user")
         elif chat.blocked:
             if chat.type == "channel":

@@ -30,6 +30,7 @@ from typing import Any, TypeVar
 from aiohttp import ClientError, ClientSession, ClientTimeout, web
 
 from .media import FileStore
+from .membership import admin_rights, bot_state, membership_of
 from .methods import DEFAULT_ALLOWED_UPDATES, BotApiMethods
 from .models import ApiCall, ApiError, FakeChat, ServerStats
 from .params import decode_params
@@ -324,6 +325,22 @@ class FakeTelegramServer:
     def deactivate(self, user: FakeUser) -> None:
         """The account is deleted: sends fail with 403 "user is deactivated"."""
         user.chat.deactivated = True
+
+    def promote_bot(self, chat: FakeChat, **rights: bool) -> None:
+        """Make the bot an administrator of `chat` (all rights but promoting, unless given);
+        without a `my_chat_member` update (see `FakeUser.add_bot_to` for that)."""
+        state = bot_state(chat)
+        state.clear()
+        state.update({"status": "administrator", **admin_rights(**rights)})
+
+    def set_member(self, chat: FakeChat, user: FakeUser, status: str = "member") -> None:
+        """Put `user` in `chat` with `status` (member, administrator, creator, left…) directly,
+        as if it had always been so (no update is sent)."""
+        membership_of(chat)[user.id] = {"status": status}
+
+    def member_status(self, chat: FakeChat, user: FakeUser) -> str:
+        """The user's status in `chat` as getChatMember would say (``left`` if never in it)."""
+        return str(membership_of(chat).get(user.id, {"status": "left"})["status"])
 
     def kick_bot(self, chat: FakeChat) -> None:
         """The bot was removed from a group/channel: sends fail with 403."""

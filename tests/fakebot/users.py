@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from .media import jpeg_bytes
+from .membership import bot_state, member_dict, request_to_join
 from .models import FakeChat, SentMessage
 from .tghtml import utf16_len
 
@@ -118,15 +119,49 @@ class FakeUser:
         self.chat.blocked = False
         return self._my_chat_member(self.chat, "kicked", "member")
 
-    async def add_bot_to(self, group: FakeChat) -> JsonDict:
+    async def add_bot_to(self, group: FakeChat, *, admin: bool = False, **rights: bool) -> JsonDict:
         """This user adds the bot to ``group``: Telegram sends ``my_chat_member`` (left →
-        member) from that group; waits until the bot has handled it."""
+        member, or → administrator with ``admin`` and the given ``rights``) from that group;
+        waits until the bot has handled it."""
         group.blocked = False
-        update = self._my_chat_member(group, "left", "member")
+        if admin:
+            self.server.promote_bot(group, **rights)
+            update = self._my_chat_member(group, "left", "administrator")
+        else:
+            bot_state(group).clear()
+            bot_state(group)["status"] = "member"
+            update = self._my_chat_member(group, "left", "member")
         hook = self.server.after_update
         if hook is not None:
             await hook(update["update_id"])
         return update
+
+    async def remove_bot_from(self, group: FakeChat) -> JsonDict:
+        """This user removes the bot from ``group`` (``my_chat_member`` → ``left``); sends
+        there fail with 403 afterwards. Waits until the bot has handled the update."""
+        old = str(bot_state(group)["status"])
+        group.blocked = True
+        update = self._my_chat_member(group, old, "left")
+        hook = self.server.after_update
+        if hook is not None:
+            await hook(update["update_id"])
+        return update
+
+    # ------------------------------------------------------------------ groups
+    async def request_to_join(self, group: FakeChat, link: str) -> JsonDict:
+        """Open a join-request ``link`` of ``group``: Telegram sends ``chat_join_request``;
+        waits until the bot has handled it."""
+        update = request_to_join(self.server, self, group, link)
+        return (await self.server.enqueue_updates([update]))[0]
+
+    async def leave(self, group: FakeChat) -> None:
+        """Leave ``group`` (a ``chat_member`` update if the bot asked for them)."""
+        before = self.server._next_update_id
+        self.server._api.membership.set_status(group, self.id, "left")
+        hook = self.server.after_update
+        delivered = "chat_member" in self.server.allowed_updates
+        if hook is not None and delivered and self.server._next_update_id > before:
+            await hook(before)
 
     # ------------------------------------------------------------------ sending
     async def send_text(
@@ -401,10 +436,8 @@ class FakeUser:
         """Queue the ``my_chat_member`` update of the bot's status changing in ``chat``."""
 
         def member(status: str) -> JsonDict:
-            state: JsonDict = {"user": self.server.bot_user, "status": status}
-            if status == "kicked":
-                state["until_date"] = 0
-            return state
+            state = bot_state(chat) if status == "administrator" else {"status": status}
+            return member_dict(self.server.bot_user, state, chat.type)
 
         change = {
             "chat": chat.to_dict(),
