@@ -122,6 +122,6 @@ class BotRunner:
         await self.stop()
         return await self.start(**overrides)
 
-    def session(self):  # type: ignore[no-untyped-def]
+    def session(self):
         assert self.database is not None
         return self.database.session()

@@ -7,7 +7,7 @@ keeps the figures between views the way `storage.stats` keeps those of reports: 
 of migration 0017 renew the token inside any transaction that writes one of these tables.
 
 Revision ID: 0019_attendance_version
-Revises: 0017_stats_perf
+Revises: 0018_groups
 Create Date: 2026-12-01
 """
 
@@ -16,7 +16,7 @@ from __future__ import annotations
 from alembic import op
 
 revision = "0019_attendance_version"
-down_revision = "0017_stats_perf"
+down_revision = "0018_groups"
 branch_labels = None
 depends_on = None
 
