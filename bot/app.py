@@ -38,6 +38,7 @@ from bot.cluster import Cluster, RepeatingJob, claim_sqlite_file
 from bot.config import Settings
 from bot.context import BotContext, ForkomApplication, PerUserUpdateProcessor
 from bot.delivery import DeliveryEngine
+from bot.delivery.budget import BudgetLimiter, SendBudget
 from bot.errors import on_error
 from bot.menu import refresh_commands, set_default_commands
 from bot.ops.metrics import MeteredUpdates, Metrics
@@ -110,6 +111,8 @@ def build_application(settings: Settings, database: Database | None = None) -> F
         .context_types(ContextTypes(context=BotContext))
         .persistence(DatabasePersistence(database))
         .concurrent_updates(MeteredUpdates(processor, metrics))
+        # One send budget for replies and mass sends, replies first (bot.delivery.budget).
+        .rate_limiter(BudgetLimiter(SendBudget.for_settings(settings)))
         .post_init(_post_init)
         .post_stop(_post_stop)
     )

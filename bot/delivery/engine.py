@@ -34,12 +34,12 @@ from telegram.error import (
 from telegram.request import BaseRequest
 
 from bot.context import ForkomApplication
+from bot.delivery.budget import BudgetLimiter, SendBudget
 from bot.delivery.http import AiohttpRequest, MassBot
 from bot.delivery.jobs import ActiveBroadcast, Job, forbidden_reason
-from bot.delivery.pacing import ChatSpacing, Pace
 from bot.delivery.payload import Payload, Wire, render_parts, wire
 from bot.delivery.progress import cancel_markup, progress_text, show_status, summary_text
-from bot.delivery.schedule import effective_rate, quiet_until
+from bot.delivery.schedule import quiet_until
 from bot.i18n import language_for, language_in
 from bot.telegram_text import HtmlError
 from bot.ui import retry_after_seconds
@@ -71,10 +71,17 @@ class DeliveryEngine:
         backoff_base: float = 1.0,
         backoff_cap: float = 60.0,
         concurrency: int | None = None,
+        budget: SendBudget | None = None,
     ) -> None:
         self.app = app
         self.settings = app.settings
-        self.rate = effective_rate(app.settings)
+        # The bot's send budget, shared with the replies (`bot.delivery.budget`): the one the
+        # application's rate limiter draws from, else (a bot built without it) its own.
+        limiter = getattr(app.bot, "rate_limiter", None)
+        if budget is None and isinstance(limiter, BudgetLimiter):
+            budget = limiter.budget
+        self.budget = budget or SendBudget.for_settings(app.settings)
+        self.rate = self.budget.mass.limit
         self.paid = app.settings.paid_broadcast
         self.clock = clock
         self.progress_interval = progress_interval
@@ -89,8 +96,7 @@ class DeliveryEngine:
         self.retry_after_total = 0
 
         self._request = request
-        self.pace = Pace(self.rate)
-        self.spacing = ChatSpacing()
+        self.spacing = self.budget.spacing
         self._target = max(20, int(self.rate))  # claimed jobs kept ready (~1 s of sending)
         self._ready: deque[Job] = deque()
         self._delayed: list[tuple[float, int, Job]] = []
@@ -393,10 +399,14 @@ class DeliveryEngine:
                     pass
                 continue
             try:
-                await self.pace.wait()
+                await self.budget.mass_slot()  # gives way to any reply that is waiting
                 active = self._active.get(job.broadcast_id)
                 if active is None or active.cancelled:
                     self._settle(job)
+                    continue
+                free_at = self.spacing.free_at(job.chat_id)
+                if free_at > time.monotonic():  # a reply went to this chat meanwhile
+                    heapq.heappush(self._delayed, (free_at, next(self._seq), job))
                     continue
                 await self._slots.acquire()
             except asyncio.CancelledError:  # stopping: `stop()` gives the job back to the outbox
@@ -511,7 +521,7 @@ class DeliveryEngine:
         seconds = retry_after_seconds(exc)
         self.retry_after_total += 1
         self.app.metrics.telegram_429.inc()
-        if self.pace.pause(seconds):
+        if self.budget.mass_refused(seconds):
             log.warning("delivery: Telegram asked to wait %ss; all mass sending paused", seconds)
 
     def _failed(self, job: Job, reason: str) -> Outcome:
