@@ -180,4 +180,3 @@ def _chat_key(value: object) -> int | str | None:
     with contextlib.suppress(TypeError, ValueError):
         return int(value)  # type: ignore[call-overload]
     return str(value)
-
