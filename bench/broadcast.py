@@ -2,7 +2,8 @@
 
 Each run fills a fresh database with registered cadres, starts the real bot (`python -m bot`)
 as a separate process against the fake Telegram server (running here, with Telegram's flood
-limits enforced: 30/s overall, 1000/s paid, 1/s per chat — it answers 429 beyond them), and an
+limits enforced: 30/s overall, 1000/s paid, 1/s per chat, the one the run measures set to exactly
+its rate — it answers 429 beyond them), and an
 official sends an announcement to everybody through the real chat flow (/umumkan → preview →
 Kirim). Meanwhile a cadre presses a training's "Ikut"/"Tidak bisa" button every 100 ms and we
 time each answer (update queued → answerCallbackQuery received).
@@ -27,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import os
 import random
 import sys
@@ -238,7 +240,14 @@ async def press_loop(
 async def run_once(db: str, run: Run, folder: Path, number: int) -> Result:
     name = f"forkom_bench_{os.getpid()}_{number}"
     url = fresh_database(db, folder, name)
-    server = FakeTelegramServer(token=TOKEN, rate_limits=RateLimits(), record_calls=False)
+    # Telegram's limits, the broadcast's one set to exactly the rate asked for: 30/s overall
+    # (or `rate` when lower), 1000/s paid (or `rate`), 1/s per chat.
+    limits = (
+        RateLimits(paid_per_second=run.rate)
+        if run.paid
+        else RateLimits(global_per_second=min(30, run.rate))
+    )
+    server = FakeTelegramServer(token=TOKEN, rate_limits=limits, record_calls=False)
     await server.start()
     process = None
     try:
@@ -274,6 +283,9 @@ async def run_once(db: str, run: Run, folder: Path, number: int) -> Result:
             "QUIET_HOURS": "off",
             "BROADCAST_RATE": str(run.rate),
             "PAID_BROADCAST": "true" if run.paid else "false",
+            # Unpaid, the bot's whole budget (replies too) is the server's limit: its share of
+            # Telegram's 30/s is rate/30.
+            "SEND_SHARE": "1" if run.paid else f"{min(30, run.rate)}/30",
             "PTB_TIMEDELTA": "1",
         }
         log = (folder / f"{name}.log").open("wb")
@@ -359,6 +371,9 @@ async def run_once(db: str, run: Run, folder: Path, number: int) -> Result:
         drop_database(db, name)
 
 
+ARRIVALS: list[float] = []
+
+
 def _count_429s(server: FakeTelegramServer) -> dict[int, int]:
     """429s per chat, counted where the fake server's flood control refuses a message."""
     rejected: dict[int, int] = {}
@@ -370,6 +385,18 @@ def _count_429s(server: FakeTelegramServer) -> dict[int, int]:
         retry = acquire(chat_id, private, paid)
         if retry is not None:
             rejected[chat_id] = rejected.get(chat_id, 0) + 1
+            if os.environ.get("BENCH_DEBUG"):
+                now = time.monotonic()
+                recent = [t for t in ARRIVALS if t > now - 1.0]
+                gaps = sorted(b - a for a, b in itertools.pairwise(recent))
+                print(
+                    f"  429 at {now:.3f}: {len(recent)} in the last second, "
+                    f"span {recent[-1] - recent[0]:.3f}s, smallest gaps "
+                    f"{[round(g * 1000, 1) for g in gaps[:5]]}ms",
+                    file=sys.stderr,
+                )
+        else:
+            ARRIVALS.append(time.monotonic())
         return retry
 
     limiter.acquire = counting  # type: ignore[method-assign]

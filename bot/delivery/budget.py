@@ -107,10 +107,20 @@ class SendBudget:
 
     async def mass_slot(self) -> None:
         """Wait for a mass send's slot: the mass pace, then (unpaid) a `free` slot no reply
-        wants."""
+        wants. Follow it with `mass_landed()`."""
         await self.mass.wait()
         if not self.paid:
-            await self.free.wait()
+            try:
+                await self.free.wait()
+            except BaseException:
+                self.mass.landed()
+                raise
+
+    def mass_landed(self) -> None:
+        """The mass send of the last `mass_slot()` was answered (or dropped)."""
+        self.mass.landed()
+        if not self.paid:
+            self.free.landed()
 
     def mass_refused(self, seconds: float) -> bool:
         """A mass send met a 429: pause and slow mass sending (and the ordinary lane it came
@@ -162,8 +172,9 @@ class BudgetLimiter(BaseRateLimiter[int]):
         while True:
             await self.budget.reply_slot(chat_id)
             try:
-                return await callback(*args, **kwargs)
+                result = await callback(*args, **kwargs)
             except RetryAfter as exc:
+                self.budget.free.landed()
                 if attempt >= retries:
                     raise
                 attempt += 1
@@ -171,6 +182,12 @@ class BudgetLimiter(BaseRateLimiter[int]):
                 self.budget.reply_refused(chat_id, seconds)
                 log.warning("%s met a 429; sending again in %ss", endpoint, seconds)
                 await asyncio.sleep(seconds)
+            except BaseException:
+                self.budget.free.landed()
+                raise
+            else:
+                self.budget.free.landed()
+                return result
 
 
 def _chat_key(value: object) -> int | str | None:

@@ -400,16 +400,23 @@ class DeliveryEngine:
                 continue
             try:
                 await self.budget.mass_slot()  # gives way to any reply that is waiting
+            except asyncio.CancelledError:  # stopping: `stop()` gives the job back to the outbox
+                self._ready.appendleft(job)
+                raise
+            try:
                 active = self._active.get(job.broadcast_id)
                 if active is None or active.cancelled:
+                    self.budget.mass_landed()
                     self._settle(job)
                     continue
                 free_at = self.spacing.free_at(job.chat_id)
                 if free_at > time.monotonic():  # a reply went to this chat meanwhile
+                    self.budget.mass_landed()
                     heapq.heappush(self._delayed, (free_at, next(self._seq), job))
                     continue
                 await self._slots.acquire()
-            except asyncio.CancelledError:  # stopping: `stop()` gives the job back to the outbox
+            except asyncio.CancelledError:
+                self.budget.mass_landed()
                 self._ready.appendleft(job)
                 raise
             self.spacing.book(job.chat_id)
@@ -422,6 +429,7 @@ class DeliveryEngine:
     def _delivered(self, task: asyncio.Task[None]) -> None:
         self._in_flight.discard(task)
         self._slots.release()
+        self.budget.mass_landed()  # answered: the arrival guard counts it from now
 
     def _take_job(self) -> Job | None:
         now = time.monotonic()

@@ -4,13 +4,21 @@ Telegram counts messages in sliding windows (about 30 a second per bot, 1,000 wi
 broadcasts; a message a second per private chat with a short burst; 20 a minute per group)
 and answers 429 beyond them. A 429 costs at least a second of sending, so the pace does not
 probe the ceiling: it starts just under it, backs off after a 429 and creeps back up while
-Telegram stays quiet (`Pace`). Replies to people go before mass sends in the same pace.
+Telegram stays quiet (`Pace`). Requests leave evenly but *arrive* with jitter (a busy event
+loop, a descheduled process, the network), and Telegram counts arrivals; so each lane also
+keeps an arrival guard: a message arrives somewhere between its request and its answer, so
+if fewer than `limit` messages were answered in the last second or are still in flight, one
+more cannot make any one-second window hold more than `limit`, whatever the jitter. When the
+round trip is short the guard costs nothing; when it grows, it slows the lane instead of
+letting a burst arrive. Replies to people go before mass sends in the same pace.
 """
 
 from __future__ import annotations
 
 import asyncio
+import math
 import time
+from collections import deque
 
 from bot.delivery.schedule import GROUP_CHAT_INTERVAL, PRIVATE_CHAT_INTERVAL
 
@@ -18,34 +26,40 @@ __all__ = ["ChatSpacing", "Pace"]
 
 # Share of a lane's limit the pace starts at, the most it creeps up to while clean, the least
 # it backs off to. A request may leave at most TOLERANCE s after its slot without losing the
-# slot (the event loop wakes late); that catch-up is a burst of TOLERANCE × rate messages, so
-# START/CEILING keep ~1.5% below the limit for it and for network jitter.
-START = 0.97
-CEILING = 0.985
+# slot (the event loop wakes late): a catch-up burst of TOLERANCE × rate messages at most.
+START = 0.98
+CEILING = 0.995
 FLOOR = 0.5
-TOLERANCE = 0.01
-BACKOFF = 0.9  # the rate is multiplied by this after a 429
+TOLERANCE = 0.005
+BACKOFF = 0.95  # the rate is multiplied by this after a 429
 CREEP = 0.005  # … and grows by this share of the limit per clean second
+WINDOW = 1.0  # seconds: Telegram's window for the per-second limits
 
 
 class Pace:
-    """One lane of the send budget (GCRA at an adaptive rate).
+    """One lane of the send budget: GCRA at an adaptive rate, plus the arrival guard.
 
     `wait(urgent=True)` is a reply to a person: while one waits, mass sends (`urgent=False`)
-    give way, so a broadcast takes only the slots replies leave. `refused` (a 429) pauses the
-    lane for `retry_after` and lowers the rate; each clean second raises it again.
+    give way, so a broadcast takes only the slots replies leave. Every `wait()` that returns
+    must be followed by `landed()` once Telegram answered (or the send was dropped).
+    `refused` (a 429) pauses the lane for `retry_after` and lowers the rate; each clean
+    second raises it again.
     """
 
     def __init__(self, limit: float) -> None:
         self.limit = limit
         self.ceiling = limit * CEILING
         self.rate = limit * START
+        self._cap = max(1, math.floor(limit))  # messages any window may hold
         self._next_slot = 0.0
         self._paused_until = 0.0
         self._changed_at = time.monotonic()
         self._urgent_waiting = 0
         self._no_urgent = asyncio.Event()
         self._no_urgent.set()
+        self._in_flight = 0
+        self._landed: deque[float] = deque()  # answer times of the last window's sends
+        self._landing = asyncio.Event()
 
     @property
     def interval(self) -> float:
@@ -56,7 +70,11 @@ class Pace:
         return self._urgent_waiting
 
     async def wait(self, *, urgent: bool = False) -> None:
-        """Return when the next send may leave (replies before mass sends)."""
+        """Return when the next send may leave (replies before mass sends).
+
+        Each caller books its slot on arrival and sleeps until it (first come, first served,
+        one wake-up each, however long the queue); mass sends book only when no reply waits.
+        """
         if urgent:
             self._urgent_waiting += 1
             self._no_urgent.clear()
@@ -70,17 +88,43 @@ class Pace:
                     await asyncio.sleep(self._paused_until - now)
                     continue
                 slot = max(self._next_slot, now - TOLERANCE)
+                self._next_slot = slot + self.interval
                 if slot > now:
                     await asyncio.sleep(slot - now)
-                    continue
-                self._next_slot = slot + self.interval
-                self._creep(now)
+                    if self._paused_until > time.monotonic():  # a 429 came meanwhile
+                        continue
+                await self._guard()
+                self._in_flight += 1
+                self._creep(time.monotonic())
                 return
         finally:
             if urgent:
                 self._urgent_waiting -= 1
                 if not self._urgent_waiting:
                     self._no_urgent.set()
+
+    async def _guard(self) -> None:
+        """Wait until fewer than the limit were answered within a window or are in flight."""
+        landed = self._landed
+        while True:
+            now = time.monotonic()
+            while landed and landed[0] <= now - WINDOW:
+                landed.popleft()
+            if self._in_flight + len(landed) < self._cap:
+                return
+            self._landing.clear()
+            wait = landed[0] + WINDOW - now if landed else None
+            try:
+                async with asyncio.timeout(wait):
+                    await self._landing.wait()  # a send in flight was answered
+            except TimeoutError:
+                pass
+
+    def landed(self) -> None:
+        """The send `wait()` let go was answered (or not sent after all)."""
+        self._in_flight = max(0, self._in_flight - 1)
+        self._landed.append(time.monotonic())
+        self._landing.set()
 
     def _creep(self, now: float) -> None:
         if self.rate < self.ceiling and now - self._changed_at >= 1.0:
@@ -95,12 +139,9 @@ class Pace:
         if was_running:  # the requests in flight when it came say the same: back off once
             self.rate = max(FLOOR * self.limit, self.rate * BACKOFF)
         self._paused_until = max(self._paused_until, now + seconds)
+        self._next_slot = max(self._next_slot, self._paused_until)
         self._changed_at = self._paused_until
         return was_running
-
-    def pause(self, seconds: float) -> bool:
-        """Kept for callers that only pause: same as `refused`."""
-        return self.refused(seconds)
 
 
 class ChatSpacing:

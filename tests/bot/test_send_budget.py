@@ -137,20 +137,36 @@ async def test_a_running_broadcast_gives_way_to_replies(bot, server):
 async def test_mass_sends_wait_while_a_reply_waits():
     pace = Pace(50.0)
     order: list[str] = []
+    replies_done = asyncio.Event()
 
     async def mass() -> None:
-        for _ in range(5):
+        while not replies_done.is_set():
             await pace.wait()
+            pace.landed()
             order.append("mass")
 
-    async def reply() -> None:
-        await asyncio.sleep(0.03)
+    async def one_reply() -> None:
         await pace.wait(urgent=True)
+        pace.landed()
         order.append("reply")
 
-    await asyncio.gather(mass(), reply())
-    # At 50/s the third slot is due at ~40 ms: the reply (asked at 30 ms) takes it.
-    assert order.index("reply") <= 2 and len(order) == 6
+    async def replies() -> None:
+        await asyncio.sleep(0.05)
+        order.append("asked")
+        # Replies come faster (one every 12 ms) than the lane's 50/s: a queue forms.
+        tasks = []
+        for _ in range(15):
+            tasks.append(asyncio.create_task(one_reply()))
+            await asyncio.sleep(0.012)
+        await asyncio.gather(*tasks)
+        replies_done.set()
+
+    await asyncio.gather(mass(), replies())
+    asked = order.index("asked")
+    last_reply = len(order) - 1 - order[::-1].index("reply")
+    # From the first reply on, the broadcast had only the slot it had booked already.
+    assert order[asked:last_reply].count("mass") <= 1
+    assert order.count("reply") == 15
 
 
 async def test_a_429_slows_the_pace_and_clean_seconds_bring_it_back():
