@@ -89,6 +89,7 @@ class DeliveryEngine:
         self.max_attempts = max_attempts
         self.backoff_base = backoff_base
         self.backoff_cap = backoff_cap
+        self.flush_interval = 0.1
         # Enough requests in flight to fill the pace at ~100 ms per round trip to Telegram.
         self.concurrency = concurrency or max(4, min(100, math.ceil(self.rate * 0.1)))
         self.bot: MassBot | None = None
@@ -582,6 +583,9 @@ class DeliveryEngine:
                 log.exception("delivery: writing outcomes failed; retrying")
                 await asyncio.sleep(1)
                 self._flush.set()
+            # At 1,000/s an outcome comes every millisecond: gather them for a moment, so a
+            # write (a transaction, a worker thread taking the GIL) carries hundreds, not few.
+            await asyncio.sleep(self.flush_interval)
 
     async def _write_outcomes(self) -> None:
         """Write the buffered outcomes; returns once everything recorded so far is committed."""

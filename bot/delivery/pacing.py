@@ -25,12 +25,13 @@ from bot.delivery.schedule import GROUP_CHAT_INTERVAL, PRIVATE_CHAT_INTERVAL
 __all__ = ["ChatSpacing", "Pace"]
 
 # Share of a lane's limit the pace starts at, the most it creeps up to while clean, the least
-# it backs off to. A request may leave at most TOLERANCE s after its slot without losing the
-# slot (the event loop wakes late): a catch-up burst of TOLERANCE × rate messages at most.
+# it backs off to. A request may leave up to TOLERANCE s after its slot without losing it
+# (a busy event loop wakes late): the catch-up is a burst, which the arrival guard keeps
+# within the window's limit, so a stall costs no sending time.
 START = 0.98
 CEILING = 0.995
 FLOOR = 0.5
-TOLERANCE = 0.005
+TOLERANCE = 0.05
 BACKOFF = 0.95  # the rate is multiplied by this after a 429
 CREEP = 0.005  # … and grows by this share of the limit per clean second
 WINDOW = 1.0  # seconds: Telegram's window for the per-second limits
