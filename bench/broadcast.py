@@ -18,10 +18,13 @@ Runs (per database):
     python bench/broadcast.py --db sqlite
 
 One line per run:
-db=… recipients=… rate_limit=… achieved=…/s ratio=… 429s=… lost=… duplicates=… [interactive_p99=…ms]
+db=… recipients=… rate_limit=… achieved=…/s ratio=… 429s=… lost=… duplicates=…
+bot_cpu_ms_per_message=… [interactive_p99=…ms]
 
 achieved = recipients reached ÷ (last delivery − first delivery); lost = recipients neither
-delivered nor recorded as failed with a reason; duplicates = extra deliveries to one chat.
+delivered nor recorded as failed with a reason; duplicates = extra deliveries to one chat;
+bot_cpu_ms_per_message = the bot process's CPU time (all threads) from Kirim to the last
+delivery ÷ messages sent: on a busy machine the rate is bounded by 1000 ÷ this per free core.
 """
 
 from __future__ import annotations
@@ -80,6 +83,7 @@ class Result:
     duplicates: int
     failed: int
     interactive_ms: list[float]
+    cpu_ms_per_message: float
 
 
 # ---------------------------------------------------------------- databases
@@ -311,6 +315,7 @@ async def run_once(db: str, run: Run, folder: Path, number: int) -> Result:
         warmup = len(latencies)
         start_sent["value"] = server.stats.sent - _others(server, watched)
         broadcast_id = await announce(official)
+        cpu_before = _cpu_seconds(process.pid)
 
         reachable = run.recipients - len(blocked)
         first = last = None
@@ -332,6 +337,7 @@ async def run_once(db: str, run: Run, folder: Path, number: int) -> Result:
             if status == "done":
                 break
             await asyncio.sleep(0.1)
+        cpu = _cpu_seconds(process.pid) - cpu_before
         reached = sum(1 for chat_id in recipients if server.delivered_count(chat_id))
         duplicates = sum(max(0, server.delivered_count(c) - 1) for c in recipients)
         lost = sum(
@@ -340,6 +346,9 @@ async def run_once(db: str, run: Run, folder: Path, number: int) -> Result:
             if not server.delivered_count(chat_id) and states.get(chat_id) != "failed"
         )
         failed = sum(1 for state in states.values() if state == "failed")
+        if lost:
+            log_file = folder / f"{name}.log"
+            print(log_file.read_text(errors="replace")[-3000:], file=sys.stderr)
         span = (last or time.perf_counter()) - (first or time.perf_counter())
         achieved = reached / span if span > 0 else 0.0
         interactive_429s = {
@@ -355,6 +364,7 @@ async def run_once(db: str, run: Run, folder: Path, number: int) -> Result:
             duplicates,
             failed,
             latencies[warmup:],
+            cpu * 1000 / max(1, reached + len(blocked)),
         )
     except BaseException:
         log_file = folder / f"{name}.log"
@@ -410,6 +420,12 @@ def _others(server: FakeTelegramServer, recipients: set[int]) -> int:
     return server.delivered_count(OFFICIAL) + server.delivered_count(OFFICIAL + 1)
 
 
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of the bot's process (all threads), from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _p99(values: list[float]) -> float:
     if not values:
         return float("nan")
@@ -432,6 +448,7 @@ async def main_async(args: argparse.Namespace) -> None:
                     f"achieved={result.achieved:.1f}/s ratio={result.achieved / run.rate:.2f} "
                     f"429s={result.rejected_429} lost={result.lost} "
                     f"duplicates={result.duplicates}"
+                    f" bot_cpu_ms_per_message={result.cpu_ms_per_message:.2f}"
                 )
                 if run.paid:
                     line += f" interactive_p99={_p99(result.interactive_ms):.0f}ms"
