@@ -94,7 +94,7 @@ class SendBudget:
             mass *= settings.send_share
         return cls(free_rate=free, mass_rate=mass, paid=settings.paid_broadcast)
 
-    async def reply_slot(self, chat_id: int | str | None) -> None:
+    async def reply_slot(self, chat_id: int | str | None) -> float:
         """Wait until a reply to `chat_id` may leave: its chat is free, then a `free` slot."""
         if chat_id is not None:
             while True:  # the chat's next time moves as other replies book it: look again
@@ -103,24 +103,25 @@ class SendBudget:
                     break
                 await asyncio.sleep(wait)
             self.spacing.book(chat_id)
-        await self.free.wait(urgent=True)
+        return await self.free.wait(urgent=True)
 
-    async def mass_slot(self) -> None:
+    async def mass_slot(self) -> float:
         """Wait for a mass send's slot: the mass pace, then (unpaid) a `free` slot no reply
-        wants. Follow it with `mass_landed()`."""
-        await self.mass.wait()
+        wants. Returns when it left; follow it with `mass_landed(that)`."""
+        sent_at = await self.mass.wait()
         if not self.paid:
             try:
-                await self.free.wait()
+                sent_at = await self.free.wait()
             except BaseException:
-                self.mass.landed()
+                self.mass.landed(sent_at)
                 raise
+        return sent_at
 
-    def mass_landed(self) -> None:
-        """The mass send of the last `mass_slot()` was answered (or dropped)."""
-        self.mass.landed()
+    def mass_landed(self, sent_at: float) -> None:
+        """The mass send that left at `sent_at` was answered (or dropped)."""
+        self.mass.landed(sent_at)
         if not self.paid:
-            self.free.landed()
+            self.free.landed(sent_at)
 
     def mass_refused(self, seconds: float) -> bool:
         """A mass send met a 429: pause and slow mass sending (and the ordinary lane it came
@@ -170,11 +171,11 @@ class BudgetLimiter(BaseRateLimiter[int]):
         retries = self.max_retries if rate_limit_args is None else rate_limit_args
         attempt = 0
         while True:
-            await self.budget.reply_slot(chat_id)
+            sent_at = await self.budget.reply_slot(chat_id)
             try:
                 result = await callback(*args, **kwargs)
             except RetryAfter as exc:
-                self.budget.free.landed()
+                self.budget.free.landed(sent_at)
                 if attempt >= retries:
                     raise
                 attempt += 1
@@ -183,10 +184,10 @@ class BudgetLimiter(BaseRateLimiter[int]):
                 log.warning("%s met a 429; sending again in %ss", endpoint, seconds)
                 await asyncio.sleep(seconds)
             except BaseException:
-                self.budget.free.landed()
+                self.budget.free.landed(sent_at)
                 raise
             else:
-                self.budget.free.landed()
+                self.budget.free.landed(sent_at)
                 return result
 
 

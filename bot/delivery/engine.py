@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import heapq
 import itertools
 import logging
@@ -400,37 +401,37 @@ class DeliveryEngine:
                     pass
                 continue
             try:
-                await self.budget.mass_slot()  # gives way to any reply that is waiting
+                sent_at = await self.budget.mass_slot()  # gives way to any reply that waits
             except asyncio.CancelledError:  # stopping: `stop()` gives the job back to the outbox
                 self._ready.appendleft(job)
                 raise
             try:
                 active = self._active.get(job.broadcast_id)
                 if active is None or active.cancelled:
-                    self.budget.mass_landed()
+                    self.budget.mass_landed(sent_at)
                     self._settle(job)
                     continue
                 free_at = self.spacing.free_at(job.chat_id)
                 if free_at > time.monotonic():  # a reply went to this chat meanwhile
-                    self.budget.mass_landed()
+                    self.budget.mass_landed(sent_at)
                     heapq.heappush(self._delayed, (free_at, next(self._seq), job))
                     continue
                 await self._slots.acquire()
             except asyncio.CancelledError:
-                self.budget.mass_landed()
+                self.budget.mass_landed(sent_at)
                 self._ready.appendleft(job)
                 raise
             self.spacing.book(job.chat_id)
             task = asyncio.create_task(self._deliver(job))
             self._in_flight.add(task)
-            task.add_done_callback(self._delivered)
+            task.add_done_callback(functools.partial(self._delivered, sent_at))
             if len(self._ready) < self._target // 2:
                 self._refill.set()
 
-    def _delivered(self, task: asyncio.Task[None]) -> None:
+    def _delivered(self, sent_at: float, task: asyncio.Task[None]) -> None:
         self._in_flight.discard(task)
         self._slots.release()
-        self.budget.mass_landed()  # answered: the arrival guard counts it from now
+        self.budget.mass_landed(sent_at)  # answered: the arrival guard counts it from now
 
     def _take_job(self) -> Job | None:
         now = time.monotonic()

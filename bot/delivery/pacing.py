@@ -8,7 +8,8 @@ Telegram stays quiet (`Pace`). Requests leave evenly but *arrive* with jitter (a
 loop, a descheduled process, the network), and Telegram counts arrivals; so each lane also
 keeps an arrival guard: a message arrives somewhere between its request and its answer, so
 if fewer than `limit` messages were answered in the last second or are still in flight, one
-more cannot make any one-second window hold more than `limit`, whatever the jitter. When the
+more cannot make any one-second window hold more than `limit`, whatever the jitter (the answer's
+own way back, half the shortest round trip, is not counted). When the
 round trip is short the guard costs nothing; when it grows, it slows the lane instead of
 letting a burst arrive. Replies to people go before mass sends in the same pace.
 """
@@ -35,6 +36,7 @@ TOLERANCE = 0.05
 BACKOFF = 0.95  # the rate is multiplied by this after a 429
 CREEP = 0.005  # … and grows by this share of the limit per clean second
 WINDOW = 1.0  # seconds: Telegram's window for the per-second limits
+RTT_HORIZON = 5.0  # seconds over which the shortest round trip is taken as transit
 
 
 class Pace:
@@ -59,7 +61,9 @@ class Pace:
         self._no_urgent = asyncio.Event()
         self._no_urgent.set()
         self._in_flight = 0
-        self._landed: deque[float] = deque()  # answer times of the last window's sends
+        # Latest arrival times (answer less half the round-trip floor) of the last window's sends.
+        self._landed: deque[float] = deque()
+        self._rtts: deque[tuple[float, float]] = deque()  # (when, round trip), rising trips
         self._landing = asyncio.Event()
 
     @property
@@ -70,8 +74,9 @@ class Pace:
     def urgent_waiting(self) -> int:
         return self._urgent_waiting
 
-    async def wait(self, *, urgent: bool = False) -> None:
-        """Return when the next send may leave (replies before mass sends).
+    async def wait(self, *, urgent: bool = False) -> float:
+        """Return when the next send may leave (replies before mass sends); the time it left,
+        for `landed()`.
 
         Each caller books its slot on arrival and sleeps until it (first come, first served,
         one wake-up each, however long the queue); mass sends book only when no reply waits.
@@ -96,8 +101,9 @@ class Pace:
                         continue
                 await self._guard()
                 self._in_flight += 1
-                self._creep(time.monotonic())
-                return
+                now = time.monotonic()
+                self._creep(now)
+                return now
         finally:
             if urgent:
                 self._urgent_waiting -= 1
@@ -121,10 +127,23 @@ class Pace:
             except TimeoutError:
                 pass
 
-    def landed(self) -> None:
-        """The send `wait()` let go was answered (or not sent after all)."""
+    def landed(self, sent_at: float) -> None:
+        """The send `wait()` let go at `sent_at` was answered (or not sent after all).
+
+        It arrived at the latest when answered, less the answer's own way back: taken as half
+        the shortest round trip of the last seconds (the part every request takes is transit,
+        not jitter; counting it would slow a far-away bot for nothing).
+        """
+        now = time.monotonic()
         self._in_flight = max(0, self._in_flight - 1)
-        self._landed.append(time.monotonic())
+        rtts = self._rtts
+        trip = now - sent_at
+        while rtts and rtts[-1][1] >= trip:
+            rtts.pop()
+        rtts.append((now, trip))
+        while rtts[0][0] < now - RTT_HORIZON:
+            rtts.popleft()
+        self._landed.append(now - rtts[0][1] / 2)
         self._landing.set()
 
     def _creep(self, now: float) -> None:

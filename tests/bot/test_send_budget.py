@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from typing import Any
+
+import pytest
 
 from bot.delivery import Payload, submit
 from bot.delivery.budget import BudgetLimiter, SendBudget
@@ -47,9 +50,10 @@ async def test_25_simultaneous_starts_all_reach_the_consent_step(bot, server):
     for user in users:
         assert CONSENT in user.texts[-1], user.texts
         assert not any(APOLOGY in text for text in user.texts)
-    # Paced, not refused and retried: at most the odd 429 from arrival jitter (the first
-    # requests open connections), waited out like any other.
-    assert sum(refused.values()) <= 2
+    # Paced, not refused and retried (unpaced, 20 of the 50 get a 429): at most the odd 429
+    # from arrival jitter on a loaded machine (the fake server shares the bot's event loop
+    # here), waited out like any other.
+    assert sum(refused.values()) <= 5
     # They were spread over more than a second (Telegram's 30/s), none dropped.
     sends = [c.timestamp for c in server.calls_for("sendMessage") if c.status == 200]
     assert len(sends) == 50 and max(sends) - min(sends) > 1.0
@@ -141,13 +145,11 @@ async def test_mass_sends_wait_while_a_reply_waits():
 
     async def mass() -> None:
         while not replies_done.is_set():
-            await pace.wait()
-            pace.landed()
+            pace.landed(await pace.wait())
             order.append("mass")
 
     async def one_reply() -> None:
-        await pace.wait(urgent=True)
-        pace.landed()
+        pace.landed(await pace.wait(urgent=True))
         order.append("reply")
 
     async def replies() -> None:
@@ -178,5 +180,20 @@ async def test_a_429_slows_the_pace_and_clean_seconds_bring_it_back():
     slowed = pace.rate
     assert slowed < start
     pace._changed_at -= 1.1
-    await pace.wait()
+    pace.landed(await pace.wait())
     assert slowed < pace.rate <= pace.ceiling < 100
+
+
+async def test_the_arrival_guard_never_lets_a_window_hold_more_than_the_limit():
+    pace = Pace(5.0)
+    pace.rate = 1000.0  # the even pace alone would let them all go at once
+    sent = [await pace.wait() for _ in range(5)]
+    with pytest.raises(TimeoutError):  # five in flight: they may all arrive in this second
+        await asyncio.wait_for(pace.wait(), 0.2)
+    pace.landed(sent[0])
+    # Answered: it arrived at most then, less half the round trip every request takes (its
+    # own, the only one seen), so the window it may be in ends a second after that.
+    with pytest.raises(TimeoutError):
+        await asyncio.wait_for(pace.wait(), 0.5)
+    await pace.wait()
+    assert time.monotonic() - sent[0] >= 0.99 + 0.1
