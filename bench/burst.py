@@ -349,7 +349,7 @@ async def run(db: str, users: int, window: float) -> None:
                     ],
                 )
             finally:
-                stop_bot(process)
+                stop_bot(process, timeout=60)
             per_user = len(ours.steps) // max(1, users)
             polls = count_polls(server)
             echo = start_echo_bot({**env, "PYTHONPATH": str(ROOT)}, folder)
@@ -364,7 +364,7 @@ async def run(db: str, users: int, window: float) -> None:
                     ],
                 )
             finally:
-                stop_bot(echo)
+                stop_bot(echo, timeout=60)
                 if os.environ.get("BURST_DEBUG"):
                     print((folder / "echo.log").read_text()[-3000:])
         if db != "sqlite":
