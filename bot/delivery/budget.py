@@ -165,8 +165,11 @@ class BudgetLimiter(BaseRateLimiter[int]):
         data: dict[str, Any],
         rate_limit_args: int | None,
     ) -> bool | dict[str, Any] | list[dict[str, Any]]:
-        if endpoint not in MESSAGE_METHODS:
-            return await callback(*args, **kwargs)
+        if endpoint not in MESSAGE_METHODS:  # not a message: not counted, but a round trip
+            started = time.monotonic()
+            result = await callback(*args, **kwargs)
+            self.budget.free.observe(time.monotonic() - started)
+            return result
         chat_id = _chat_key(data.get("chat_id"))
         retries = self.max_retries if rate_limit_args is None else rate_limit_args
         attempt = 0

@@ -36,7 +36,9 @@ TOLERANCE = 0.05
 BACKOFF = 0.95  # the rate is multiplied by this after a 429
 CREEP = 0.005  # … and grows by this share of the limit per clean second
 WINDOW = 1.0  # seconds: Telegram's window for the per-second limits
-RTT_HORIZON = 5.0  # seconds over which the shortest round trip is taken as transit
+# Seconds over which the shortest round trip (of any request) is taken as transit: long, so
+# a burst that queues every request does not pass for distance.
+RTT_HORIZON = 60.0
 
 
 class Pace:
@@ -131,20 +133,24 @@ class Pace:
         """The send `wait()` let go at `sent_at` was answered (or not sent after all).
 
         It arrived at the latest when answered, less the answer's own way back: taken as half
-        the shortest round trip of the last seconds (the part every request takes is transit,
+        the shortest round trip of the last minute (the part every request takes is transit,
         not jitter; counting it would slow a far-away bot for nothing).
         """
         now = time.monotonic()
         self._in_flight = max(0, self._in_flight - 1)
+        self.observe(now - sent_at, now)
+        self._landed.append(now - self._rtts[0][1] / 2)
+        self._landing.set()
+
+    def observe(self, trip: float, now: float | None = None) -> None:
+        """A round trip to Telegram took `trip` s (any method: they all travel the same way)."""
+        now = time.monotonic() if now is None else now
         rtts = self._rtts
-        trip = now - sent_at
         while rtts and rtts[-1][1] >= trip:
             rtts.pop()
         rtts.append((now, trip))
         while rtts[0][0] < now - RTT_HORIZON:
             rtts.popleft()
-        self._landed.append(now - rtts[0][1] / 2)
-        self._landing.set()
 
     def _creep(self, now: float) -> None:
         if self.rate < self.ceiling and now - self._changed_at >= 1.0:

@@ -139,7 +139,7 @@ async def test_a_running_broadcast_gives_way_to_replies(bot, server):
 
 
 async def test_mass_sends_wait_while_a_reply_waits():
-    pace = Pace(50.0)
+    pace = Pace(20.0)
     order: list[str] = []
     replies_done = asyncio.Event()
 
@@ -155,11 +155,12 @@ async def test_mass_sends_wait_while_a_reply_waits():
     async def replies() -> None:
         await asyncio.sleep(0.05)
         order.append("asked")
-        # Replies come faster (one every 12 ms) than the lane's 50/s: a queue forms.
+        # Three bunches of five replies, 60 ms apart: each bunch is 250 ms of the lane's 20/s,
+        # so the next one comes while replies still wait (a queue that never empties).
         tasks = []
-        for _ in range(15):
-            tasks.append(asyncio.create_task(one_reply()))
-            await asyncio.sleep(0.012)
+        for _ in range(3):
+            tasks.extend(asyncio.create_task(one_reply()) for _ in range(5))
+            await asyncio.sleep(0.06)
         await asyncio.gather(*tasks)
         replies_done.set()
 
