@@ -2,7 +2,8 @@
 
 Each run fills a fresh database with registered cadres, starts the real bot (`python -m bot`)
 as a separate process against the fake Telegram server (running here, with Telegram's flood
-limits enforced: 30/s overall, 1000/s paid, 1/s per chat — it answers 429 beyond them), and an
+limits enforced: 30/s overall, 1000/s paid, 1/s per chat, the one the run measures set to exactly
+its rate — it answers 429 beyond them), and an
 official sends an announcement to everybody through the real chat flow (/umumkan → preview →
 Kirim). Meanwhile a cadre presses a training's "Ikut"/"Tidak bisa" button every 100 ms and we
 time each answer (update queued → answerCallbackQuery received).
@@ -17,16 +18,20 @@ Runs (per database):
     python bench/broadcast.py --db sqlite
 
 One line per run:
-db=… recipients=… rate_limit=… achieved=…/s ratio=… 429s=… lost=… duplicates=… [interactive_p99=…ms]
+db=… recipients=… rate_limit=… achieved=…/s ratio=… 429s=… lost=… duplicates=…
+bot_cpu_ms_per_message=… [interactive_p99=…ms]
 
 achieved = recipients reached ÷ (last delivery − first delivery); lost = recipients neither
-delivered nor recorded as failed with a reason; duplicates = extra deliveries to one chat.
+delivered nor recorded as failed with a reason; duplicates = extra deliveries to one chat;
+bot_cpu_ms_per_message = the bot process's CPU time (all threads) from Kirim to the last
+delivery ÷ messages sent: on a busy machine the rate is bounded by 1000 ÷ this per free core.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import os
 import random
 import sys
@@ -78,6 +83,7 @@ class Result:
     duplicates: int
     failed: int
     interactive_ms: list[float]
+    cpu_ms_per_message: float
 
 
 # ---------------------------------------------------------------- databases
@@ -238,7 +244,14 @@ async def press_loop(
 async def run_once(db: str, run: Run, folder: Path, number: int) -> Result:
     name = f"forkom_bench_{os.getpid()}_{number}"
     url = fresh_database(db, folder, name)
-    server = FakeTelegramServer(token=TOKEN, rate_limits=RateLimits(), record_calls=False)
+    # Telegram's limits, the broadcast's one set to exactly the rate asked for: 30/s overall
+    # (or `rate` when lower), 1000/s paid (or `rate`), 1/s per chat.
+    limits = (
+        RateLimits(paid_per_second=run.rate)
+        if run.paid
+        else RateLimits(global_per_second=min(30, run.rate))
+    )
+    server = FakeTelegramServer(token=TOKEN, rate_limits=limits, record_calls=False)
     await server.start()
     process = None
     try:
@@ -248,7 +261,9 @@ async def run_once(db: str, run: Run, folder: Path, number: int) -> Result:
         rng = random.Random(7)
         blocked = set(rng.sample(recipients, int(run.recipients * run.blocked)))
         for chat_id in blocked:
-            server.user(chat_id).block_bot()
+            # Blocked while the bot missed the update (no my_chat_member "kicked", which would
+            # keep them out of the audience): they are sent to and answer 403.
+            server.user(chat_id).chat.blocked = True
         flaky = set(rng.sample(recipients, int(run.recipients * run.flaky)))
         failed_once: set[int] = set()
 
@@ -274,6 +289,9 @@ async def run_once(db: str, run: Run, folder: Path, number: int) -> Result:
             "QUIET_HOURS": "off",
             "BROADCAST_RATE": str(run.rate),
             "PAID_BROADCAST": "true" if run.paid else "false",
+            # Unpaid, the bot's whole budget (replies too) is the server's limit: its share of
+            # Telegram's 30/s is rate/30.
+            "SEND_SHARE": "1" if run.paid else f"{min(30, run.rate)}/30",
             "PTB_TIMEDELTA": "1",
         }
         log = (folder / f"{name}.log").open("wb")
@@ -297,6 +315,7 @@ async def run_once(db: str, run: Run, folder: Path, number: int) -> Result:
         warmup = len(latencies)
         start_sent["value"] = server.stats.sent - _others(server, watched)
         broadcast_id = await announce(official)
+        cpu_before = _cpu_seconds(process.pid)
 
         reachable = run.recipients - len(blocked)
         first = last = None
@@ -318,6 +337,7 @@ async def run_once(db: str, run: Run, folder: Path, number: int) -> Result:
             if status == "done":
                 break
             await asyncio.sleep(0.1)
+        cpu = _cpu_seconds(process.pid) - cpu_before
         reached = sum(1 for chat_id in recipients if server.delivered_count(chat_id))
         duplicates = sum(max(0, server.delivered_count(c) - 1) for c in recipients)
         lost = sum(
@@ -326,6 +346,9 @@ async def run_once(db: str, run: Run, folder: Path, number: int) -> Result:
             if not server.delivered_count(chat_id) and states.get(chat_id) != "failed"
         )
         failed = sum(1 for state in states.values() if state == "failed")
+        if lost:
+            log_file = folder / f"{name}.log"
+            print(log_file.read_text(errors="replace")[-3000:], file=sys.stderr)
         span = (last or time.perf_counter()) - (first or time.perf_counter())
         achieved = reached / span if span > 0 else 0.0
         interactive_429s = {
@@ -341,6 +364,7 @@ async def run_once(db: str, run: Run, folder: Path, number: int) -> Result:
             duplicates,
             failed,
             latencies[warmup:],
+            cpu * 1000 / max(1, reached + len(blocked)),
         )
     except BaseException:
         log_file = folder / f"{name}.log"
@@ -359,6 +383,9 @@ async def run_once(db: str, run: Run, folder: Path, number: int) -> Result:
         drop_database(db, name)
 
 
+ARRIVALS: list[float] = []
+
+
 def _count_429s(server: FakeTelegramServer) -> dict[int, int]:
     """429s per chat, counted where the fake server's flood control refuses a message."""
     rejected: dict[int, int] = {}
@@ -370,6 +397,18 @@ def _count_429s(server: FakeTelegramServer) -> dict[int, int]:
         retry = acquire(chat_id, private, paid)
         if retry is not None:
             rejected[chat_id] = rejected.get(chat_id, 0) + 1
+            if os.environ.get("BENCH_DEBUG"):
+                now = time.monotonic()
+                recent = [t for t in ARRIVALS if t > now - 1.0]
+                gaps = sorted(b - a for a, b in itertools.pairwise(recent))
+                print(
+                    f"  429 at {now:.3f}: {len(recent)} in the last second, "
+                    f"span {recent[-1] - recent[0]:.3f}s, smallest gaps "
+                    f"{[round(g * 1000, 1) for g in gaps[:5]]}ms",
+                    file=sys.stderr,
+                )
+        else:
+            ARRIVALS.append(time.monotonic())
         return retry
 
     limiter.acquire = counting  # type: ignore[method-assign]
@@ -379,6 +418,12 @@ def _count_429s(server: FakeTelegramServer) -> dict[int, int]:
 def _others(server: FakeTelegramServer, recipients: set[int]) -> int:
     """Messages delivered to chats that are not recipients (the official, the presser)."""
     return server.delivered_count(OFFICIAL) + server.delivered_count(OFFICIAL + 1)
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of the bot's process (all threads), from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _p99(values: list[float]) -> float:
@@ -403,6 +448,7 @@ async def main_async(args: argparse.Namespace) -> None:
                     f"achieved={result.achieved:.1f}/s ratio={result.achieved / run.rate:.2f} "
                     f"429s={result.rejected_429} lost={result.lost} "
                     f"duplicates={result.duplicates}"
+                    f" bot_cpu_ms_per_message={result.cpu_ms_per_message:.2f}"
                 )
                 if run.paid:
                     line += f" interactive_p99={_p99(result.interactive_ms):.0f}ms"

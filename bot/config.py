@@ -54,6 +54,8 @@ class Settings:
     feature_channel_id: int | str | None = None
     broadcast_rate: float = 25.0
     paid_broadcast: bool = False
+    # This worker's share of Telegram's per-bot limits (1/N with N webhook workers).
+    send_share: float = 1.0
     quiet_hours: tuple[time, time] | None = (time(21, 0), time(6, 0))
     reminder_grace: timedelta = timedelta(hours=6)
     # Automatic reminders. `load_settings` switches them on by default (see .env.example); a
@@ -177,6 +179,24 @@ def _positive_number(name: str, raw: str | None, default: float) -> float:
         raise ConfigError(f"{name} must be a number, got {raw!r}") from None
     if value <= 0:
         raise ConfigError(f"{name} must be greater than zero, got {raw!r}")
+    return value
+
+
+def _share(name: str, raw: str | None, default: float) -> float:
+    """A fraction in (0, 1], as `0.5` or `1/3`."""
+    if raw is None or not raw.strip():
+        return default
+    text = raw.strip()
+    try:
+        if "/" in text:
+            top, bottom = text.split("/", 1)
+            value = float(top) / float(bottom)
+        else:
+            value = float(text)
+    except (ValueError, ZeroDivisionError):
+        raise ConfigError(f"{name} must be a fraction such as 0.5 or 1/3, got {raw!r}") from None
+    if not 0 < value <= 1:
+        raise ConfigError(f"{name} must be above 0 and at most 1, got {raw!r}")
     return value
 
 
@@ -407,6 +427,7 @@ def load_settings(
         paid_broadcast=_switch(
             "PAID_BROADCAST", env.get("PAID_BROADCAST"), _DEFAULTS.paid_broadcast
         ),
+        send_share=_share("SEND_SHARE", env.get("SEND_SHARE"), _DEFAULTS.send_share),
         quiet_hours=_quiet_hours(env.get("QUIET_HOURS")),
         reminder_grace=timedelta(
             hours=_positive_number(

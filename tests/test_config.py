@@ -142,3 +142,17 @@ def test_webhook_mode_needs_url_and_secret_and_suggests_one():
             {"TELEGRAM_BOT_TOKEN": TOKEN, "WEBHOOK_URL": "https://b.org"}, require_webhook=True
         )
     assert "random" in str(info.value)
+
+
+def test_send_share_is_a_fraction_of_telegrams_limits():
+    from bot.delivery.budget import SendBudget
+
+    assert load_settings({"TELEGRAM_BOT_TOKEN": TOKEN}).send_share == 1.0
+    three = load_settings({"TELEGRAM_BOT_TOKEN": TOKEN, "SEND_SHARE": "1/3"})
+    assert three.send_share == pytest.approx(1 / 3)
+    budget = SendBudget.for_settings(three)
+    assert budget.free.limit == pytest.approx(10.0)  # a third of Telegram's 30/s
+    assert budget.mass.limit == pytest.approx(10.0)  # BROADCAST_RATE 25 within that share
+    for bad in ("0", "1.5", "x", "1/0", "-1"):
+        with pytest.raises(ConfigError, match="SEND_SHARE"):
+            load_settings({"TELEGRAM_BOT_TOKEN": TOKEN, "SEND_SHARE": bad})

@@ -10,9 +10,9 @@ What workers must agree on, and where it lives: conversation states, user data a
 drafts in the database (re-read under the user's lock); review counts are counted from the
 database each time; the outbox and reminder claims are rows. What may differ: the chart cache
 (file ids are the bot's, valid in every worker; a worker that has not seen a chart uploads it
-once more) and the pace of 429 pauses — only the leader sends mass messages, so its pause is
-the one that counts; interactive replies of every worker share the rest of Telegram's 30/s
-(the sender paces at BROADCAST_RATE, 25/s by default) and each honours its own 429s.
+once more) and the send budget — each worker keeps `SEND_SHARE` of Telegram's limits (1/N
+for N workers) for its replies and, on the leader, the mass messages (`bot.delivery.budget`);
+each honours its own 429s.
 """
 
 from bot.cluster.jobs import RepeatingJob

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import heapq
 import itertools
 import logging
@@ -34,12 +35,12 @@ from telegram.error import (
 from telegram.request import BaseRequest
 
 from bot.context import ForkomApplication
+from bot.delivery.budget import BudgetLimiter, SendBudget
 from bot.delivery.http import AiohttpRequest, MassBot
 from bot.delivery.jobs import ActiveBroadcast, Job, forbidden_reason
-from bot.delivery.pacing import ChatSpacing, Pace
 from bot.delivery.payload import Payload, Wire, render_parts, wire
 from bot.delivery.progress import cancel_markup, progress_text, show_status, summary_text
-from bot.delivery.schedule import effective_rate, quiet_until
+from bot.delivery.schedule import quiet_until
 from bot.i18n import language_for, language_in
 from bot.telegram_text import HtmlError
 from bot.ui import retry_after_seconds
@@ -71,10 +72,17 @@ class DeliveryEngine:
         backoff_base: float = 1.0,
         backoff_cap: float = 60.0,
         concurrency: int | None = None,
+        budget: SendBudget | None = None,
     ) -> None:
         self.app = app
         self.settings = app.settings
-        self.rate = effective_rate(app.settings)
+        # The bot's send budget, shared with the replies (`bot.delivery.budget`): the one the
+        # application's rate limiter draws from, else (a bot built without it) its own.
+        limiter = getattr(app.bot, "rate_limiter", None)
+        if budget is None and isinstance(limiter, BudgetLimiter):
+            budget = limiter.budget
+        self.budget = budget or SendBudget.for_settings(app.settings)
+        self.rate = self.budget.mass.limit
         self.paid = app.settings.paid_broadcast
         self.clock = clock
         self.progress_interval = progress_interval
@@ -82,6 +90,7 @@ class DeliveryEngine:
         self.max_attempts = max_attempts
         self.backoff_base = backoff_base
         self.backoff_cap = backoff_cap
+        self.flush_interval = 0.1
         # Enough requests in flight to fill the pace at ~100 ms per round trip to Telegram.
         self.concurrency = concurrency or max(4, min(100, math.ceil(self.rate * 0.1)))
         self.bot: MassBot | None = None
@@ -89,8 +98,7 @@ class DeliveryEngine:
         self.retry_after_total = 0
 
         self._request = request
-        self.pace = Pace(self.rate)
-        self.spacing = ChatSpacing()
+        self.spacing = self.budget.spacing
         self._target = max(20, int(self.rate))  # claimed jobs kept ready (~1 s of sending)
         self._ready: deque[Job] = deque()
         self._delayed: list[tuple[float, int, Job]] = []
@@ -393,25 +401,37 @@ class DeliveryEngine:
                     pass
                 continue
             try:
-                await self.pace.wait()
+                sent_at = await self.budget.mass_slot()  # gives way to any reply that waits
+            except asyncio.CancelledError:  # stopping: `stop()` gives the job back to the outbox
+                self._ready.appendleft(job)
+                raise
+            try:
                 active = self._active.get(job.broadcast_id)
                 if active is None or active.cancelled:
+                    self.budget.mass_landed(sent_at)
                     self._settle(job)
                     continue
+                free_at = self.spacing.free_at(job.chat_id)
+                if free_at > time.monotonic():  # a reply went to this chat meanwhile
+                    self.budget.mass_landed(sent_at)
+                    heapq.heappush(self._delayed, (free_at, next(self._seq), job))
+                    continue
                 await self._slots.acquire()
-            except asyncio.CancelledError:  # stopping: `stop()` gives the job back to the outbox
+            except asyncio.CancelledError:
+                self.budget.mass_landed(sent_at)
                 self._ready.appendleft(job)
                 raise
             self.spacing.book(job.chat_id)
             task = asyncio.create_task(self._deliver(job))
             self._in_flight.add(task)
-            task.add_done_callback(self._delivered)
+            task.add_done_callback(functools.partial(self._delivered, sent_at))
             if len(self._ready) < self._target // 2:
                 self._refill.set()
 
-    def _delivered(self, task: asyncio.Task[None]) -> None:
+    def _delivered(self, sent_at: float, task: asyncio.Task[None]) -> None:
         self._in_flight.discard(task)
         self._slots.release()
+        self.budget.mass_landed(sent_at)  # answered: the arrival guard counts it from now
 
     def _take_job(self) -> Job | None:
         now = time.monotonic()
@@ -511,7 +531,7 @@ class DeliveryEngine:
         seconds = retry_after_seconds(exc)
         self.retry_after_total += 1
         self.app.metrics.telegram_429.inc()
-        if self.pace.pause(seconds):
+        if self.budget.mass_refused(seconds):
             log.warning("delivery: Telegram asked to wait %ss; all mass sending paused", seconds)
 
     def _failed(self, job: Job, reason: str) -> Outcome:
@@ -564,6 +584,9 @@ class DeliveryEngine:
                 log.exception("delivery: writing outcomes failed; retrying")
                 await asyncio.sleep(1)
                 self._flush.set()
+            # At 1,000/s an outcome comes every millisecond: gather them for a moment, so a
+            # write (a transaction, a worker thread taking the GIL) carries hundreds, not few.
+            await asyncio.sleep(self.flush_interval)
 
     async def _write_outcomes(self) -> None:
         """Write the buffered outcomes; returns once everything recorded so far is committed."""

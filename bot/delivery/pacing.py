@@ -1,65 +1,216 @@
-"""Telegram's limits as the engine keeps them: one global pace and a gap per chat."""
+"""Telegram's limits as the bot keeps them: an adaptive global pace and a gap per chat.
+
+Telegram counts messages in sliding windows (about 30 a second per bot, 1,000 with paid
+broadcasts; a message a second per private chat with a short burst; 20 a minute per group)
+and answers 429 beyond them. A 429 costs at least a second of sending, so the pace does not
+probe the ceiling: it starts just under it, backs off after a 429 and creeps back up while
+Telegram stays quiet (`Pace`). Requests leave evenly but *arrive* with jitter (a busy event
+loop, a descheduled process, the network), and Telegram counts arrivals; so each lane also
+keeps an arrival guard: a message arrives somewhere between its request and its answer, so
+if fewer than `limit` messages were answered in the last second or are still in flight, one
+more cannot make any one-second window hold more than `limit`, whatever the jitter (the answer's
+own way back, half the shortest round trip, is not counted). When the
+round trip is short the guard costs nothing; when it grows, it slows the lane instead of
+letting a burst arrive. Replies to people go before mass sends in the same pace.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import math
 import time
+from collections import deque
 
 from bot.delivery.schedule import GROUP_CHAT_INTERVAL, PRIVATE_CHAT_INTERVAL
 
 __all__ = ["ChatSpacing", "Pace"]
 
+# Share of a lane's limit the pace starts at, the most it creeps up to while clean, the least
+# it backs off to. A request may leave up to TOLERANCE s after its slot without losing it
+# (a busy event loop wakes late): the catch-up is a burst, which the arrival guard keeps
+# within the window's limit, so a stall costs no sending time.
+START = 0.98
+CEILING = 0.995
+FLOOR = 0.5
+TOLERANCE = 0.05
+BACKOFF = 0.95  # the rate is multiplied by this after a 429
+CREEP = 0.005  # … and grows by this share of the limit per clean second
+WINDOW = 1.0  # seconds: Telegram's window for the per-second limits
+# Seconds over which the shortest round trip (of any request) is taken as transit: long, so
+# a burst that queues every request does not pass for distance.
+RTT_HORIZON = 60.0
+
 
 class Pace:
-    """The global pace (GCRA): each send takes the next slot; a 429 pauses every slot."""
+    """One lane of the send budget: GCRA at an adaptive rate, plus the arrival guard.
 
-    def __init__(self, rate: float) -> None:
-        self.interval = 1.0 / rate
-        self.tolerance = max(0.01, self.interval)  # how far ahead of its slot a send may go
+    `wait(urgent=True)` is a reply to a person: while one waits, mass sends (`urgent=False`)
+    give way, so a broadcast takes only the slots replies leave. Every `wait()` that returns
+    must be followed by `landed()` once Telegram answered (or the send was dropped).
+    `refused` (a 429) pauses the lane for `retry_after` and lowers the rate; each clean
+    second raises it again.
+    """
+
+    def __init__(self, limit: float) -> None:
+        self.limit = limit
+        self.ceiling = limit * CEILING
+        self.rate = limit * START
+        self._cap = max(1, math.floor(limit))  # messages any window may hold
         self._next_slot = 0.0
         self._paused_until = 0.0
+        self._changed_at = time.monotonic()
+        self._urgent_waiting = 0
+        self._no_urgent = asyncio.Event()
+        self._no_urgent.set()
+        self._in_flight = 0
+        # Latest arrival times (answer less half the round-trip floor) of the last window's sends.
+        self._landed: deque[float] = deque()
+        self._rtts: deque[tuple[float, float]] = deque()  # (when, round trip), rising trips
+        self._landing = asyncio.Event()
 
-    async def wait(self) -> None:
-        """Return when the next send may leave."""
+    @property
+    def interval(self) -> float:
+        return 1.0 / self.rate
+
+    @property
+    def urgent_waiting(self) -> int:
+        return self._urgent_waiting
+
+    async def wait(self, *, urgent: bool = False) -> float:
+        """Return when the next send may leave (replies before mass sends); the time it left,
+        for `landed()`.
+
+        Each caller books its slot on arrival and sleeps until it (first come, first served,
+        one wake-up each, however long the queue); mass sends book only when no reply waits.
+        """
+        if urgent:
+            self._urgent_waiting += 1
+            self._no_urgent.clear()
+        try:
+            while True:
+                if not urgent and self._urgent_waiting:
+                    await self._no_urgent.wait()
+                    continue
+                now = time.monotonic()
+                if self._paused_until > now:
+                    await asyncio.sleep(self._paused_until - now)
+                    continue
+                slot = max(self._next_slot, now - TOLERANCE)
+                self._next_slot = slot + self.interval
+                if slot > now:
+                    await asyncio.sleep(slot - now)
+                    if self._paused_until > time.monotonic():  # a 429 came meanwhile
+                        continue
+                await self._guard()
+                self._in_flight += 1
+                now = time.monotonic()
+                self._creep(now)
+                return now
+        finally:
+            if urgent:
+                self._urgent_waiting -= 1
+                if not self._urgent_waiting:
+                    self._no_urgent.set()
+
+    async def _guard(self) -> None:
+        """Wait until fewer than the limit were answered within a window or are in flight."""
+        landed = self._landed
         while True:
             now = time.monotonic()
-            if self._paused_until > now:
-                await asyncio.sleep(self._paused_until - now)
-                continue
-            slot = max(now, self._next_slot)
-            if slot - now > self.tolerance:
-                await asyncio.sleep(slot - now - self.tolerance)
-                continue
-            self._next_slot = slot + self.interval
-            return
+            while landed and landed[0] <= now - WINDOW:
+                landed.popleft()
+            if self._in_flight + len(landed) < self._cap:
+                return
+            self._landing.clear()
+            wait = landed[0] + WINDOW - now if landed else None
+            try:
+                async with asyncio.timeout(wait):
+                    await self._landing.wait()  # a send in flight was answered
+            except TimeoutError:
+                pass
 
-    def pause(self, seconds: float) -> bool:
-        """Hold every send for `seconds`; True if sending was not paused already."""
+    def landed(self, sent_at: float) -> None:
+        """The send `wait()` let go at `sent_at` was answered (or not sent after all).
+
+        It arrived at the latest when answered, less the answer's own way back: taken as half
+        the shortest round trip of the last minute (the part every request takes is transit,
+        not jitter; counting it would slow a far-away bot for nothing).
+        """
+        now = time.monotonic()
+        self._in_flight = max(0, self._in_flight - 1)
+        self.observe(now - sent_at, now)
+        self._landed.append(now - self._rtts[0][1] / 2)
+        self._landing.set()
+
+    def observe(self, trip: float, now: float | None = None) -> None:
+        """A round trip to Telegram took `trip` s (any method: they all travel the same way)."""
+        now = time.monotonic() if now is None else now
+        rtts = self._rtts
+        while rtts and rtts[-1][1] >= trip:
+            rtts.pop()
+        rtts.append((now, trip))
+        while rtts[0][0] < now - RTT_HORIZON:
+            rtts.popleft()
+
+    def _creep(self, now: float) -> None:
+        if self.rate < self.ceiling and now - self._changed_at >= 1.0:
+            self.rate = min(self.ceiling, self.rate + CREEP * self.limit)
+            self._changed_at = now
+
+    def refused(self, seconds: float) -> bool:
+        """Telegram said 429: hold every send for `seconds` and slow down; True if sending was
+        not paused already (the first 429 of a burst)."""
         now = time.monotonic()
         was_running = self._paused_until <= now
+        if was_running:  # the requests in flight when it came say the same: back off once
+            self.rate = max(FLOOR * self.limit, self.rate * BACKOFF)
         self._paused_until = max(self._paused_until, now + seconds)
+        self._next_slot = max(self._next_slot, self._paused_until)
+        self._changed_at = self._paused_until
         return was_running
 
 
 class ChatSpacing:
-    """When each chat may get its next message: a second per private chat, ~3 s per group."""
+    """When each chat may get its next message: a second per private chat, ~3 s per group.
+
+    One table for replies and mass sends, so a broadcast never lands in a chat a second
+    after a reply there. Mass sends keep the full interval (`free_at`); a reply may come in a
+    short burst (`reply_at`: two messages at once in a private chat — a step's answer and
+    its buttons — then one a second), as Telegram tolerates.
+    """
+
+    private_burst = 2
+    group_burst = 1
 
     def __init__(self) -> None:
         self.private_interval = PRIVATE_CHAT_INTERVAL
         self.group_interval = GROUP_CHAT_INTERVAL
-        self._free_at: dict[int, float] = {}
+        self._free_at: dict[int | str, float] = {}
 
-    def interval(self, chat_id: int) -> float:
-        return self.private_interval if chat_id > 0 else self.group_interval
+    def interval(self, chat_id: int | str) -> float:
+        private = isinstance(chat_id, int) and chat_id > 0
+        return self.private_interval if private else self.group_interval
 
-    def free_at(self, chat_id: int) -> float:
+    def free_at(self, chat_id: int | str) -> float:
         return self._free_at.get(chat_id, 0.0)
 
-    def book(self, chat_id: int) -> None:
-        """A message to `chat_id` leaves now."""
-        self._free_at[chat_id] = time.monotonic() + self.interval(chat_id)
+    def reply_at(self, chat_id: int | str) -> float:
+        """When a reply to `chat_id` may leave (earlier than `free_at` by the burst)."""
+        private = isinstance(chat_id, int) and chat_id > 0
+        burst = self.private_burst if private else self.group_burst
+        return self.free_at(chat_id) - (burst - 1) * self.interval(chat_id)
 
-    def book_after_answer(self, chat_id: int) -> float:
+    def book(self, chat_id: int | str) -> None:
+        """A message to `chat_id` leaves now."""
+        now = time.monotonic()
+        self._free_at[chat_id] = max(self.free_at(chat_id), now) + self.interval(chat_id)
+
+    def hold(self, chat_id: int | str, seconds: float) -> None:
+        """Telegram refused a message to `chat_id`: nothing more goes there for `seconds`."""
+        due = time.monotonic() + seconds
+        self._free_at[chat_id] = max(self.free_at(chat_id), due)
+
+    def book_after_answer(self, chat_id: int | str) -> float:
         """Telegram answered a part: the next one is due an interval from now (Telegram counts
         arrivals, not requests); returns when."""
         due = max(self.free_at(chat_id), time.monotonic() + self.interval(chat_id))

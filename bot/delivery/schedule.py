@@ -18,16 +18,14 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-# Pace a little under Telegram's ceiling: requests leave evenly but arrive with network
-# jitter, and a single 429 costs a whole second of sending.
-HEADROOM = 0.9
 PRIVATE_CHAT_INTERVAL = 1.0 / FloodLimit.MESSAGES_PER_SECOND_PER_CHAT  # s between messages
 # Telegram's messages a minute per group, with a little margin.
 GROUP_CHAT_INTERVAL = 60.0 / FloodLimit.MESSAGES_PER_MINUTE_PER_GROUP + 0.1
 
 
 def effective_rate(settings: Settings) -> float:
-    """Messages per second the engine paces at: the setting, within what Telegram allows."""
+    """The mass-sending limit: the setting, within what Telegram allows. The pace keeps a
+    little under it and adapts to 429s (`bot.delivery.pacing.Pace`)."""
     ceiling = float(
         FloodLimit.PAID_MESSAGES_PER_SECOND
         if settings.paid_broadcast
@@ -40,9 +38,9 @@ def effective_rate(settings: Settings) -> float:
             wanted,
             ceiling,
             "" if settings.paid_broadcast else " (set PAID_BROADCAST=true for more)",
-            ceiling * HEADROOM,
+            ceiling,
         )
-    return min(wanted, ceiling * HEADROOM)
+    return min(wanted, ceiling)
 
 
 def quiet_until(settings: Settings, now: datetime) -> datetime | None:

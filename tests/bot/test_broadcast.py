@@ -43,7 +43,9 @@ def audit_actions(bot) -> list[str]:
 
 
 async def test_compose_preview_send_with_progress_and_summary(bot, server):
-    await bot.restart(broadcast_rate=12.0)
+    # Slow enough that the status message (which waits its turn in the coordinator's chat,
+    # a message a second) is there while the broadcast still runs.
+    await bot.restart(broadcast_rate=4.0)
     speed_up(bot)
     kanaan = village_code(bot, BONTANG_BARAT, "Kanaan")
     belimbing = village_code(bot, BONTANG_BARAT, "Belimbing")

@@ -160,6 +160,7 @@ async def cluster(
             FORUM_AREA="64.74",
             QUIET_HOURS="off",
             BROADCAST_RATE="25",
+            SEND_SHARE=f"1/{WORKERS}",  # each worker keeps its share of Telegram's limits
             MEDIA_DIR=str(tmp_path / "media"),
             WEBHOOK_URL=hook_url,
             WEBHOOK_SECRET=SECRET,
