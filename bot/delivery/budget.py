@@ -11,8 +11,8 @@ apology. Now:
   Telegram's paid allowance, not the 30/s, so they skip `free`). `spacing` is the per-chat table
   both use (a second per private chat, 20 a minute per group).
 * `BudgetLimiter` is the PTB rate limiter of the application's bot: message-sending methods
-  wait for their chat and a `free` slot; a 429 waits `retry_after` and sends again (a few
-  times), so a reply is late rather than lost. Other methods (answerCallbackQuery, edits,
+  wait for a `free` slot (not for their chat: see `reply_slot`); a 429 waits `retry_after`
+  and sends again (a few times), so a reply is late rather than lost. Other methods (answerCallbackQuery, edits,
   getFile, …) are not messages in Telegram's flood limits and go straight through.
 * The delivery engine (`bot.delivery.engine`) takes `mass_slot()` per message, so it yields
   whenever a reply is waiting.
@@ -95,13 +95,10 @@ class SendBudget:
         return cls(free_rate=free, mass_rate=mass, paid=settings.paid_broadcast)
 
     async def reply_slot(self, chat_id: int | str | None) -> float:
-        """Wait until a reply to `chat_id` may leave: its chat is free, then a `free` slot."""
+        """Wait for a `free` slot for a reply to `chat_id`, and book the chat so that no mass
+        send follows a second later. The chat's own spacing is not waited for: a form's
+        answer and its buttons go at once, and a 429 there is waited out by the caller."""
         if chat_id is not None:
-            while True:  # the chat's next time moves as other replies book it: look again
-                wait = self.spacing.reply_at(chat_id) - time.monotonic()
-                if wait <= 0:
-                    break
-                await asyncio.sleep(wait)
             self.spacing.book(chat_id)
         return await self.free.wait(urgent=True)
 

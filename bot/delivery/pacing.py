@@ -174,13 +174,10 @@ class ChatSpacing:
     """When each chat may get its next message: a second per private chat, ~3 s per group.
 
     One table for replies and mass sends, so a broadcast never lands in a chat a second
-    after a reply there. Mass sends keep the full interval (`free_at`); a reply may come in a
-    short burst (`reply_at`: two messages at once in a private chat — a step's answer and
-    its buttons — then one a second), as Telegram tolerates.
+    after a reply there. Mass sends wait for `free_at`; replies only book the chat — a person
+    in a form expects its answer and buttons at once, Telegram tolerates such short bursts,
+    and the rare 429 is waited out and sent again (`bot.delivery.budget`).
     """
-
-    private_burst = 2
-    group_burst = 1
 
     def __init__(self) -> None:
         self.private_interval = PRIVATE_CHAT_INTERVAL
@@ -193,12 +190,6 @@ class ChatSpacing:
 
     def free_at(self, chat_id: int | str) -> float:
         return self._free_at.get(chat_id, 0.0)
-
-    def reply_at(self, chat_id: int | str) -> float:
-        """When a reply to `chat_id` may leave (earlier than `free_at` by the burst)."""
-        private = isinstance(chat_id, int) and chat_id > 0
-        burst = self.private_burst if private else self.group_burst
-        return self.free_at(chat_id) - (burst - 1) * self.interval(chat_id)
 
     def book(self, chat_id: int | str) -> None:
         """A message to `chat_id` leaves now."""
