@@ -40,7 +40,6 @@ from bot.config import Settings
 from bot.context import BotContext, ForkomApplication, PerUserUpdateProcessor
 from bot.delivery import DeliveryEngine
 from bot.delivery.budget import BudgetLimiter, SendBudget
-from bot.delivery.http import AiohttpRequest
 from bot.errors import ErrorReporter
 from bot.menu import refresh_commands, set_default_commands
 from bot.ops.metrics import MeteredUpdates, Metrics
@@ -121,9 +120,6 @@ def build_application(settings: Settings, database: Database | None = None) -> F
         .concurrent_updates(MeteredUpdates(processor, metrics))
         # One send budget for replies and mass sends, replies first (bot.delivery.budget).
         .rate_limiter(BudgetLimiter(SendBudget.for_settings(settings)))
-        # aiohttp, not PTB's httpx: a third of the CPU of a burst went into httpx (issue 15).
-        .request(AiohttpRequest(pool_size=128))
-        .get_updates_request(AiohttpRequest(pool_size=1))
         .post_init(_post_init)
         .post_stop(_post_stop)
     )
