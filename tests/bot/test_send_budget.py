@@ -148,19 +148,25 @@ async def test_mass_sends_wait_while_a_reply_waits():
             pace.landed(await pace.wait())
             order.append("mass")
 
+    reply_sent = asyncio.Event()
+
     async def one_reply() -> None:
         pace.landed(await pace.wait(urgent=True))
         order.append("reply")
+        reply_sent.set()
 
     async def replies() -> None:
         await asyncio.sleep(0.05)
         order.append("asked")
-        # Three bunches of five replies, 60 ms apart: each bunch is 250 ms of the lane's 20/s,
-        # so the next one comes while replies still wait (a queue that never empties).
+        # Three bunches of five replies, each added while the one before still has replies
+        # waiting: a queue that never empties, however late a busy machine wakes the test.
         tasks = []
         for _ in range(3):
             tasks.extend(asyncio.create_task(one_reply()) for _ in range(5))
-            await asyncio.sleep(0.06)
+            await asyncio.sleep(0)  # they join the queue
+            while pace.urgent_waiting > 2:
+                reply_sent.clear()
+                await reply_sent.wait()
         await asyncio.gather(*tasks)
         replies_done.set()
 
