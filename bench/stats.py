@@ -456,8 +456,14 @@ def analyse(database: Database) -> None:
 # ---------------------------------------------------------------- measuring through the bot
 
 
+# Seconds an official pauses before each step, as a person does: the bot admits 3 updates a
+# second per user (`bot.fairness.RATE`) and tells a faster sender to slow down.
+THINK = 0.4
+
+
 async def _view_after(user: Any, action: Any) -> tuple[float, Any]:
     """Seconds from queueing the update to the view's chart (last message) arriving."""
+    await asyncio.sleep(THINK)
     before = len(user.messages)
     began = time.perf_counter()
     await action()
@@ -499,6 +505,7 @@ def _free_port() -> int:
 async def _trivial(user: Any) -> float:
     """Seconds for `/batal` with nothing to cancel: a fixed answer, through the same path
     (activity, identity, one message) — the yardstick of the machine at this moment."""
+    await asyncio.sleep(THINK)
     before = len(user.messages)
     began = time.perf_counter()
     await user.send_text("/batal")
