@@ -94,7 +94,7 @@ async def _post_init(application: Application) -> None:
 
     for admin_id in sorted(official_ids(app.database, app.settings)):
         identity = identify(app.database, app.settings, admin_id)
-        await refresh_commands(app.bot, identity, "id", app.menu_counters)
+        await refresh_commands(app.bot, identity, "id", app.menu_counts(identity))
     await app.cluster.start()  # this worker runs the services when it leads (at once on SQLite)
     # UU PDP: every night, delivery records, stale drafts and state older than RETENTION_DAYS go.
     retention.schedule(app)

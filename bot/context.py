@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
 from telegram import Update
@@ -70,10 +70,10 @@ class ForkomApplication(Application):
         """
         return (self.delivery, self.reminders)
 
-    @property
-    def menu_counters(self) -> Mapping[str, Callable[[Identity], int]]:
-        """Live counts shown after a command's description in menus, by command."""
-        return {self.review_counter.command: self.review_counter.count}
+    def menu_counts(self, identity: Identity) -> dict[str, int]:
+        """Live counts shown after a command's description in menus, by command (queried
+        now: call once per menu)."""
+        return {self.review_counter.command: self.review_counter.count(identity)}
 
 
 class BotContext(CallbackContext[ExtBot[None], dict[str, Any], dict[str, Any], dict[str, Any]]):

@@ -34,11 +34,12 @@ async def send_main_menu(
     if user is None or chat is None:
         return
     identity = identity or identify(context.db, context.settings, user.id)
-    text = main_menu_text(identity, context.lang, context.app.menu_counters)
+    counts = context.app.menu_counts(identity)
+    text = main_menu_text(identity, context.lang, counts)
     if greeting:
         text = f"{greeting}\n\n{text}"
     await chat.send_message(text, reply_markup=ReplyKeyboardRemove() if remove_keyboard else None)
-    await refresh_commands(context.bot, identity, context.lang, context.app.menu_counters)
+    await refresh_commands(context.bot, identity, context.lang, counts)
 
 
 async def menu_command(update: Update, context: BotContext) -> None:

@@ -41,7 +41,7 @@ async def set_language(update: Update, context: BotContext) -> None:
     context.lang = code
     await show(update, t("language.set", code))
     identity = identify(context.db, context.settings, update.effective_user.id)
-    await refresh_commands(context.bot, identity, code, context.app.menu_counters)
+    await refresh_commands(context.bot, identity, code, context.app.menu_counts(identity))
 
 
 def handlers() -> list[BaseHandler[Update, BotContext, None]]:

@@ -7,7 +7,7 @@ menu are all derived from one list.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from telegram import (
@@ -26,7 +26,7 @@ from bot.i18n import LANGUAGES, t
 __all__ = [
     "COMMANDS",
     "CommandSpec",
-    "Counters",
+    "Counts",
     "commands_for",
     "main_menu_text",
     "refresh_commands",
@@ -85,15 +85,14 @@ COMMANDS: list[CommandSpec] = [
 ]
 
 
-#: Live counts shown after a command's description ("Tinjau laporan (3)"), by command; the
-#: application has them (`ForkomApplication.menu_counters`).
-Counters = Mapping[str, Callable[[Identity], int]]
+#: Live counts shown after a command's description ("Tinjau laporan (3)"), by command: counted
+#: once per menu by `ForkomApplication.menu_counts` (the text and the command menu share them).
+Counts = Mapping[str, int]
 
 
-def _description(spec: CommandSpec, identity: Identity, lang: str, counters: Counters) -> str:
+def _description(spec: CommandSpec, lang: str, counts: Counts) -> str:
     text = t(spec.key, lang)
-    counter = counters.get(spec.command)
-    count = counter(identity) if counter is not None else 0
+    count = counts.get(spec.command, 0)
     return f"{text} ({count})" if count else text
 
 
@@ -106,12 +105,12 @@ def commands_for(roles: frozenset[Role]) -> list[CommandSpec]:
     return visible
 
 
-def main_menu_text(identity: Identity, lang: str, counters: Counters) -> str:
+def main_menu_text(identity: Identity, lang: str, counts: Counts) -> str:
     lines = [t("menu.title", lang)]
     for spec in commands_for(identity.roles):
         if spec.command in {"start", "menu", "batal"}:
             continue
-        lines.append(f"/{spec.command} — {_description(spec, identity, lang, counters)}")
+        lines.append(f"/{spec.command} — {_description(spec, lang, counts)}")
     return "\n".join(lines)
 
 
@@ -134,11 +133,10 @@ async def set_default_commands(bot: Bot) -> None:
             await bot.delete_my_commands(scope=empty, language_code=language_code)
 
 
-async def refresh_commands(bot: Bot, identity: Identity, lang: str, counters: Counters) -> None:
+async def refresh_commands(bot: Bot, identity: Identity, lang: str, counts: Counts) -> None:
     """Give this user's private chat the command menu of their roles (best effort)."""
     commands = [
-        BotCommand(s.command, _description(s, identity, lang, counters))
-        for s in commands_for(identity.roles)
+        BotCommand(s.command, _description(s, lang, counts)) for s in commands_for(identity.roles)
     ]
     try:
         await bot.set_my_commands(commands, scope=BotCommandScopeChat(identity.user_id))

@@ -115,12 +115,8 @@ async def on_delete_answer(update: Update, context: BotContext) -> None:
     await show(
         update, t("delete.done" if erasure.existed else "profile.not_registered", context.lang)
     )
-    await refresh_commands(
-        context.bot,
-        identify(context.db, context.settings, user.id),
-        context.lang,
-        context.app.menu_counters,
-    )
+    identity = identify(context.db, context.settings, user.id)
+    await refresh_commands(context.bot, identity, context.lang, context.app.menu_counts(identity))
 
 
 async def send_my_data(update: Update, context: BotContext) -> None:

@@ -291,11 +291,12 @@ async def revoke_button(update: Update, context: BotContext) -> None:
     await show(update, t("roles.revoked", lang, name=revoked.display_name, scope=scope))
     leaving = groups.candidates(context.db, revoked.telegram_id, revoked.scope_code)
     await groups.remove_where_not_belonging(context, revoked.telegram_id, leaving)
+    identity = identify(context.db, context.settings, revoked.telegram_id)
     await refresh_commands(
         context.bot,
-        identify(context.db, context.settings, revoked.telegram_id),
+        identity,
         language_of(context.db, revoked.telegram_id),
-        context.app.menu_counters,
+        context.app.menu_counts(identity),
     )
 
 

@@ -12,10 +12,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete, func, or_
+from sqlalchemy import delete, func
 from sqlalchemy.sql import ColumnElement
 from sqlmodel import Session, col, select
 
+from storage.coderange import code_within
 from storage.models import Region
 
 __all__ = [
@@ -61,8 +62,12 @@ def in_scope(code: str, scope: str) -> bool:
 
 
 def scope_filter(column: Any, scope: str) -> ColumnElement[bool]:
-    """SQL condition: `column` is `scope` or lies below it (uses the code index)."""
-    return or_(column == scope, column.like(scope + ".%"))
+    """SQL condition: `column` is `scope` or lies below it.
+
+    A byte range (`storage.coderange`), not `LIKE 'scope.%'`: SQLite's LIKE is
+    case-insensitive and PostgreSQL's follows the collation, so neither could use the code
+    index, and a province-wide review queue counted 30,000 reports row by row (~115 ms)."""
+    return code_within(column, scope)
 
 
 def read_csv(path: Path = REGIONS_CSV, area: str | None = None) -> list[Region]:

@@ -51,7 +51,7 @@ async def refresh_reviewer_menus(context: BotContext, report: ReportInfo) -> Non
     for reviewer_id in reviewer_ids:
         identity = identify(context.db, context.settings, reviewer_id)
         lang = language_of(context.db, reviewer_id)
-        await refresh_commands(context.bot, identity, lang, context.app.menu_counters)
+        await refresh_commands(context.bot, identity, lang, context.app.menu_counts(identity))
 
 
 async def notify_reviewers(context: BotContext, report: ReportInfo, *, resubmitted: bool) -> int:
@@ -83,7 +83,7 @@ async def notify_reviewers(context: BotContext, report: ReportInfo, *, resubmitt
         markup = keyboard([[(t("reports.review.open", lang), ReviewButton("s", report.id).pack())]])
         if await _send_private(context, reviewer_id, text, markup):
             sent += 1
-        await refresh_commands(context.bot, identity, lang, context.app.menu_counters)
+        await refresh_commands(context.bot, identity, lang, context.app.menu_counts(identity))
     return sent
 
 

@@ -93,7 +93,7 @@ async def tinjau_command(update: Update, context: BotContext) -> None:
         await refuse(update, context)
         return
     await show_next(update, context, identity)
-    await refresh_commands(context.bot, identity, context.lang, context.app.menu_counters)
+    await refresh_commands(context.bot, identity, context.lang, context.app.menu_counts(identity))
 
 
 async def on_review_button(update: Update, context: BotContext) -> None:

@@ -38,7 +38,8 @@ class Report(SQLModel, table=True):
 
     __tablename__ = "report"
     __table_args__ = (
-        Index("ix_report_status_village", "status", "village_code"),
+        # The review queue, counted from the index (migration 0020; `COLLATE "C"` on PostgreSQL).
+        Index("ix_report_review", "status", "village_code", "reporter_id"),
         Index("ix_report_reporter_id", "reporter_id"),
         Index("ix_report_submitted_at", "submitted_at"),
         # Covering index of `/statistik` (migration 0005r; `COLLATE "C"` on PostgreSQL).
