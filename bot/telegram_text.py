@@ -15,7 +15,9 @@ Plain functions, no Telegram objects: unit-testable and usable from any layer.
 from __future__ import annotations
 
 import html
+import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from telegram.constants import MessageLimit
 
@@ -150,6 +152,16 @@ def _start_tag(source: str, begin: int) -> tuple[str, int]:
     return name, i + 1
 
 
+_SPECIAL = re.compile("[<&]")
+
+
+@lru_cache(maxsize=4096)  # users' texts may hold any character: bounded
+def _char_atom(ch: str) -> _Atom:
+    """Atoms are immutable, so every "a" can be the same one: a view of 3,000 characters
+    costs dictionary look-ups rather than 3,000 new objects."""
+    return _Atom(ch, "char", ch)
+
+
 def _atoms(source: str) -> list[_Atom]:
     """Tokenise like Telegram does; raises HtmlError where Telegram would refuse the text."""
     atoms: list[_Atom] = []
@@ -183,9 +195,11 @@ def _atoms(source: str) -> list[_Atom]:
             stack.append(name)
             atoms.append(_Atom(source[i:after], "open", tag=name))
             i = after
-        else:
-            atoms.append(_Atom(ch, "char", ch))
-            i += 1
+        else:  # a run of plain characters, up to the next tag or entity
+            end = _SPECIAL.search(source, i)
+            stop = end.start() if end else n
+            atoms.extend([_char_atom(c) for c in source[i:stop]])
+            i = stop
     if stack:
         raise HtmlError("unclosed_tag", f"<{stack[-1]}> is never closed")
     return atoms
