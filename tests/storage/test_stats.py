@@ -278,3 +278,56 @@ def test_report_and_delivery_figures_are_kept_until_their_table_changes(database
     with database.session() as session:
         session.execute(Report.__table__.delete().where(Report.id == first))
     assert figures()[0].total == 1
+
+
+def test_cadre_figures_are_kept_until_a_cadre_changes_and_activity_shows_the_next_minute(
+    database,
+):
+    """Kept by the "cadre" token (migration 0021) and the minute: registration, a move, an
+    erasure or a block show at once; a cadre seen again counts from the next minute, and a
+    second view in the same minute scans no cadre."""
+    from sqlalchemy import event, update
+
+    from storage import privacy
+    from storage.models import AppUser
+    from storage.stats import KEPT
+
+    KEPT.clear()
+    now = datetime(2026, 11, 20, 4, 0, 10)
+    _cadre(database, 1, "64.74.01.1006")
+    _cadre(database, 2, "64.74.01.1006", "lpm")
+    with database.session() as session:  # both last seen long ago
+        session.execute(update(AppUser).values(last_seen_at=datetime(2026, 1, 1)))
+
+    def figures(at=now):
+        statements: list[str] = []
+
+        def grab(conn, cursor, statement, parameters, context, executemany):
+            statements.append(statement)
+
+        with database.session() as session:
+            event.listen(session.get_bind(), "before_cursor_execute", grab)
+            try:
+                stats = area_statistics(session, "64.74", Period.ALL, WITA, now=at)
+            finally:
+                event.remove(session.get_bind(), "before_cursor_execute", grab)
+        totals = stats.totals
+        scanned = any("FROM stats_cadre" in s for s in statements)
+        return (totals.cadres, totals.active, totals.unreachable, totals.covered), scanned
+
+    assert figures() == ((2, 0, 0, 1), True)
+    assert figures() == ((2, 0, 0, 1), False)
+    with database.session() as session:  # cadre 1 is back: no new token
+        people.touch_user(session, 1, "id", now=now)
+    assert figures() == ((2, 0, 0, 1), False)
+    assert figures(now.replace(minute=1)) == ((2, 1, 0, 1), True)
+    later = now.replace(minute=2)
+    assert figures(later) == ((2, 1, 0, 1), True)
+    with database.session() as session:
+        people.mark_unreachable(session, 2, later)
+    assert figures(later) == ((2, 1, 1, 1), True)
+    _cadre(database, 3, "64.74.02.1001")  # registers (and is seen) today
+    assert figures(later)[0] == (3, 2, 1, 2)
+    with database.session() as session:
+        privacy.delete_personal_data(session, 3)
+    assert figures(later)[0] == (2, 1, 1, 1)
