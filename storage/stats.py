@@ -83,6 +83,10 @@ __all__ = [
 ]
 
 ACTIVE_DAYS = 30
+# Figures that depend on the clock (who was active in the last 30 days, which trainings were
+# held) are kept for this many minutes: counting a province's cadres again costs 60–100 ms, so
+# a view recounts at most once a step, and a cadre's return shows within it.
+STEP_MINUTES = 5
 
 
 # ---------------------------------------------------------------- figures kept between views
@@ -298,7 +302,7 @@ def area_statistics(
     # Read before the figures, like the report token below (see `version_token`).
     cadre_token = version_token(session, "cadre")
     per_child, by_institution = KEPT.get_or_compute(
-        ("cadre", cadre_token, area.code, width, window.start_utc, _minute(window.now_utc))
+        ("cadre", cadre_token, area.code, width, window.start_utc, _step(window.now_utc))
         if cadre_token
         else None,
         lambda: _cadre_groups(session, area.code, width, window),
@@ -352,12 +356,12 @@ def _cadre_groups(
     index, without a sort or a join; the outer one rolls the (at most a few thousand) groups
     up to sub-regions.
 
-    Active means seen since the start of the minute `ACTIVE_DAYS` ago: the figures depend on
-    nothing else than the area, the period, that minute and the "cadre" token (migration
-    0021: renewed by any change but activity), so a view kept under the same key is exact but
-    for cadres seen again within the current minute, who count from the next one.
+    Active means seen since the start of the current step (`STEP_MINUTES`) `ACTIVE_DAYS` ago:
+    the figures depend on nothing else than the area, the period, that step and the "cadre"
+    token (migration 0021: renewed by any change but activity), so a view kept under the same
+    key is exact but for cadres seen again within the current step, who count from the next.
     """
-    active_since = _minute(window.now_utc) - timedelta(days=ACTIVE_DAYS)
+    active_since = _step(window.now_utc) - timedelta(days=ACTIVE_DAYS)
     per_village = (
         select(
             col(CadreActivity.village_code).label("village"),
@@ -396,8 +400,11 @@ def _cadre_groups(
     return per_child, ranked
 
 
-def _minute(moment: datetime) -> datetime:
-    return moment.replace(second=0, microsecond=0)
+def _step(moment: datetime) -> datetime:
+    """The start of the `STEP` that `moment` is in: what "now" means to kept figures."""
+    return moment.replace(
+        minute=moment.minute - moment.minute % STEP_MINUTES, second=0, microsecond=0
+    )
 
 
 def _has_cadre(village: Any) -> Any:
@@ -634,10 +641,10 @@ def _broadcast_figures(session: Session, area: str, window: Window) -> Broadcast
 
 def _kept_training_figures(session: Session, area: str, window: Window) -> TrainingFigures:
     """Kept under the "attendance" token (migration 0019: any write to trainings or their
-    sign-ups) and the minute: a province's 1,000 trainings and 24,000 sign-ups take ~18 ms."""
+    sign-ups) and the step: a province's 1,000 trainings and 24,000 sign-ups take ~18 ms."""
     token = version_token(session, "attendance")
     return KEPT.get_or_compute(
-        ("training", token, area, window.start_utc, _minute(window.now_utc)) if token else None,
+        ("training", token, area, window.start_utc, _step(window.now_utc)) if token else None,
         lambda: _training_figures(session, area, window),
     )
 
@@ -645,9 +652,9 @@ def _kept_training_figures(session: Session, area: str, window: Window) -> Train
 def _training_figures(session: Session, area: str, window: Window) -> TrainingFigures:
     """Per training its seats taken and waiting, then summed up: all in one statement.
 
-    Held means begun by the start of the current minute (what `_kept_training_figures` keys
+    Held means begun by the start of the current step (what `_kept_training_figures` keys
     on)."""
-    now = _minute(window.now_utc)
+    now = _step(window.now_utc)
     going = func.sum(case((col(TrainingRsvp.status) == RsvpStatus.GOING, 1), else_=0))
     per_training = (
         select(

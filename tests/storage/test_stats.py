@@ -280,12 +280,12 @@ def test_report_and_delivery_figures_are_kept_until_their_table_changes(database
     assert figures()[0].total == 1
 
 
-def test_cadre_figures_are_kept_until_a_cadre_changes_and_activity_shows_the_next_minute(
+def test_cadre_figures_are_kept_until_a_cadre_changes_and_activity_shows_the_next_step(
     database,
 ):
-    """Kept by the "cadre" token (migration 0021) and the minute: registration, a move, an
-    erasure or a block show at once; a cadre seen again counts from the next minute, and a
-    second view in the same minute scans no cadre."""
+    """Kept by the "cadre" token (migration 0021) and the five-minute step: registration, an
+    erasure or a block show at once; a cadre seen again counts from the next step, and a
+    second view in the same step scans no cadre."""
     from sqlalchemy import event, update
 
     from storage import privacy
@@ -320,9 +320,10 @@ def test_cadre_figures_are_kept_until_a_cadre_changes_and_activity_shows_the_nex
     with database.session() as session:  # cadre 1 is back: no new token
         people.touch_user(session, 1, "id", now=now)
     assert figures() == ((2, 0, 0, 1), False)
-    assert figures(now.replace(minute=1)) == ((2, 1, 0, 1), True)
-    later = now.replace(minute=2)
-    assert figures(later) == ((2, 1, 0, 1), True)
+    assert figures(now.replace(minute=4, second=59)) == ((2, 0, 0, 1), False)
+    assert figures(now.replace(minute=5)) == ((2, 1, 0, 1), True)
+    later = now.replace(minute=7)
+    assert figures(later) == ((2, 1, 0, 1), False)
     with database.session() as session:
         people.mark_unreachable(session, 2, later)
     assert figures(later) == ((2, 1, 1, 1), True)

@@ -6,7 +6,7 @@ view). Who is registered where, with which institution, since when and whether t
 reach them changes a few times an hour; that a cadre was seen again changes all the time. So
 the token is renewed by any insert or delete and by an update that changes anything but
 `last_seen_at`, inside the writing transaction; `storage.stats` keeps the figures under the
-token and the minute, so activity shows within a minute (see `_cadre_groups`). The row is
+token and a five-minute step, so activity shows within it (see `_cadre_groups`). The row is
 created here, so a database upgraded with cadres in it keeps figures from the first view.
 
 Revision ID: 0021_cadre_version
