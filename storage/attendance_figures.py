@@ -286,33 +286,35 @@ def write_training_sheet(
     widths = (8, 40, 18, 30, 30, 10, 10, 12, 10, 10, 10, 12, 14, 16)
     sheet = StreamingSheet(workbook, title, headers, widths, styles)
 
-    def percent(value: float | None) -> Percent | None:
-        return None if value is None else Percent(value)
-
     def values() -> Iterable[list[object]]:
         for row in rows:
-            t, f = row.training, row.figures
+            t = row.training
             local = t.starts_at.replace(tzinfo=UTC).astimezone(tz).replace(tzinfo=None)
-            yield [
-                t.id,
-                t.title,
-                local,
-                t.place,
-                area_names.get(t.area_code, t.area_code),
-                f.signed_up,
-                f.attended,
-                percent(f.attendance_rate),
-                f.walk_ins,
-                f.ratings,
-                None if f.rating is None else round(f.rating, 2),
-                f.answered,
-                percent(f.using_skill_share),
-                percent(f.earning_share),
-            ]
+            place = [t.id, t.title, local, t.place, area_names.get(t.area_code, t.area_code)]
+            yield place + _figure_cells(row.figures)
 
     sheet.write_rows(values(), None)
     sheet.finish()
     return sheet
+
+
+def _figure_cells(f: Figures) -> list[object]:
+    """The figure columns both sheets share, from signed up to the earning share."""
+    return [
+        f.signed_up,
+        f.attended,
+        _percent(f.attendance_rate),
+        f.walk_ins,
+        f.ratings,
+        None if f.rating is None else round(f.rating, 2),
+        f.answered,
+        _percent(f.using_skill_share),
+        _percent(f.earning_share),
+    ]
+
+
+def _percent(value: float | None) -> Percent | None:
+    return None if value is None else Percent(value)
 
 
 @dataclass(frozen=True)
@@ -343,26 +345,14 @@ def write_area_sheet(
     figures summed (rates recomputed from the sums, never averaged)."""
     sheet = StreamingSheet(workbook, title, headers, AREA_WIDTHS, styles)
 
-    def percent(value: float | None) -> Percent | None:
-        return None if value is None else Percent(value)
-
     def values() -> Iterable[list[object]]:
         for name, code in areas:
             inside = trainings_within(rows, code)
-            f = Figures.total(r.figures for r in inside)
             yield [
                 name,
                 code,
                 len(inside),
-                f.signed_up,
-                f.attended,
-                percent(f.attendance_rate),
-                f.walk_ins,
-                f.ratings,
-                None if f.rating is None else round(f.rating, 2),
-                f.answered,
-                percent(f.using_skill_share),
-                percent(f.earning_share),
+                *_figure_cells(Figures.total(r.figures for r in inside)),
             ]
 
     sheet.write_rows(values(), None)

@@ -54,15 +54,21 @@ def database_url(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -
 
 
 @pytest.fixture
-async def server() -> AsyncIterator[FakeTelegramServer]:
-    async with FakeTelegramServer(token=TOKEN, bot_username="forkom_test_bot") as srv:
+def token() -> str:
+    """The bot's token (a test module may override it, e.g. with one shaped like BotFather's)."""
+    return TOKEN
+
+
+@pytest.fixture
+async def server(token: str) -> AsyncIterator[FakeTelegramServer]:
+    async with FakeTelegramServer(token=token, bot_username="forkom_test_bot") as srv:
         yield srv
 
 
 @pytest.fixture
-def settings(database_url: str, server: FakeTelegramServer, tmp_path: Path) -> Settings:
+def settings(token: str, database_url: str, server: FakeTelegramServer, tmp_path: Path) -> Settings:
     return Settings(
-        token=TOKEN,
+        token=token,
         database_url=database_url,
         api_base_url=server.base_url,
         forum_area=FORUM_AREA,

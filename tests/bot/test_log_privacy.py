@@ -12,22 +12,20 @@ from __future__ import annotations
 import io
 import logging
 import re
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
 from bot import profile, registration
-from bot.config import ConfigError, Settings, load_settings
+from bot.config import ConfigError, load_settings
 from bot.errors import AlertThrottle, ErrorReporter, handler_name
 from bot.ops.logs import PrivacyFilter, configure_logging, mask_personal_data
 from storage import people
 from tests.auxil.flows import register_via_chat
 from tests.auxil.runner import BotRunner
-from tests.conftest import ADMIN_ID, FORUM_AREA
 from tests.fakebot import FakeTelegramServer
 
 # A token shaped like BotFather's (the suite's usual one is too short to look like a token).
@@ -54,22 +52,8 @@ _LOGGERS = ("sqlalchemy", "sqlalchemy.engine", "httpx", "httpcore", "telegram", 
 
 
 @pytest.fixture
-async def server() -> AsyncIterator[FakeTelegramServer]:
-    async with FakeTelegramServer(token=TOKEN, bot_username="forkom_test_bot") as srv:
-        yield srv
-
-
-@pytest.fixture
-def settings(database_url: str, server: FakeTelegramServer, tmp_path: Path) -> Settings:
-    return Settings(
-        token=TOKEN,
-        database_url=database_url,
-        api_base_url=server.base_url,
-        forum_area=FORUM_AREA,
-        admin_ids=frozenset({ADMIN_ID}),
-        media_dir=tmp_path / "media",
-        quiet_hours=None,
-    )
+def token() -> str:
+    return TOKEN
 
 
 @pytest.fixture
