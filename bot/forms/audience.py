@@ -37,6 +37,7 @@ from bot.ui import Button, keyboard, show
 from bot.vocabulary import INSTITUTIONS, institution_label, parse_region_code
 from storage import outbox
 from storage.audit import audit
+from storage.db import Database
 from storage.outbox import AudienceCounts
 from storage.regions import LEVELS, get_region, region_path_name
 
@@ -55,6 +56,7 @@ __all__ = [
     "on_audience_button",
     "on_picker_text",
     "open_for_sender",
+    "scope_rows",
     "toggle_institution",
 ]
 
@@ -138,6 +140,29 @@ async def area_argument(
     return False, None
 
 
+def scope_rows(
+    database: Database,
+    scopes: Sequence[str],
+    lang: str,
+    keys: tuple[str, str],
+    pack: Callable[[str, str], str],
+) -> list[list[Button]]:
+    """One row per scope: its whole area (`pack("s", scope)`), then, above a kelurahan/desa,
+    "choose inside" (`pack("c", scope)`); `keys` name the two texts, which get `name`."""
+    whole_key, inside_key = keys
+    rows: list[list[Button]] = []
+    with database.session() as session:
+        for scope in scopes:
+            region = get_region(session, scope)
+            if region is None:
+                continue
+            name = region_path_name(session, scope)
+            rows.append([(t(whole_key, lang, name=name), pack("s", scope))])
+            if region.level != LEVELS[-1]:
+                rows.append([(t(inside_key, lang, name=name), pack("c", scope))])
+    return rows
+
+
 async def ask_audience(
     update: Update,
     context: BotContext,
@@ -149,18 +174,14 @@ async def ask_audience(
     """Whole scope(s) or "choose inside": one row per scope the sender may address, then the
     `extra` rows of a form's further way to choose."""
     lang = context.lang
-    rows: list[list[Button]] = []
-    with context.db.session() as session:
-        for scope in identity.scopes:
-            region = get_region(session, scope)
-            if region is None:
-                continue
-            name = region_path_name(session, scope)
-            whole = _family(prefix)(action="s", area=scope).pack()
-            rows.append([(t("audience.all", lang, name=name), whole)])
-            if region.level != LEVELS[-1]:
-                inside = _family(prefix)(action="c", area=scope).pack()
-                rows.append([(t("audience.pick", lang, name=name), inside)])
+    family = _family(prefix)
+    rows = scope_rows(
+        context.db,
+        identity.scopes,
+        lang,
+        ("audience.all", "audience.pick"),
+        lambda action, area: family(action=action, area=area).pack(),
+    )
     rows.extend(extra)
     text = t("audience.ask", lang)
     await show(update, f"{note}\n\n{text}" if note else text, keyboard(rows))

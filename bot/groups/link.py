@@ -24,15 +24,16 @@ from bot.auth import Identity, identify
 from bot.callbacks import PICKER_LAYOUT, ForgedCallback, GroupButton, refuse_forged
 from bot.context import BotContext
 from bot.forms import region_picker
+from bot.forms.audience import scope_rows
 from bot.forms.region_picker import PickerState, StaleButton
 from bot.groups.api import bot_rights, create_join_link
 from bot.i18n import t
-from bot.ui import Button, keyboard, show
+from bot.ui import keyboard, show
 from bot.vocabulary import parse_region_code
 from storage import groups
 from storage.audit import audit
 from storage.groups import GroupInfo, LinkResult
-from storage.regions import LEVELS, get_region, in_scope, region_path_name
+from storage.regions import in_scope, region_path_name
 
 __all__ = [
     "area_button",
@@ -112,19 +113,13 @@ def _scope_choice(
     context: BotContext, identity: Identity, title: str
 ) -> tuple[str, InlineKeyboardMarkup]:
     lang = context.lang
-    rows: list[list[Button]] = []
-    with context.db.session() as session:
-        for scope in identity.scopes:
-            region = get_region(session, scope)
-            if region is None:
-                continue
-            name = region_path_name(session, scope)
-            rows.append(
-                [(t("groups.area_whole", lang, name=name), GroupButton("s", area=scope).pack())]
-            )
-            if region.level != LEVELS[-1]:
-                inside = GroupButton("c", area=scope).pack()
-                rows.append([(t("groups.area_inside", lang, name=name), inside)])
+    rows = scope_rows(
+        context.db,
+        identity.scopes,
+        lang,
+        ("groups.area_whole", "groups.area_inside"),
+        lambda action, area: GroupButton(action, area=area).pack(),
+    )
     rows.append([(t("common.cancel", lang), GroupButton("no").pack())])
     return t("groups.ask_area", lang, title=title), keyboard(rows)
 
