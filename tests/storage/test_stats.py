@@ -223,10 +223,28 @@ def test_cadre_figures_read_one_covering_index(database):
         assert "app_user" not in sql and "stats_cadre" in sql
 
 
+def _viewed(database, area, now=None):
+    """The figures of `area` (all time) and the SQL statements it took to compute them."""
+    from sqlalchemy import event
+
+    statements: list[str] = []
+
+    def grab(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    with database.session() as session:
+        event.listen(session.get_bind(), "before_cursor_execute", grab)
+        try:
+            stats = area_statistics(session, area, Period.ALL, WITA, now=now)
+        finally:
+            event.remove(session.get_bind(), "before_cursor_execute", grab)
+    return stats, statements
+
+
 def test_report_and_delivery_figures_are_kept_until_their_table_changes(database):
     """Kept by the version token the triggers renew (migration 0017): a second view reads no
     report; a new report, a status change or a deletion shows at once."""
-    from sqlalchemy import event, update
+    from sqlalchemy import update
 
     from storage import reports
     from storage.models import Report
@@ -251,17 +269,7 @@ def test_report_and_delivery_figures_are_kept_until_their_table_changes(database
             ).id
 
     def figures():
-        statements: list[str] = []
-
-        def grab(conn, cursor, statement, parameters, context, executemany):
-            statements.append(statement)
-
-        with database.session() as session:
-            event.listen(session.get_bind(), "before_cursor_execute", grab)
-            try:
-                stats = area_statistics(session, "64.74", Period.ALL, WITA)
-            finally:
-                event.remove(session.get_bind(), "before_cursor_execute", grab)
+        stats, statements = _viewed(database, "64.74")
         read_reports = any("FROM report" in s for s in statements)
         return stats.reports, read_reports
 
@@ -286,7 +294,7 @@ def test_cadre_figures_are_kept_until_a_cadre_changes_and_activity_shows_the_nex
     """Kept by the "cadre" token (migration 0021) and the five-minute step: registration, an
     erasure or a block show at once; a cadre seen again counts from the next step, and a
     second view in the same step scans no cadre."""
-    from sqlalchemy import event, update
+    from sqlalchemy import update
 
     from storage import privacy
     from storage.models import AppUser
@@ -300,17 +308,7 @@ def test_cadre_figures_are_kept_until_a_cadre_changes_and_activity_shows_the_nex
         session.execute(update(AppUser).values(last_seen_at=datetime(2026, 1, 1)))
 
     def figures(at=now):
-        statements: list[str] = []
-
-        def grab(conn, cursor, statement, parameters, context, executemany):
-            statements.append(statement)
-
-        with database.session() as session:
-            event.listen(session.get_bind(), "before_cursor_execute", grab)
-            try:
-                stats = area_statistics(session, "64.74", Period.ALL, WITA, now=at)
-            finally:
-                event.remove(session.get_bind(), "before_cursor_execute", grab)
+        stats, statements = _viewed(database, "64.74", at)
         totals = stats.totals
         scanned = any("FROM stats_cadre" in s for s in statements)
         return (totals.cadres, totals.active, totals.unreachable, totals.covered), scanned
