@@ -141,4 +141,4 @@ async def refresh_commands(bot: Bot, identity: Identity, lang: str, counts: Coun
     try:
         await bot.set_my_commands(commands, scope=BotCommandScopeChat(identity.user_id))
     except TelegramError as exc:  # a menu is a convenience; never fail the action for it
-        log.warning("could not set commands for %s: %s", identity.user_id, exc)
+        log.warning("could not set a user's command menu: %s", exc)  # no id: UU PDP

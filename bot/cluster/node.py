@@ -224,7 +224,7 @@ class Cluster:
                 raise
             except Exception:
                 # The database is failing: the update would fail anyway, losing it is worse.
-                log.exception("cluster: no lock for user %s; handling the update without", user_id)
+                log.exception("cluster: no user lock; handling the update without")  # no id: UU PDP
                 connection = None
             if connection is None:
                 yield

@@ -40,7 +40,7 @@ async def _send_private(
         with context.db.session() as session:
             people.mark_unreachable(session, user_id)
     except TelegramError as exc:
-        log.warning("could not notify %s: %s", user_id, exc)
+        log.warning("could not notify a reviewer or reporter: %s", exc)  # no id: UU PDP
     return False
 
 
