@@ -34,7 +34,7 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 from telegram.constants import FloodLimit
-from telegram.error import RetryAfter
+from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter
 from telegram.ext import BaseRateLimiter
 
 from bot.config import Settings
@@ -110,15 +110,16 @@ class SendBudget:
             try:
                 sent_at = await self.free.wait()
             except BaseException:
-                self.mass.landed(sent_at)
+                self.mass.landed(sent_at, delivered=False)
                 raise
         return sent_at
 
-    def mass_landed(self, sent_at: float) -> None:
-        """The mass send that left at `sent_at` was answered (or dropped)."""
-        self.mass.landed(sent_at)
+    def mass_landed(self, sent_at: float, *, delivered: bool = True) -> None:
+        """The mass send that left at `sent_at` was answered; `delivered=False`: the answer says
+        no message went out, or it was not sent after all (see `Pace.landed`)."""
+        self.mass.landed(sent_at, delivered=delivered)
         if not self.paid:
-            self.free.landed(sent_at)
+            self.free.landed(sent_at, delivered=delivered)
 
     def mass_refused(self, seconds: float) -> bool:
         """A mass send met a 429: pause and slow mass sending (and the ordinary lane it came
@@ -175,7 +176,7 @@ class BudgetLimiter(BaseRateLimiter[int]):
             try:
                 result = await callback(*args, **kwargs)
             except RetryAfter as exc:
-                self.budget.free.landed(sent_at)
+                self.budget.free.landed(sent_at, delivered=False)
                 if attempt >= retries:
                     raise
                 attempt += 1
@@ -183,6 +184,9 @@ class BudgetLimiter(BaseRateLimiter[int]):
                 self.budget.reply_refused(chat_id, seconds)
                 log.warning("%s met a 429; sending again in %ss", endpoint, seconds)
                 await asyncio.sleep(seconds)
+            except (Forbidden, BadRequest, ChatMigrated):  # refused: no message went out
+                self.budget.free.landed(sent_at, delivered=False)
+                raise
             except BaseException:
                 self.budget.free.landed(sent_at)
                 raise

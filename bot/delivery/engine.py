@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import gc
 import heapq
 import itertools
 import logging
@@ -36,7 +37,7 @@ from telegram.request import BaseRequest
 
 from bot.context import ForkomApplication
 from bot.delivery.budget import BudgetLimiter, SendBudget
-from bot.delivery.http import AiohttpRequest, MassBot
+from bot.delivery.http import AiohttpRequest, MassBot, NoAnswer
 from bot.delivery.jobs import ActiveBroadcast, Job, forbidden_reason
 from bot.delivery.payload import Payload, Wire, render_parts, wire
 from bot.delivery.progress import cancel_markup, progress_text, show_status, summary_text
@@ -91,8 +92,10 @@ class DeliveryEngine:
         self.backoff_base = backoff_base
         self.backoff_cap = backoff_cap
         self.flush_interval = 0.1
-        # Enough requests in flight to fill the pace at ~100 ms per round trip to Telegram.
-        self.concurrency = concurrency or max(4, min(100, math.ceil(self.rate * 0.1)))
+        # Enough requests in flight to fill the pace over a 250 ms round trip (Telegram seen
+        # from far away, or a stall on its side: the sends queue there instead of pausing here;
+        # the arrival guard counts them all). The Bot API server refuses a bot ~1,000.
+        self.concurrency = concurrency or max(4, min(250, math.ceil(self.rate * 0.25)))
         self.bot: MassBot | None = None
         self.sent_total = 0  # messages Telegram accepted (all parts), for tests and benchmarks
         self.retry_after_total = 0
@@ -106,7 +109,7 @@ class DeliveryEngine:
         self._outcomes: list[Outcome] = []
         self._active: dict[int, ActiveBroadcast] = {}
         self._wires: dict[tuple[int, str], list[Wire]] = {}
-        self._in_flight: set[asyncio.Task[None]] = set()
+        self._in_flight: set[asyncio.Task[bool]] = set()
         self._slots = asyncio.Semaphore(self.concurrency)
         self._work = asyncio.Event()
         self._refill = asyncio.Event()
@@ -120,6 +123,7 @@ class DeliveryEngine:
 
     async def start(self) -> None:
         self._loop = asyncio.get_running_loop()
+        _freeze_startup_heap()
         recovered = await asyncio.to_thread(self._db, outbox.recover_in_flight)
         if recovered:
             log.warning(
@@ -408,17 +412,17 @@ class DeliveryEngine:
             try:
                 active = self._active.get(job.broadcast_id)
                 if active is None or active.cancelled:
-                    self.budget.mass_landed(sent_at)
+                    self.budget.mass_landed(sent_at, delivered=False)
                     self._settle(job)
                     continue
                 free_at = self.spacing.free_at(job.chat_id)
                 if free_at > time.monotonic():  # a reply went to this chat meanwhile
-                    self.budget.mass_landed(sent_at)
+                    self.budget.mass_landed(sent_at, delivered=False)
                     heapq.heappush(self._delayed, (free_at, next(self._seq), job))
                     continue
                 await self._slots.acquire()
             except asyncio.CancelledError:
-                self.budget.mass_landed(sent_at)
+                self.budget.mass_landed(sent_at, delivered=False)
                 self._ready.appendleft(job)
                 raise
             self.spacing.book(job.chat_id)
@@ -428,10 +432,13 @@ class DeliveryEngine:
             if len(self._ready) < self._target // 2:
                 self._refill.set()
 
-    def _delivered(self, sent_at: float, task: asyncio.Task[None]) -> None:
+    def _delivered(self, sent_at: float, task: asyncio.Task[bool]) -> None:
         self._in_flight.discard(task)
         self._slots.release()
-        self.budget.mass_landed(sent_at)  # answered: the arrival guard counts it from now
+        # Answered: the arrival guard counts it from now, unless the answer says nothing went
+        # out (a stopped send may have: counted).
+        delivered = task.cancelled() or task.exception() is not None or task.result()
+        self.budget.mass_landed(sent_at, delivered=delivered)
 
     def _take_job(self) -> Job | None:
         now = time.monotonic()
@@ -466,14 +473,16 @@ class DeliveryEngine:
             self._wires[key] = wires
         return wires
 
-    async def _deliver(self, job: Job) -> None:
-        """Send the job's next part and turn Telegram's answer into an outcome."""
+    async def _deliver(self, job: Job) -> bool:
+        """Send the job's next part and turn Telegram's answer into an outcome; False when the
+        answer says no message went out (refused, or failed on Telegram's side: a 5xx), so
+        the pace gives the slot back (`bot.delivery.pacing`)."""
         assert self.bot is not None
         try:
             parts = self._wires_for(job)
         except (KeyError, HtmlError) as exc:
             self._record(job, self._failed(job, f"rejected: {exc}"))
-            return
+            return False
         endpoint, params = parts[job.parts_done]
         try:
             message = await self.bot.send_raw(endpoint, {**params, "chat_id": job.chat_id})
@@ -481,51 +490,60 @@ class DeliveryEngine:
             self._pause_all(exc)
             self._ready.appendleft(job)
             self._work.set()
+            return False
         except Forbidden as exc:
             outcome = self._failed(job, forbidden_reason(str(exc)))
             if job.chat_id > 0:
                 outcome = replace(outcome, unreachable_user=job.chat_id)
             self._record(job, outcome)
+            return False
         except ChatMigrated as exc:  # a group became a supergroup: same chat, new id
             job.chat_id = int(exc.new_chat_id)
             self._ready.appendleft(job)
             self._work.set()
+            return False
         except BadRequest as exc:
             text = str(exc)
             reason = "chat_not_found" if "chat not found" in text.lower() else f"rejected: {text}"
             self._record(job, self._failed(job, reason))
-        except TimedOut:
+            return False
+        except TimedOut:  # it may have arrived
             self._retry(job, "timeout")
-        except NetworkError:
+            return True
+        except NetworkError as exc:  # an error status (5xx), or no answer at all
             self._retry(job, "network")
+            return isinstance(exc, NoAnswer)
         except TelegramError as exc:
             self._retry(job, f"error: {exc}")
+            return False
         except Exception as exc:  # a bug must not kill the sender; the row is retried
             log.exception("delivery: unexpected error sending to %s", job.chat_id)
             self._retry(job, f"error: {type(exc).__name__}")
-        else:
-            self.sent_total += 1
-            self.app.metrics.messages_sent.inc()
-            job.parts_done += 1
-            if job.parts_done >= len(parts):
-                self._record(
-                    job,
-                    Outcome(
-                        job.recipient_id,
-                        outbox.SENT,
-                        job.parts_done,
-                        job.attempts,
-                        message_id=message.get("message_id") if isinstance(message, dict) else None,
-                    ),
-                )
-            else:  # the next part follows after the per-chat interval
-                self._outcomes.append(
-                    Outcome(job.recipient_id, outbox.SENDING, job.parts_done, job.attempts)
-                )
-                self._flush.set()
-                due = self.spacing.book_after_answer(job.chat_id)
-                heapq.heappush(self._delayed, (due, next(self._seq), job))
-                self._work.set()
+            return True
+        self.sent_total += 1
+        self.app.metrics.messages_sent.inc()
+        job.parts_done += 1
+        if job.parts_done >= len(parts):
+            message_id = message.get("message_id") if isinstance(message, dict) else None
+            self._record(
+                job,
+                Outcome(
+                    job.recipient_id,
+                    outbox.SENT,
+                    job.parts_done,
+                    job.attempts,
+                    message_id=message_id,
+                ),
+            )
+        else:  # the next part follows after the per-chat interval
+            self._outcomes.append(
+                Outcome(job.recipient_id, outbox.SENDING, job.parts_done, job.attempts)
+            )
+            self._flush.set()
+            due = self.spacing.book_after_answer(job.chat_id)
+            heapq.heappush(self._delayed, (due, next(self._seq), job))
+            self._work.set()
+        return True
 
     def _pause_all(self, exc: RetryAfter) -> None:
         seconds = retry_after_seconds(exc)
@@ -547,6 +565,8 @@ class DeliveryEngine:
             return
         delay = min(self.backoff_cap, self.backoff_base * 2 ** (attempts - 1))
         retry_at = self.clock() + timedelta(seconds=delay)
+        if self._loop is not None:  # claimed when due, not up to a second later at a poll
+            self._loop.call_later(delay + 0.01, self._refill.set)
         self._record(
             job,
             Outcome(
@@ -603,6 +623,25 @@ class DeliveryEngine:
             self._refill.set()  # retries and quiet-hour returns are claimable again
         if any(a.exhausted and a.outstanding <= 0 for a in self._active.values()):
             self._monitor.set()  # the last outcomes are written: finish and summarise now
+
+
+_heap_frozen = False
+
+
+def _freeze_startup_heap() -> None:
+    """Keep the garbage collector off the objects the bot was built from (once a process).
+
+    A full collection walks every tracked object: ~270,000 once the bot is up (PTB,
+    SQLAlchemy, babel, the chart and export libraries), 150-300 ms on a small VM, and at
+    1,000 messages a second one comes every few seconds: a stall of the whole event loop,
+    replies included, and of the pace. Those objects live as long as the process, so they are
+    moved out of its sight (`gc.freeze`); what is made later is collected as before.
+    """
+    global _heap_frozen
+    if not _heap_frozen:
+        _heap_frozen = True
+        gc.collect()
+        gc.freeze()
 
 
 async def _wait(event: asyncio.Event, timeout: float | None) -> None:

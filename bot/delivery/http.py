@@ -6,9 +6,10 @@ core and starve the event loop that answers cadres, so the engine sends through 
 
 `AiohttpRequest` sends what `HTTPXRequest` sends: the form fields of
 `RequestData.json_parameters`, as multipart when there are uploads, and maps transport failures
-to PTB's `TimedOut` / `NetworkError`, so `BaseRequest` turns Telegram's answers into the usual
-exceptions. It compares timeouts with `BaseRequest.DEFAULT_NONE`, as ptbcontrib's
-aiohttp_request does, so only public PTB names are used.
+to PTB's `TimedOut` and `NoAnswer` (a `NetworkError`), so `BaseRequest` turns Telegram's
+answers into the usual exceptions and a send that got no answer stays apart from a 5xx.
+It compares timeouts with `BaseRequest.DEFAULT_NONE`, as ptbcontrib's aiohttp_request does,
+so only public PTB names are used.
 """
 
 from __future__ import annotations
@@ -23,11 +24,17 @@ from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
 from telegram.warnings import PTBUserWarning
 
-__all__ = ["AiohttpRequest", "MassBot"]
+__all__ = ["AiohttpRequest", "MassBot", "NoAnswer"]
 
 _FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 # The methods the engine sends by name through `do_api_request` (see `MassBot`).
 _KNOWN_ENDPOINTS = r"Please use 'Bot\.send(Message|Photo|Document)' instead of"
+
+
+class NoAnswer(NetworkError):
+    """The request got no answer (the connection failed or broke): it may have been sent.
+
+    Any other `NetworkError` from this client is an answer with an error status (a 5xx)."""
 
 
 class MassBot(Bot):
@@ -121,7 +128,7 @@ class AiohttpRequest(BaseRequest):
         except TimeoutError as err:
             raise TimedOut from err
         except aiohttp.ClientError as err:
-            raise NetworkError(f"aiohttp.{type(err).__name__}: {err}") from err
+            raise NoAnswer(f"aiohttp.{type(err).__name__}: {err}") from err
 
 
 def _seconds(value: object, default: float | None) -> float | None:

@@ -6,12 +6,36 @@ and answers 429 beyond them. A 429 costs at least a second of sending, so the pa
 probe the ceiling: it starts just under it, backs off after a 429 and creeps back up while
 Telegram stays quiet (`Pace`). Requests leave evenly but *arrive* with jitter (a busy event
 loop, a descheduled process, the network), and Telegram counts arrivals; so each lane also
-keeps an arrival guard: a message arrives somewhere between its request and its answer, so
-if fewer than `limit` messages were answered in the last second or are still in flight, one
-more cannot make any one-second window hold more than `limit`, whatever the jitter (the answer's
-own way back, half the shortest round trip, is not counted). When the
-round trip is short the guard costs nothing; when it grows, it slows the lane instead of
-letting a burst arrive. Replies to people go before mass sends in the same pace.
+keeps an arrival guard, which holds whatever the jitter:
+
+* a message arrives between its request and its answer: a send still in flight may arrive
+  any time, an answered one arrived at the latest when answered;
+* two messages that can share a one-second window with the one about to leave are those in
+  flight and those answered less than a second (plus a round-trip floor, below) ago; if
+  fewer than `limit` are, no window can hold more than `limit` (take the window's last
+  sender: every other message in it was counted when it left);
+* the floor: the new message still has its way out to go and an answered one had its way
+  back behind it, together no less than the quickest round trip there is, whichever way
+  the time splits (on loopback the way out, parsing the request, is the longer). The guard
+  takes off half the shortest trip of the last minute (the other half: a margin for that
+  trip's own jitter), read when an answer *leaves* the window, not when it came: the first
+  answers of a broadcast have often queued behind each other and would pass for distance;
+  by the time they leave the window, the quick trips after them have set the floor.
+
+When the round trip is short the guard costs nothing; when it grows, it slows the lane
+instead of letting a burst arrive. Replies to people go before mass sends in the same pace.
+
+Not every answer is a message. A 403 (blocked, deactivated, kicked), a 400 (chat not
+found, refused content) or a 5xx answer delivered nothing, and the flood limits count
+messages: the Bot API server (tdlib/telegram-bot-api) keeps no message count of its own (its
+limits are on logins and on ~1,000 requests in flight); a 429 for a message is Telegram's
+own servers' FLOOD_WAIT, passed on. A deactivated user or an unknown chat is refused by the
+Bot API server from its cache, before anything reaches Telegram; a blocked user is refused
+by Telegram without a message. Such a send gives its slot back and leaves no mark in the
+guard (`landed(sent_at, delivered=False)`), so 5% blocked recipients do not cost 5% of the
+rate. Should Telegram count some refusals after all, the cost is a 429: the lane waits it
+out and slows down, and nothing is lost. A send without an answer (timeout, broken
+connection) may have arrived, and is counted.
 """
 
 from __future__ import annotations
@@ -46,7 +70,8 @@ class Pace:
 
     `wait(urgent=True)` is a reply to a person: while one waits, mass sends (`urgent=False`)
     give way, so a broadcast takes only the slots replies leave. Every `wait()` that returns
-    must be followed by `landed()` once Telegram answered (or the send was dropped).
+    must be followed by `landed()` once Telegram answered (or the send was dropped:
+    `delivered=False`).
     `refused` (a 429) pauses the lane for `retry_after` and lowers the rate; each clean
     second raises it again.
     """
@@ -63,7 +88,7 @@ class Pace:
         self._no_urgent = asyncio.Event()
         self._no_urgent.set()
         self._in_flight = 0
-        # Latest arrival times (answer less half the round-trip floor) of the last window's sends.
+        # When the last window's delivered sends were answered (their latest arrival).
         self._landed: deque[float] = deque()
         self._rtts: deque[tuple[float, float]] = deque()  # (when, round trip), rising trips
         self._landing = asyncio.Event()
@@ -113,34 +138,45 @@ class Pace:
                     self._no_urgent.set()
 
     async def _guard(self) -> None:
-        """Wait until fewer than the limit were answered within a window or are in flight."""
+        """Wait until fewer than the limit are in flight or were answered within a window
+        (less the round-trip floor: see the module docstring)."""
         landed = self._landed
         while True:
             now = time.monotonic()
-            while landed and landed[0] <= now - WINDOW:
+            horizon = now - WINDOW + self.floor(now)
+            while landed and landed[0] <= horizon:
                 landed.popleft()
             if self._in_flight + len(landed) < self._cap:
                 return
             self._landing.clear()
-            wait = landed[0] + WINDOW - now if landed else None
+            wait = landed[0] - horizon if landed else None
             try:
                 async with asyncio.timeout(wait):
                     await self._landing.wait()  # a send in flight was answered
             except TimeoutError:
                 pass
 
-    def landed(self, sent_at: float) -> None:
-        """The send `wait()` let go at `sent_at` was answered (or not sent after all).
+    def landed(self, sent_at: float, *, delivered: bool = True) -> None:
+        """The send `wait()` let go at `sent_at` was answered, or not sent after all.
 
-        It arrived at the latest when answered, less the answer's own way back: taken as half
-        the shortest round trip of the last minute (the part every request takes is transit,
-        not jitter; counting it would slow a far-away bot for nothing).
+        `delivered=False`: Telegram's answer says no message went out (or none was sent): the
+        slot is given back and the guard forgets it. Otherwise it arrived at the latest now.
         """
         now = time.monotonic()
         self._in_flight = max(0, self._in_flight - 1)
         self.observe(now - sent_at, now)
-        self._landed.append(now - self._rtts[0][1] / 2)
+        if delivered:
+            self._landed.append(now)
+        else:  # (not into a 429's pause: the sends refused with it would come back as a burst)
+            self._next_slot = max(self._next_slot - self.interval, self._paused_until)
         self._landing.set()
+
+    def floor(self, now: float) -> float:
+        """`K`: half the shortest round trip of the last minute (0 before any)."""
+        rtts = self._rtts
+        while rtts and rtts[0][0] < now - RTT_HORIZON:
+            rtts.popleft()
+        return rtts[0][1] / 2 if rtts else 0.0
 
     def observe(self, trip: float, now: float | None = None) -> None:
         """A round trip to Telegram took `trip` s (any method: they all travel the same way)."""
@@ -149,8 +185,6 @@ class Pace:
         while rtts and rtts[-1][1] >= trip:
             rtts.pop()
         rtts.append((now, trip))
-        while rtts[0][0] < now - RTT_HORIZON:
-            rtts.popleft()
 
     def _creep(self, now: float) -> None:
         if self.rate < self.ceiling and now - self._changed_at >= 1.0:

@@ -112,6 +112,31 @@ async def test_blocked_deactivated_and_unknown_chats_fail_with_reasons(bot, serv
         assert session.get(AppUser, blocked.id).unreachable_since is None
 
 
+async def test_refused_sends_give_their_slot_back_and_delivered_ones_count(bot, server):
+    """A 403, a 400 or a 5xx delivered nothing: the pace forgets the send (its slot is free
+    again, the arrival guard does not count it); a delivered message stays counted."""
+    await bot.restart(**PAID)
+    speed_up(bot)
+    fine, blocked, flaky = server.new_user(), server.new_user(), server.new_user()
+    blocked.block_bot()
+    server.fail_next("sendMessage", 502, "Bad Gateway", count=1, chat_id=flaky.id)
+    ids = [*known_users(bot, [fine, blocked, flaky]), 777_000_111]  # never talked to us
+    pace = engine(bot).budget.mass
+    marks: dict[bool, int] = {True: 0, False: 0}
+    landed = pace.landed
+
+    def counting(sent_at: float, *, delivered: bool = True) -> None:
+        marks[delivered] += 1
+        landed(sent_at, delivered=delivered)
+
+    pace.landed = counting  # type: ignore[method-assign]
+    broadcast_id = submit(bot.app, kind="announcement", recipient_ids=ids, payload=Payload("Hai"))
+    _, counts = await wait_finished(bot, broadcast_id)
+    assert (counts.sent, counts.failed) == (2, 2)
+    # blocked, chat not found and the 502 gave their slots back; fine and flaky's resend count.
+    assert marks == {True: 2, False: 3}
+
+
 async def test_a_429_storm_pauses_everything_and_loses_nothing(bot, server):
     await bot.restart(**PAID)
     speed_up(bot)

@@ -204,3 +204,32 @@ async def test_the_arrival_guard_never_lets_a_window_hold_more_than_the_limit():
         await asyncio.wait_for(pace.wait(), 0.5)
     await pace.wait()
     assert time.monotonic() - sent[0] >= 0.99 + 0.1
+
+
+async def test_an_answer_leaves_the_guard_by_the_quickest_trip_seen_since():
+    # The first answer came after a long trip (queued behind others); a quick one follows.
+    # Read when it came, half that long trip would let it leave the window 0.2 s early, and
+    # its second hold a third message.
+    pace = Pace(2.0)
+    pace.rate = 1000.0
+    first, second = await pace.wait(), await pace.wait()
+    pace.landed(first - 0.4)  # a 0.4 s round trip
+    answered = time.monotonic()
+    pace.landed(second)  # a quick one
+    with pytest.raises(TimeoutError):
+        await asyncio.wait_for(pace.wait(), 0.9)
+    await pace.wait()
+    assert time.monotonic() - answered >= 0.99
+
+
+async def test_a_send_that_delivered_nothing_gives_its_slot_back():
+    pace = Pace(2.0)
+    pace.rate = 10.0  # a slot every 0.1 s
+    pace.landed(await pace.wait())
+    due = pace._next_slot
+    refused = await pace.wait()  # it had to wait for `due`
+    pace.landed(refused, delivered=False)
+    assert pace._next_slot == pytest.approx(due)  # the next send takes the refused one's slot
+    for _ in range(3):  # refused sends leave no mark in the guard: never a wait for it
+        pace.landed(await pace.wait(), delivered=False)
+    assert len(pace._landed) == 1
