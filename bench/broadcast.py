@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import itertools
 import os
 import random
@@ -277,6 +278,13 @@ async def run_once(db: str, run: Run, folder: Path, number: int) -> Result:
         server.error_hook = transient_5xx if flaky else None
         rejected = _count_429s(server)
         training_id, _ = seed(url, recipients, presser.id)
+        # The fake server lives in this process: a full collection over its 20,000 users and
+        # chats stalls it for 100-350 ms, several times a run, and the presses and sends that
+        # meet it wait as long (Telegram does not pause for our garbage collector). So no
+        # collection here while the bot sends (the run makes ~100 MB): one after it.
+        gc.collect()
+        gc.freeze()
+        gc.disable()
 
         env = {
             **os.environ,
@@ -331,6 +339,7 @@ async def run_once(db: str, run: Run, folder: Path, number: int) -> Result:
             await asyncio.sleep(0.01)
         stop.set()
         await presses
+        gc.enable()
         # Wait for the bot to record every outcome (failures included).
         for _ in range(600):
             states, status = outcomes(url, broadcast_id)
@@ -380,6 +389,8 @@ async def run_once(db: str, run: Run, folder: Path, number: int) -> Result:
                 process.kill()
                 await process.wait()
         await server.stop()
+        gc.enable()
+        gc.unfreeze()
         drop_database(db, name)
 
 
