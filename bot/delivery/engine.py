@@ -517,7 +517,7 @@ class DeliveryEngine:
             self._retry(job, f"error: {exc}")
             return False
         except Exception as exc:  # a bug must not kill the sender; the row is retried
-            log.exception("delivery: unexpected error sending to %s", job.chat_id)
+            log.exception("delivery: unexpected error sending a message")  # no id: UU PDP
             self._retry(job, f"error: {type(exc).__name__}")
             return True
         self.sent_total += 1
