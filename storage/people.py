@@ -44,7 +44,7 @@ _PRESENCE = core_select(
 _SEEN = (
     update(_USERS)
     .where(
-        _USERS.c.telegram_id == bindparam("telegram_id"),
+        _USERS.c.telegram_id == bindparam("user_id"),
         _USERS.c.last_seen_at < bindparam("seen"),
     )
     .values(last_seen_at=bindparam("seen"))
@@ -143,7 +143,7 @@ def record_seen(session: Session, seen: Mapping[int, datetime]) -> None:
     never touches a user erased meanwhile (no row: nothing to update)."""
     if seen:
         session.connection().execute(
-            _SEEN, [{"telegram_id": k, "seen": when} for k, when in seen.items()]
+            _SEEN, [{"user_id": k, "seen": when} for k, when in seen.items()]
         )
 
 
