@@ -2,23 +2,28 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import Connection, bindparam, update
+from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
 from storage.models import AppUser, Cadre, Draft, utcnow
 
 __all__ = [
     "CadreInfo",
+    "Presence",
     "delete_draft",
     "expired_drafts",
     "get_cadre",
     "get_draft",
     "mark_reachable",
     "mark_unreachable",
+    "presence",
+    "record_seen",
     "save_cadre",
     "save_draft",
     "set_language",
@@ -28,6 +33,48 @@ __all__ = [
 ]
 
 _SEEN_RESOLUTION = timedelta(minutes=1)
+_USERS = AppUser.__table__  # type: ignore[attr-defined]
+# Built once: read before every update, so its compiled form is reused (`presence`).
+_PRESENCE = core_select(
+    _USERS.c.language,
+    _USERS.c.telegram_language,
+    _USERS.c.last_seen_at,
+    _USERS.c.unreachable_since,
+).where(_USERS.c.telegram_id == bindparam("telegram_id"))
+_SEEN = (
+    update(_USERS)
+    .where(
+        _USERS.c.telegram_id == bindparam("user_id"),
+        _USERS.c.last_seen_at < bindparam("seen"),
+    )
+    .values(last_seen_at=bindparam("seen"))
+)
+
+
+@dataclass(frozen=True)
+class Presence:
+    """What the bot knows of a user before each of their updates (see `bot.activity`)."""
+
+    language: str | None
+    telegram_language: str | None
+    last_seen_at: datetime
+    unreachable_since: datetime | None
+
+    def only_seen_again(self, telegram_language: str | None, now: datetime) -> bool:
+        """Whether `touch_user` would change nothing but an old `last_seen_at`."""
+        return (
+            self.unreachable_since is None
+            and not (telegram_language and self.telegram_language != telegram_language)
+            and now - self.last_seen_at >= _SEEN_RESOLUTION
+        )
+
+    def unchanged(self, telegram_language: str | None, now: datetime) -> bool:
+        """Whether `touch_user` would write nothing at all."""
+        return (
+            self.unreachable_since is None
+            and not (telegram_language and self.telegram_language != telegram_language)
+            and now - self.last_seen_at < _SEEN_RESOLUTION
+        )
 
 
 @dataclass(frozen=True)
@@ -82,6 +129,22 @@ def touch_user(
             user.telegram_language = telegram_language
         session.add(user)
     return user.language, user.telegram_language
+
+
+def presence(connection: Connection, telegram_id: int) -> Presence | None:
+    """The user's languages, activity and reachability in one read by primary key, without
+    an ORM session: it runs before every update, on the event loop."""
+    row = connection.execute(_PRESENCE, {"telegram_id": telegram_id}).first()
+    return Presence(*row) if row is not None else None
+
+
+def record_seen(session: Session, seen: Mapping[int, datetime]) -> None:
+    """Activity noted earlier (`bot.activity`), written in one go; never moves a time back,
+    never touches a user erased meanwhile (no row: nothing to update)."""
+    if seen:
+        session.connection().execute(
+            _SEEN, [{"user_id": k, "seen": when} for k, when in seen.items()]
+        )
 
 
 def user_language(session: Session, telegram_id: int) -> tuple[str | None, str | None]:

@@ -1,8 +1,10 @@
 """Training announcements and their RSVPs: quota, waiting list, promotion, closing.
 
-Every RSVP of a training first bumps the training's `rsvp_version`: that one UPDATE is a row
-lock on PostgreSQL and takes SQLite's write lock, so answers to one training are decided one
-after another even when cadres tap at the same moment, in one process or several. A unique
+Answering a training first bumps its `rsvp_version`: that one UPDATE is a row lock on
+PostgreSQL and takes SQLite's write lock, so answers to one training are decided one after
+another even when cadres tap at the same moment, in one process or several. Taps that queued
+up meanwhile may be decided as one group under one lock (`respond_all`, used by the bot in a
+burst): in their order, each exactly as it would have been alone. A unique
 constraint on (training, cadre) makes a second row impossible whatever happens, so a double
 tap, a tap after a restart or a tap on an old message is answered, never double counted.
 
@@ -12,16 +14,22 @@ is told whom it promoted so it can notify them.
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import (
+    Connection,
+    bindparam,
     func,
+    insert,
     or_,
     update,
 )
+from sqlalchemy import select as core_select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -33,6 +41,7 @@ __all__ = [
     "RsvpOutcome",
     "RsvpResult",
     "RsvpStatus",
+    "RsvpTap",
     "Seats",
     "TrainingInfo",
     "cancel_training",
@@ -44,6 +53,7 @@ __all__ = [
     "participants",
     "reschedule_training",
     "respond",
+    "respond_all",
     "seats",
     "set_broadcast",
     "upcoming_for_cadre",
@@ -132,6 +142,15 @@ class RsvpOutcome:
     training: TrainingInfo | None = None
     position: int | None = None  # on the waiting list, 1 = next in line
     promoted: list[int] = field(default_factory=list)  # telegram ids given a seat just now
+
+
+@dataclass(frozen=True)
+class RsvpTap:
+    """One "Ikut" (`joining`) or "Tidak bisa" tap by a cadre, at `now` (UTC, naive)."""
+
+    telegram_id: int
+    joining: bool
+    now: datetime
 
 
 @dataclass(frozen=True)
@@ -358,87 +377,104 @@ def reschedule_training(
 def respond(
     session: Session, training_id: int, telegram_id: int, joining: bool, now: datetime | None = None
 ) -> RsvpOutcome:
-    """Record "Ikut" (`joining`) or "Tidak bisa"; idempotent, safe under concurrent taps.
+    """Record "Ikut" (`joining`) or "Tidak bisa"; idempotent, safe under concurrent taps."""
+    return respond_all(session, training_id, [RsvpTap(telegram_id, joining, now or utcnow())])[0]
 
-    A tap that cannot count (a stranger, an erased or out-of-audience cadre, a cancelled or
-    past training) is refused on a plain read, before the lock: forged taps from anyone must
-    not write, nor queue for SQLite's write lock during a broadcast (security review F1).
+
+def respond_all(session: Session, training_id: int, taps: Sequence[RsvpTap]) -> list[RsvpOutcome]:
+    """Decide taps on one training together, in their order, each exactly as if it came alone.
+
+    One lock, one read of the answers and one write for the whole group: in a burst of taps
+    the cost per tap is a small part of one transaction instead of a transaction of its own
+    (plain statements, built once: this is the hot path of a burst). A tap that cannot count
+    (a stranger, an erased or out-of-audience cadre, a cancelled or past training) is refused
+    on a plain read, before the lock: forged taps from anyone must not write, nor queue for
+    SQLite's write lock during a broadcast (security review F1).
     """
-    now = now or utcnow()
-    refused = _refusal(session, training_id, telegram_id, now)
-    if refused is not None:
-        return refused
-    # The lock: every answer to this training waits here for the one before it.
-    locked = session.exec(
-        update(Training)
-        .where(col(Training.id) == training_id)
-        .values(rsvp_version=col(Training.rsvp_version) + 1)
-    )
-    if not locked.rowcount:
-        return RsvpOutcome(RsvpResult.UNKNOWN)
-    row = session.get(Training, training_id)
-    assert row is not None
-    session.refresh(row)
-    training = TrainingInfo.of(row)
-    # Checked again under the lock: the training may have been called off or moved meanwhile
-    # (its audience never changes, and the cadre was read a moment ago).
-    refused = _over(training, now)
-    if refused is not None:
-        return refused
-    existing = session.exec(
-        select(TrainingRsvp).where(
-            col(TrainingRsvp.training_id) == training_id,
-            col(TrainingRsvp.telegram_id) == telegram_id,
-        )
-    ).first()
-    status = existing.status if existing else None
+    session.flush()  # the statements below go past the session: it must hold nothing unsent
+    for attempt in range(_ATTEMPTS):
+        outcomes = _decide(session, training_id, taps, last=attempt == _ATTEMPTS - 1)
+        if outcomes is not None:
+            _forget_loaded(session)
+            return outcomes
+    raise AssertionError("unreachable: the last attempt raises")  # pragma: no cover
 
-    if joining:
+
+_ATTEMPTS = 3  # a concurrent insert can only win without the lock; one more read settles it
+
+
+def _decide(
+    session: Session, training_id: int, taps: Sequence[RsvpTap], *, last: bool
+) -> list[RsvpOutcome] | None:
+    """The outcomes, written (not committed); None if a concurrent insert won (read again)."""
+    connection = session.connection()
+    outcomes = _refusals(connection, training_id, taps)
+    if all(outcome is not None for outcome in outcomes):
+        return [o for o in outcomes if o is not None]
+    # The lock: every group of answers to this training waits here for the one before it.
+    locked = connection.execute(_LOCK, {"training_id": training_id}).rowcount
+    training = _read_training(connection, training_id) if locked else None
+    if training is None:
+        return [o or RsvpOutcome(RsvpResult.UNKNOWN) for o in outcomes]
+    pending = [n for n, outcome in enumerate(outcomes) if outcome is None]
+    answers = _Answers.read(connection, training, {taps[n].telegram_id for n in pending})
+    for n in pending:
+        tap = taps[n]
+        # Checked again under the lock: the training may have been called off or moved
+        # meanwhile (its audience never changes, and the cadre was read a moment ago).
+        outcomes[n] = _over(training, tap.now) or _answer(answers, tap)
+    if not answers.write(session, raise_conflict=last):
+        return None
+    return [o for o in outcomes if o is not None]
+
+
+def _answer(answers: _Answers, tap: RsvpTap) -> RsvpOutcome:
+    """The rules for one tap, on the answers as they stand after the taps before it."""
+    training, who, now = answers.training, tap.telegram_id, tap.now
+    status = answers.status(who)
+    if tap.joining:
         if status == RsvpStatus.GOING:
             return RsvpOutcome(RsvpResult.ALREADY_JOINED, training)
         if status == RsvpStatus.WAITING:
-            position = _position(session, training_id, telegram_id)
-            return RsvpOutcome(RsvpResult.ALREADY_WAITING, training, position)
+            return RsvpOutcome(RsvpResult.ALREADY_WAITING, training, answers.position(who))
         if training.closed:
             return RsvpOutcome(RsvpResult.CLOSED, training)
-        promoted, going = _fill_free_seats(session, training, now)  # the line goes first
-        new_status = (
-            RsvpStatus.GOING
-            if training.quota is None or going < training.quota
-            else RsvpStatus.WAITING
-        )
-        stored = _store(session, existing, training_id, telegram_id, new_status, now)
-        if stored is None:
-            return respond(session, training_id, telegram_id, joining, now)
-        if new_status == RsvpStatus.GOING:
+        promoted = answers.fill_free_seats(now)  # the line goes first
+        if training.quota is None or answers.going < training.quota:
+            answers.set(who, RsvpStatus.GOING, now)
             return RsvpOutcome(RsvpResult.JOINED, training, promoted=promoted)
-        position = _position(session, training_id, telegram_id, stored)
-        return RsvpOutcome(RsvpResult.WAITING, training, position, promoted)
+        answers.set(who, RsvpStatus.WAITING, now)
+        return RsvpOutcome(RsvpResult.WAITING, training, answers.position(who), promoted)
 
     if status == RsvpStatus.DECLINED:
         return RsvpOutcome(RsvpResult.ALREADY_DECLINED, training)
-    if _store(session, existing, training_id, telegram_id, RsvpStatus.DECLINED, now) is None:
-        return respond(session, training_id, telegram_id, joining, now)
+    answers.set(who, RsvpStatus.DECLINED, now)
     if status is None:
         return RsvpOutcome(RsvpResult.DECLINED, training)
-    promoted = _fill_free_seats(session, training, now)[0] if status == RsvpStatus.GOING else []
+    promoted = answers.fill_free_seats(now) if status == RsvpStatus.GOING else []
     return RsvpOutcome(RsvpResult.CANCELLED, training, promoted=promoted)
 
 
-def _refusal(
-    session: Session, training_id: int, telegram_id: int, now: datetime
-) -> RsvpOutcome | None:
-    """Why this tap cannot count (an outcome), or None when it may be recorded; reads only."""
-    row = session.get(Training, training_id)
-    if row is None:
-        return RsvpOutcome(RsvpResult.UNKNOWN)
-    training = TrainingInfo.of(row)
-    cadre = session.exec(
-        select(Cadre.village_code, Cadre.institution).where(col(Cadre.telegram_id) == telegram_id)
-    ).first()
-    if cadre is None or not training.reaches(cadre[0], cadre[1]):
-        return RsvpOutcome(RsvpResult.NOT_ELIGIBLE, training)
-    return _over(training, now)
+def _refusals(
+    connection: Connection, training_id: int, taps: Sequence[RsvpTap]
+) -> list[RsvpOutcome | None]:
+    """Why each tap cannot count (an outcome), or None when it may be recorded; reads only."""
+    training = _read_training(connection, training_id)
+    if training is None:
+        return [RsvpOutcome(RsvpResult.UNKNOWN)] * len(taps)
+    ids = sorted({tap.telegram_id for tap in taps})
+    cadres = {
+        telegram_id: (village, institution)
+        for telegram_id, village, institution in connection.execute(_CADRES, {"ids": ids})
+    }
+    refused: list[RsvpOutcome | None] = []
+    for tap in taps:
+        cadre = cadres.get(tap.telegram_id)
+        if cadre is None or not training.reaches(*cadre):
+            refused.append(RsvpOutcome(RsvpResult.NOT_ELIGIBLE, training))
+        else:
+            refused.append(_over(training, tap.now))
+    return refused
 
 
 def _over(training: TrainingInfo, now: datetime) -> RsvpOutcome | None:
@@ -450,63 +486,228 @@ def _over(training: TrainingInfo, now: datetime) -> RsvpOutcome | None:
     return None
 
 
-def _store(
-    session: Session,
-    existing: TrainingRsvp | None,
-    training_id: int,
-    telegram_id: int,
-    status: RsvpStatus,
-    now: datetime,
-) -> TrainingRsvp | None:
-    """Insert or update the answer (returned); None if a concurrent insert won (the caller
-    re-reads)."""
-    if existing is not None:
-        existing.status = status
-        existing.updated_at = now
-        session.add(existing)
-        session.flush()
-        return existing
-    row = TrainingRsvp(
-        training_id=training_id,
-        telegram_id=telegram_id,
-        status=status,
-        created_at=now,
-        updated_at=now,
-    )
-    try:
-        with session.begin_nested():
-            session.add(row)
-    except IntegrityError:
+def _read_training(connection: Connection, training_id: int) -> TrainingInfo | None:
+    row = connection.execute(_TRAINING, {"training_id": training_id}).first()
+    if row is None:
         return None
-    return row
+    (id_, title, description, starts_at, place, quota, area, institutions, *rest) = row
+    return TrainingInfo(
+        id_, title, description, starts_at, place, quota, area, tuple(institutions or ()), *rest
+    )
 
 
-def _fill_free_seats(
-    session: Session, training: TrainingInfo, now: datetime
-) -> tuple[list[int], int]:
-    """Give free seats to the waiting list, first come first served; returns who got one and
-    how many are going now."""
-    counts = seats(session, training.id)
-    if training.quota is None:
-        return [], counts.going
-    free = training.quota - counts.going
-    if free <= 0 or not counts.waiting:
-        return [], counts.going
-    waiting = session.exec(
-        select(TrainingRsvp)
-        .where(
-            col(TrainingRsvp.training_id) == training.id,
-            col(TrainingRsvp.status) == RsvpStatus.WAITING,
+def _forget_loaded(session: Session) -> None:
+    """The answers were written past the session: objects of it that it had loaded (a caller's,
+    in the same session) read again on their next use."""
+    for loaded in list(session.identity_map.values()):
+        if isinstance(loaded, TrainingRsvp | Training):
+            session.expire(loaded)
+
+
+# The answering statements, built once (their compiled form is reused tap after tap).
+_TRAININGS = Training.__table__  # type: ignore[attr-defined]
+_ANSWERS = TrainingRsvp.__table__  # type: ignore[attr-defined]
+_CADRE_ROWS = Cadre.__table__  # type: ignore[attr-defined]
+_TRAINING = core_select(
+    *(
+        _TRAININGS.c[name]
+        for name in (
+            "id",
+            "title",
+            "description",
+            "starts_at",
+            "place",
+            "quota",
+            "area_code",
+            "institutions",
+            "created_by",
+            "registration_closed_at",
+            "broadcast_id",
+            "cancelled_at",
+            "ends_at",
         )
-        .order_by(col(TrainingRsvp.updated_at), col(TrainingRsvp.id))
-        .limit(free)
-    ).all()
-    for rsvp in waiting:
-        rsvp.status = RsvpStatus.GOING
-        rsvp.updated_at = now
-        session.add(rsvp)
-    session.flush()
-    return [rsvp.telegram_id for rsvp in waiting], counts.going + len(waiting)
+    )
+).where(_TRAININGS.c.id == bindparam("training_id"))
+_CADRES = core_select(
+    _CADRE_ROWS.c.telegram_id, _CADRE_ROWS.c.village_code, _CADRE_ROWS.c.institution
+).where(_CADRE_ROWS.c.telegram_id.in_(bindparam("ids", expanding=True)))
+_LOCK = (
+    update(_TRAININGS)
+    .where(_TRAININGS.c.id == bindparam("training_id"))
+    .values(rsvp_version=_TRAININGS.c.rsvp_version + 1)
+)
+_COUNTS = (
+    core_select(_ANSWERS.c.status, func.count(), func.max(_ANSWERS.c.updated_at))
+    .where(_ANSWERS.c.training_id == bindparam("training_id"))
+    .group_by(_ANSWERS.c.status)
+)
+_GIVEN = core_select(
+    _ANSWERS.c.telegram_id, _ANSWERS.c.status, _ANSWERS.c.updated_at, _ANSWERS.c.id
+).where(
+    _ANSWERS.c.training_id == bindparam("training_id"),
+    _ANSWERS.c.telegram_id.in_(bindparam("ids", expanding=True)),
+)
+_WAITING_LINE = core_select(_ANSWERS.c.updated_at, _ANSWERS.c.id, _ANSWERS.c.telegram_id).where(
+    _ANSWERS.c.training_id == bindparam("training_id"),
+    _ANSWERS.c.status == RsvpStatus.WAITING.value,
+)
+_INSERT = insert(_ANSWERS)
+_CHANGE = (
+    update(_ANSWERS)
+    .where(_ANSWERS.c.id == bindparam("row_id"))
+    .values(status=bindparam("new_status"), updated_at=bindparam("new_updated_at"))
+)
+
+# Where an answer stands in the waiting list, whose order is (updated_at, row id); with the
+# cadre's id, an entry of the list. A row this group inserts has no id yet: it will get one
+# above every stored row, in the order the group first changed them.
+_LineKey = tuple[datetime, int]
+_Entry = tuple[datetime, int, int]
+_NEW_ROW = 1 << 62
+
+
+class _Answers:
+    """One training's answers while a group of taps is decided under its lock: what the
+    database holds plus the group's changes so far, so each tap sees what a tap alone would
+    see — seat counts, its own answer, the waiting list and its place in it — and then one
+    write stores them all.
+
+    Read: the seat counts (with the newest waiting answer), and the group's own cadres'
+    answers. Someone joining the end of the waiting list knows their place from the counts;
+    only a promotion, or a place further up, reads the waiting list itself (once a group).
+    """
+
+    def __init__(
+        self, connection: Connection, training: TrainingInfo, counts: dict[str, tuple[int, Any]]
+    ) -> None:
+        self.connection = connection
+        self.training = training
+        self.going = counts.get(RsvpStatus.GOING, (0, None))[0]
+        self.waiting, self._tail = counts.get(RsvpStatus.WAITING, (0, None))
+        self._stored_waiting = self.waiting
+        self._stored: dict[int, str] = {}  # stored status of the cadres read
+        self._status: dict[int, str] = {}  # the status now (stored, then as changed)
+        self._key: dict[int, _LineKey] = {}
+        self._changed: dict[int, tuple[str, datetime]] = {}  # in the order first changed
+        self._left_line = 0  # stored waiting answers this group changed
+        self._own: list[_Entry] = []  # the group's changed answers now waiting, in order
+        self._line: list[_Entry] | None = [] if not self.waiting else None
+
+    @classmethod
+    def read(cls, connection: Connection, training: TrainingInfo, cadres: set[int]) -> _Answers:
+        counts = {
+            status: (count, newest)
+            for status, count, newest in connection.execute(_COUNTS, {"training_id": training.id})
+        }
+        answers = cls(connection, training, counts)
+        given = connection.execute(_GIVEN, {"training_id": training.id, "ids": sorted(cadres)})
+        for telegram_id, status, updated_at, row_id in given:
+            answers._stored_as(telegram_id, status, (updated_at, row_id))
+        return answers
+
+    def _stored_as(self, telegram_id: int, status: str, key: _LineKey) -> None:
+        self._stored[telegram_id] = self._status[telegram_id] = status
+        self._key[telegram_id] = key
+
+    def status(self, telegram_id: int) -> str | None:
+        return self._status.get(telegram_id)
+
+    def set(self, telegram_id: int, status: str, now: datetime) -> None:
+        """The cadre's answer is now `status`, given at `now`."""
+        before = self._status.get(telegram_id)
+        key = self._key.get(telegram_id)
+        if before == RsvpStatus.GOING:
+            self.going -= 1
+        elif before == RsvpStatus.WAITING:
+            assert key is not None
+            self.waiting -= 1
+            if self._line is not None:
+                self._line.remove((*key, telegram_id))
+            if telegram_id in self._changed:
+                self._own.remove((*key, telegram_id))
+        if telegram_id not in self._changed and self._stored.get(telegram_id) == "waiting":
+            self._left_line += 1
+        row_id = key[1] if key is not None else _NEW_ROW + len(self._changed)
+        key = self._key[telegram_id] = (now, row_id)
+        self._status[telegram_id] = status
+        self._changed[telegram_id] = (status, now)
+        if status == RsvpStatus.GOING:
+            self.going += 1
+        elif status == RsvpStatus.WAITING:
+            self.waiting += 1
+            bisect.insort(self._own, (*key, telegram_id))
+            if self._line is not None:
+                bisect.insort(self._line, (*key, telegram_id))
+
+    def position(self, telegram_id: int) -> int:
+        """Place on the waiting list (1 = next in) of a waiting cadre."""
+        entry = (*self._key[telegram_id], telegram_id)
+        if (
+            self._line is None
+            and telegram_id in self._changed
+            and (self._tail is None or entry[0] > self._tail)
+        ):
+            # Behind every stored waiting answer the group left in place: no need to read them.
+            ahead = self._stored_waiting - self._left_line
+            return ahead + bisect.bisect_left(self._own, entry) + 1
+        return bisect.bisect_left(self._waiting_line(), entry) + 1
+
+    def fill_free_seats(self, now: datetime) -> list[int]:
+        """Give free seats to the waiting list, first come first served; returns who got one."""
+        if self.training.quota is None:
+            return []
+        free = self.training.quota - self.going
+        if free <= 0 or not self.waiting:
+            return []
+        promoted = [telegram_id for _, _, telegram_id in self._waiting_line()[:free]]
+        for telegram_id in promoted:
+            self.set(telegram_id, RsvpStatus.GOING, now)
+        return promoted
+
+    def _waiting_line(self) -> list[_Entry]:
+        """The whole waiting list in its order: read once, then kept up to date in memory."""
+        if self._line is None:
+            stored = self.connection.execute(_WAITING_LINE, {"training_id": self.training.id})
+            line = list(self._own)
+            for updated_at, row_id, telegram_id in stored:
+                if telegram_id not in self._changed:  # the group's own are in `_own`
+                    line.append((updated_at, row_id, telegram_id))
+                    if telegram_id not in self._stored:
+                        self._stored_as(telegram_id, RsvpStatus.WAITING, (updated_at, row_id))
+            self._line = sorted(line)
+        return self._line
+
+    def write(self, session: Session, *, raise_conflict: bool) -> bool:
+        """Store the group's changes; False if a concurrent insert won (nothing written)."""
+        added, changed = [], []
+        for telegram_id, (status, now) in self._changed.items():
+            row_id = self._key[telegram_id][1]
+            if row_id >= _NEW_ROW:  # in the order first changed: the ids come in that order
+                added.append(
+                    {
+                        "training_id": self.training.id,
+                        "telegram_id": telegram_id,
+                        "status": status,
+                        "created_at": now,
+                        "updated_at": now,
+                    }
+                )
+            else:
+                changed.append({"row_id": row_id, "new_status": status, "new_updated_at": now})
+        if not added:
+            if changed:
+                self.connection.execute(_CHANGE, changed)
+            return True
+        try:
+            with session.begin_nested():  # all or nothing: a retry reads the answers again
+                if changed:
+                    self.connection.execute(_CHANGE, changed)
+                self.connection.execute(_INSERT, added)
+        except IntegrityError:
+            if raise_conflict:
+                raise
+            return False
+        return True
 
 
 def _position(

@@ -1,14 +1,16 @@
 """The cadre's side: the "Ikut" / "Tidak bisa" buttons and /pelatihan (my upcoming trainings).
 
 Answers are decided in `storage.training` (idempotent, serialised per training, unique per
-cadre); a seat freed by a cancellation goes to the first cadre on the waiting list, who is told
-through the delivery engine.
+cadre), taps arriving together in groups (`bot.training.answers`); a seat freed by a
+cancellation goes to the first cadre on the waiting list, who is told through the delivery
+engine.
 """
 
 from __future__ import annotations
 
-import asyncio
+import functools
 import logging
+from zoneinfo import ZoneInfo
 
 from telegram import Update
 from telegram.error import Forbidden, RetryAfter
@@ -19,6 +21,7 @@ from bot.context import BotContext
 from bot.delivery import Payload, submit
 from bot.forms import chat_of
 from bot.i18n import LANGUAGES, t
+from bot.training.answers import answers_of
 from bot.training.texts import pressed, sender, short_title, when_text
 from bot.ui import Button, keyboard
 from storage import training as training_store
@@ -49,11 +52,8 @@ async def rsvp_button(update: Update, context: BotContext) -> None:
     if press is None:
         return
     joining = press.button.action == "y"
-    # In a worker thread: on SQLite the answer waits for the write lock, which the delivery
-    # engine takes many times a second during a big broadcast; the event loop must not wait.
-    outcome = await asyncio.to_thread(
-        _respond, context, press.button.training_id, press.user_id, joining
-    )
+    answers = answers_of(context.application, context.db)
+    outcome = await answers.respond(press.button.training_id, press.user_id, joining)
     await press.query.answer(_answer_text(outcome, lang), show_alert=outcome.result in _ALERTS)
     if outcome.result in _CONFIRMED and outcome.training is not None:
         # Sent apart from this handler: in a burst of taps the confirmations wait for
@@ -75,11 +75,6 @@ async def _confirm(update: Update, text: str, user_id: int) -> None:
         log.info("confirmation to %s skipped: private chat closed", user_id)
 
 
-def _respond(context: BotContext, training_id: int, user_id: int, joining: bool) -> RsvpOutcome:
-    with context.db.session() as session:
-        return training_store.respond(session, training_id, user_id, joining=joining)
-
-
 def _answer_text(outcome: RsvpOutcome, lang: str) -> str:
     return t(f"training.rsvp.{outcome.result.value}", lang, position=outcome.position or 0)
 
@@ -91,10 +86,16 @@ def _confirmation(outcome: RsvpOutcome, settings: Settings, lang: str) -> str:
         f"training.confirm.{outcome.result.value}",
         lang,
         title=training.title,
-        when=when_text(training, settings.timezone, lang),
+        when=_when(training, settings.timezone, lang),
         place=training.place,
         position=outcome.position or 0,
     )
+
+
+@functools.lru_cache(maxsize=64)
+def _when(training: TrainingInfo, tz: ZoneInfo, lang: str) -> str:
+    """The same for every tap on a training: a burst formats it once, not once a tap."""
+    return when_text(training, tz, lang)
 
 
 def _notify_promoted(context: BotContext, training: TrainingInfo, user_ids: list[int]) -> None:
