@@ -274,7 +274,10 @@ class DeliveryEngine:
         for broadcast_id, active in list(self._active.items()):
             tally = counts.get(broadcast_id)
             sending = active.info.status == "sending"
-            if sending and tally is not None and tally.remaining == 0 and active.outstanding == 0:
+            # A tally with no row at all of a broadcast that has recipients is a read that did
+            # not see them (it was once seen to finish 20,000 unsent): never a finish.
+            counted = tally is not None and (tally.total > 0 or active.info.total == 0)
+            if sending and counted and tally.remaining == 0 and active.outstanding == 0:
                 if await asyncio.to_thread(self._db, outbox.finish, broadcast_id, self.clock()):
                     await self._report(active, final=True)
                     del self._active[broadcast_id]

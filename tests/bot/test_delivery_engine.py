@@ -371,3 +371,29 @@ async def test_sigkill_mid_broadcast_then_restart_delivers_everyone(server, data
     assert min(per_chat) == 1  # nobody lost
     duplicates = sum(per_chat) - len(ids)
     assert duplicates <= 4  # at most the sends in flight at the kill (concurrency 4 at 25/s)
+
+
+async def test_a_count_that_sees_no_recipient_never_finishes_a_broadcast(bot, server, monkeypatch):
+    """A read of the recipients that saw none of them (all zeros) once marked a broadcast of
+    20,000 done with nobody sent; such a tally is read again instead, and everyone is sent to."""
+    from bot.delivery import engine as engine_module
+
+    await bot.restart(**PAID)
+    speed_up(bot)
+    users = [server.new_user() for _ in range(3)]
+    ids = known_users(bot, users)
+    real = outbox.delivery_counts
+    blind = {"left": 3}
+
+    def sees_nothing_at_first(session, broadcast_ids):
+        if blind["left"]:
+            blind["left"] -= 1
+            return {b: outbox.DeliveryCounts() for b in broadcast_ids}
+        return real(session, broadcast_ids)
+
+    monkeypatch.setattr(engine_module.outbox, "delivery_counts", sees_nothing_at_first)
+    broadcast_id = submit(bot.app, kind="announcement", recipient_ids=ids, payload=Payload("Hai"))
+    info, counts = await wait_finished(bot, broadcast_id)
+    assert blind["left"] == 0
+    assert (info.status, counts.sent) == ("done", 3)
+    assert delivered(server, ids) == dict.fromkeys(ids, 1)
