@@ -22,6 +22,7 @@ from bot.callbacks.codec import (
     parse_number,
     refuse_forged,
     registered,
+    unpack_or_refuse,
 )
 from bot.callbacks.families import (
     AttendanceButton,
@@ -88,4 +89,5 @@ __all__ = [
     "parse_number",
     "refuse_forged",
     "registered",
+    "unpack_or_refuse",
 ]

@@ -25,6 +25,7 @@ __all__ = [
     "parse_number",
     "refuse_forged",
     "registered",
+    "unpack_or_refuse",
 ]
 
 log = logging.getLogger(__name__)
@@ -153,6 +154,7 @@ class Callback:
 
 FAMILIES: dict[str, type[Callback]] = {}
 _Family = TypeVar("_Family", bound=type[Callback])
+_C = TypeVar("_C", bound=Callback)
 
 
 def registered(family: _Family) -> _Family:
@@ -193,3 +195,15 @@ async def refuse_forged(update: Update, lang: str, error: ForgedCallback | None 
         error or "unrecognised",
     )
     await query.answer(t("common.stale_button", lang))
+
+
+async def unpack_or_refuse(family: type[_C], update: Update, lang: str) -> _C | None:
+    """The `family` button behind the update's press, or None once a forged one was refused:
+    the first lines of every button handler."""
+    query = update.callback_query
+    assert query is not None
+    try:
+        return family.unpack(query.data)
+    except ForgedCallback as error:
+        await refuse_forged(update, lang, error)
+        return None

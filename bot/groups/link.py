@@ -21,7 +21,12 @@ from telegram.error import Forbidden, TelegramError
 from telegram.ext import ApplicationHandlerStop
 
 from bot.auth import Identity, identify
-from bot.callbacks import PICKER_LAYOUT, ForgedCallback, GroupButton, refuse_forged
+from bot.callbacks import (
+    PICKER_LAYOUT,
+    GroupButton,
+    refuse_forged,
+    unpack_or_refuse,
+)
 from bot.context import BotContext
 from bot.forms import region_picker
 from bot.forms.audience import scope_rows
@@ -142,10 +147,8 @@ async def area_button(update: Update, context: BotContext) -> None:
     query, user = update.callback_query, update.effective_user
     assert query is not None and user is not None
     lang = context.lang
-    try:
-        button = GroupButton.unpack(query.data)
-    except ForgedCallback as error:
-        await refuse_forged(update, lang, error)
+    button = await unpack_or_refuse(GroupButton, update, lang)
+    if button is None:
         return
     identity = identify(context.db, context.settings, user.id)
     assert context.user_data is not None
@@ -311,10 +314,8 @@ async def unlink_button(update: Update, context: BotContext) -> None:
     query, user = update.callback_query, update.effective_user
     assert query is not None and user is not None
     lang = context.lang
-    try:
-        button = GroupButton.unpack(query.data)
-    except ForgedCallback as error:
-        await refuse_forged(update, lang, error)
+    button = await unpack_or_refuse(GroupButton, update, lang)
+    if button is None:
         return
     if button.action == "uk":
         await query.answer()

@@ -8,7 +8,7 @@ from typing import TypeVar
 from telegram import Update
 
 from bot.auth import Identity, identify
-from bot.callbacks import Callback, ForgedCallback, refuse_forged
+from bot.callbacks import Callback, unpack_or_refuse
 from bot.context import BotContext
 from bot.validation import clean_label
 
@@ -20,12 +20,7 @@ C = TypeVar("C", bound=Callback)
 
 async def pressed(update: Update, context: BotContext, family: type[C]) -> C | None:
     """The button behind the update, or None after refusing forged data politely."""
-    assert update.callback_query is not None
-    try:
-        return family.unpack(update.callback_query.data)
-    except ForgedCallback as error:
-        await refuse_forged(update, context.lang, error)
-        return None
+    return await unpack_or_refuse(family, update, context.lang)
 
 
 def typed_name(update: Update) -> str | None:

@@ -11,7 +11,7 @@ from typing import Any
 from telegram import Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, MessageHandler, filters
 
-from bot.callbacks import ForgedCallback, ReminderFormButton, refuse_forged
+from bot.callbacks import ReminderFormButton, unpack_or_refuse
 from bot.context import BotContext
 from bot.forms import Draft, Form
 from bot.moments import to_local
@@ -99,12 +99,7 @@ def today(context: BotContext) -> date:
 
 async def pressed(update: Update, context: BotContext) -> ReminderFormButton | None:
     """The pressed button of this form; None (refused politely) when no keyboard of ours sent it."""
-    assert update.callback_query is not None
-    try:
-        return ReminderFormButton.unpack(update.callback_query.data)
-    except ForgedCallback as error:
-        await refuse_forged(update, context.lang, error)
-        return None
+    return await unpack_or_refuse(ReminderFormButton, update, context.lang)
 
 
 def state(

@@ -17,10 +17,9 @@ from telegram import CallbackQuery, Update
 from bot.auth import Identity, identify
 from bot.callbacks import (
     Callback,
-    ForgedCallback,
     TrainingButton,
     TrainingFormButton,
-    refuse_forged,
+    unpack_or_refuse,
 )
 from bot.config import Settings
 from bot.context import BotContext
@@ -156,8 +155,5 @@ async def pressed(family: type[C], update: Update, lang: str) -> Press[C] | None
     """The press of a `family` button, or None once a forged one was refused."""
     query, user = update.callback_query, update.effective_user
     assert query is not None and user is not None
-    try:
-        return Press(family.unpack(query.data), query, user.id)
-    except ForgedCallback as error:
-        await refuse_forged(update, lang, error)
-        return None
+    button = await unpack_or_refuse(family, update, lang)
+    return None if button is None else Press(button, query, user.id)
