@@ -277,6 +277,12 @@ class DeliveryEngine:
             # A tally with no row at all of a broadcast that has recipients is a read that did
             # not see them (it was once seen to finish 20,000 unsent): never a finish.
             counted = tally is not None and (tally.total > 0 or active.info.total == 0)
+            if not counted:
+                log.warning(
+                    "delivery: a count saw none of broadcast %s's %s recipients; read again",
+                    broadcast_id,
+                    active.info.total,
+                )
             if sending and counted and tally.remaining == 0 and active.outstanding == 0:
                 if await asyncio.to_thread(self._db, outbox.finish, broadcast_id, self.clock()):
                     await self._report(active, final=True)
