@@ -33,6 +33,7 @@ from openpyxl.xml.constants import SHEET_MAIN_NS
 from openpyxl.xml.functions import tostring
 
 __all__ = [
+    "KNOWN_PER_COLUMN",
     "MAX_CELL_TEXT",
     "ExportProgress",
     "Percent",
@@ -52,6 +53,7 @@ PROGRESS_EVERY = 2000  # rows between two progress updates
 ZIP_LEVEL = 3
 DATE_FORMAT = "dd/mm/yyyy hh:mm"
 EXCEL_EPOCH = datetime(1899, 12, 30)
+EPOCH_DAY = EXCEL_EPOCH.toordinal()
 DAY = timedelta(days=1)
 MAX_CELL_TEXT = 32767
 # Characters XML 1.0 forbids (C0 controls but tab and newlines, lone surrogates, U+FFFE/U+FFFF):
@@ -59,6 +61,19 @@ MAX_CELL_TEXT = 32767
 _ILLEGAL_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 # Markup and illegal characters: text with none of them is copied as it is.
 _SPECIAL = re.compile("[&<>\x00-\x1f\ud800-\udfff\ufffe\uffff]")
+KNOWN_PER_COLUMN = 4096  # text cells kept per column: the names of a province's regions fit
+_TRUE, _FALSE = '<c t="b"><v>1</v></c>', '<c t="b"><v>0</v></c>'
+
+
+def _text_cell(value: str) -> str:
+    """An inline text cell, cut to Excel's limit, without the characters XML forbids."""
+    keep = ""
+    if value[0] <= " " or value[-1] <= " " or len(value) > MAX_CELL_TEXT:
+        value = value[:MAX_CELL_TEXT]
+        keep = ' xml:space="preserve"'
+    if _SPECIAL.search(value):
+        value = html.escape(_ILLEGAL_XML.sub("", value), quote=False)
+    return f'<c t="inlineStr"><is><t{keep}>{value}</t></is></c>'
 
 
 def save_workbook(workbook: Workbook, path: Path) -> None:
@@ -137,6 +152,8 @@ class StreamingSheet(WriteOnlyWorksheet):
         self._letters = [get_column_letter(i) for i in range(1, len(headers) + 1)]
         self._styles = styles
         self._date_style = f' s="{styles.date}"'
+        self._known: list[dict[str, str]] = [{} for _ in headers]
+        self._stream: _RawStream
         self.rows_written = 0
         self.freeze_panes = "A2"
         for letter, width in zip(self._letters, widths, strict=True):
@@ -151,65 +168,85 @@ class StreamingSheet(WriteOnlyWorksheet):
             self._writer.write_top()
 
     def _write_rows(self) -> Generator[None, Sequence[Any], None]:
+        """openpyxl's row writer, kept open for `write_rows`: it receives the header row only,
+        then waits inside `<sheetData>` until the sheet is closed."""
         assert self._writer is not None  # append() and close() call _get_writer() first
         stream = self._writer.xf.send(True)
         with stream.element("sheetData"):
-            index = 0
             try:
                 while True:
                     values = yield
-                    index += 1
-                    stream.write_raw(self._row_xml(values, index))
+                    stream.write_raw(self._header_xml(values))
+                    self._stream = stream
             except GeneratorExit:
                 pass
         self._writer.xf.send(None)
 
+    def _header_xml(self, values: Sequence[Any]) -> str:
+        style = self._styles.header
+        cells = "".join(
+            f'<c s="{style}" t="inlineStr"><is><t>{html.escape(str(value), quote=False)}</t></is></c>'
+            for value in values
+        )
+        return f'<row r="1">{cells}</row>'
+
     def _row_xml(self, values: Sequence[Any], index: int) -> str:
-        """One `<row>`; the hot loop of an export (millions of cells), hence `type() is` and
-        the names bound locally."""
-        styles = self._styles
-        text_style = f' s="{styles.header}"' if index == 1 else ""
+        """One `<row>`: the hot loop of an export (millions of cells), hence `type() is`, the
+        names bound locally and each column's text cells kept by value (kelurahan, lembaga,
+        status repeat on every row). A cell right after the previous one needs no reference
+        (`r`, optional in the format); the first after an empty one carries it."""
         date_style = self._date_style
-        special = _SPECIAL.search
         cells = [f'<row r="{index}">']
         add = cells.append
-        for letter, value in zip(self._letters, values, strict=False):
+        gap = False
+        for letter, known, value in zip(self._letters, self._known, values, strict=False):
             kind = type(value)
-            if kind is str:
-                if not value:
-                    continue
-                keep = ""
-                if value[0] <= " " or value[-1] <= " " or len(value) > MAX_CELL_TEXT:
-                    value = value[:MAX_CELL_TEXT]
-                    keep = ' xml:space="preserve"'
-                if special(value):
-                    value = html.escape(_ILLEGAL_XML.sub("", value), quote=False)
-                add(
-                    f'<c r="{letter}{index}"{text_style} t="inlineStr"><is><t{keep}>{value}</t></is></c>'
-                )
+            if kind is str and value:
+                cell = known.get(value)
+                if cell is None:
+                    cell = _text_cell(value)
+                    if len(known) < KNOWN_PER_COLUMN:
+                        known[value] = cell
             elif kind is int:
-                add(f'<c r="{letter}{index}"><v>{value}</v></c>')
+                cell = f"<c><v>{value}</v></c>"
             elif kind is datetime:
-                add(
-                    f'<c r="{letter}{index}"{date_style}><v>{(value - EXCEL_EPOCH) / DAY!r}</v></c>'
+                # Days since Excel's epoch, to the second (the sheet shows minutes).
+                seconds = value.hour * 3600 + value.minute * 60 + value.second
+                cell = (
+                    f"<c{date_style}><v>{value.toordinal() - EPOCH_DAY + seconds / 86400!r}</v></c>"
                 )
-            elif value is None:
+            elif value is None or kind is str:
+                gap = True
                 continue
             elif kind is bool:
-                add(f'<c r="{letter}{index}" t="b"><v>{int(value)}</v></c>')
+                cell = _TRUE if value else _FALSE
             elif kind is Percent:
-                add(f'<c r="{letter}{index}" s="{styles.percent}"><v>{float(value)!r}</v></c>')
+                cell = f'<c s="{self._styles.percent}"><v>{float(value)!r}</v></c>'
             else:
-                add(f'<c r="{letter}{index}"><v>{value!r}</v></c>')
+                cell = f"<c><v>{value!r}</v></c>"
+            if gap:
+                cell = f'<c r="{letter}{index}"{cell[2:]}'
+                gap = False
+            add(cell)
         add("</row>")
         return "".join(cells)
 
     def write_rows(self, rows: Iterable[Sequence[Any]], progress: ExportProgress | None) -> None:
+        """Append the rows after the header, written in batches of `PROGRESS_EVERY`."""
+        write, row_xml = self._stream.write_raw, self._row_xml
+        batch: list[str] = []
+        index = self.rows_written + 1  # the header is row 1
         for row in rows:
-            self.append(row)
-            self.rows_written += 1
-            if progress is not None and self.rows_written % PROGRESS_EVERY == 0:
-                progress.rows = self.rows_written
+            index += 1
+            batch.append(row_xml(row, index))
+            if len(batch) == PROGRESS_EVERY:
+                write("".join(batch))
+                batch.clear()
+                self.rows_written = index - 1
+                if progress is not None:
+                    progress.rows = self.rows_written
+        write("".join(batch))
+        self.rows_written = index - 1
 
     def finish(self) -> None:
         """Filter buttons on the header over every written row."""

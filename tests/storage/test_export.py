@@ -6,7 +6,7 @@ from datetime import datetime
 
 from openpyxl import Workbook, load_workbook
 
-from storage.xlsx import MAX_CELL_TEXT, Percent, StreamingSheet, Styles
+from storage.xlsx import KNOWN_PER_COLUMN, MAX_CELL_TEXT, Percent, StreamingSheet, Styles
 
 
 def test_rows_written_as_raw_xml_read_back_exactly(tmp_path):
@@ -55,3 +55,23 @@ def test_characters_illegal_in_xml_are_dropped_and_the_workbook_opens(tmp_path):
     values = [row[0] for row in read.iter_rows(min_row=2, values_only=True)]
     assert values == ["", "Posyandu Melati", "badsurrogate", "", "=A1&"]
     assert read["A6"].data_type == "s"  # text, never a formula
+
+
+def test_repeated_texts_and_cells_after_an_empty_one_land_in_their_columns(tmp_path):
+    """Text cells are kept by value per column and written without a reference unless one
+    follows an empty cell: what is read back must be in the same columns, row after row."""
+    book = Workbook(write_only=True)
+    sheet = StreamingSheet(book, "Data", ["A", "B", "C", "D"], [10] * 4, Styles.register(book))
+    rows = [
+        ["Kelurahan Satu" if i % 2 else "Desa & Dua", None if i % 3 else i, "Ya", f"n{i}"]
+        for i in range(KNOWN_PER_COLUMN + 50)
+    ]
+    rows.append([None, None, "Ya", None])
+    sheet.write_rows(rows, None)
+    sheet.finish()
+    path = tmp_path / "repeat.xlsx"
+    book.save(path)
+
+    read = load_workbook(path)["Data"]
+    values = [list(r) for r in read.iter_rows(min_row=2, values_only=True)]
+    assert values == [list(row) for row in rows]
