@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import weakref
 from datetime import datetime
 
 from telegram import ChatMemberUpdated, Update, User
@@ -27,7 +26,7 @@ from storage import people
 from storage.db import Database
 from storage.models import utcnow
 
-__all__ = ["FLUSH_SECONDS", "SeenLog", "flush_persistence", "seen_log", "track_user"]
+__all__ = ["FLUSH_SECONDS", "SeenLog", "flush_persistence", "track_user"]
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +76,7 @@ def _seen(
     if found is not None and found.unchanged(user.language_code, now):
         return found.language, found.telegram_language
     if found is not None and found.only_seen_again(user.language_code, now):
-        seen_log(context.application, context.db).note(user.id, now)
+        context.app.seen_log.note(user.id, now)
         return found.language, found.telegram_language
     with context.db.session() as session:
         return people.touch_user(session, user.id, user.language_code, now)
@@ -121,17 +120,6 @@ class SeenLog:
     def _write(self, noted: dict[int, datetime]) -> None:
         with self.database.session() as session:
             people.record_seen(session, noted)
-
-
-_SEEN_LOGS: weakref.WeakKeyDictionary[Application, SeenLog] = weakref.WeakKeyDictionary()
-
-
-def seen_log(application: Application, database: Database) -> SeenLog:
-    """The application's one `SeenLog` (made when first needed)."""
-    found = _SEEN_LOGS.get(application)
-    if found is None:
-        found = _SEEN_LOGS[application] = SeenLog(application, database)
-    return found
 
 
 async def flush_persistence(update: object, context: BotContext) -> None:

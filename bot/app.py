@@ -50,6 +50,7 @@ from bot.reports import counter as report_counter
 from bot.reports import listing as report_list
 from bot.reports import review as report_review
 from bot.reports import submit as report_submit
+from bot.training.answers import RsvpAnswers
 from storage import db as storage_db
 from storage import regions
 from storage.db import Database
@@ -133,6 +134,9 @@ def build_application(settings: Settings, database: Database | None = None) -> F
     app.review_counter = report_counter.ReviewCounter(app)
     app.charts = statistics.ChartCache()
     app.export_slots = asyncio.Semaphore(1)
+    app.export_gate = export.ExportGate()
+    app.seen_log = activity.SeenLog(app, database)
+    app.rsvp_answers = RsvpAnswers(database)
     minute_jobs = (
         RepeatingJob(
             app,

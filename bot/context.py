@@ -16,13 +16,16 @@ from bot.i18n import DEFAULT_LANGUAGE
 from storage.db import Database
 
 if TYPE_CHECKING:
+    from bot.activity import SeenLog
     from bot.auth import Identity
     from bot.cluster import Cluster
     from bot.delivery import DeliveryEngine
+    from bot.export import ExportGate
     from bot.ops.metrics import Metrics
     from bot.reminders import ReminderScheduler
     from bot.reports.counter import ReviewCounter
     from bot.statistics import ChartCache
+    from bot.training.answers import RsvpAnswers
 
 __all__ = ["BotContext", "ForkomApplication", "PerUserUpdateProcessor", "Service"]
 
@@ -52,6 +55,12 @@ class ForkomApplication(Application):
     charts: ChartCache
     #: One export at a time per bot: two province-wide workbooks at once would double memory.
     export_slots: asyncio.Semaphore
+    #: Who has an export queued or running, and whose cooldown is still on.
+    export_gate: ExportGate
+    #: Users seen again, their `last_seen_at` written together a second later.
+    seen_log: SeenLog
+    #: "Ikut"/"Batal" taps on a training, decided in groups (group commit).
+    rsvp_answers: RsvpAnswers
     #: Prometheus counters of this application (served at /metrics).
     metrics: Metrics
     #: This worker among the others on the same PostgreSQL: leader election, per-user locks.

@@ -18,7 +18,6 @@ import re
 import tempfile
 import time
 import unicodedata
-import weakref
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -27,7 +26,7 @@ from babel.numbers import format_decimal
 from telegram import Message, Update
 from telegram.constants import ChatAction
 from telegram.error import BadRequest
-from telegram.ext import Application, BaseHandler, CallbackQueryHandler, CommandHandler
+from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
 from bot.auth import Identity, identify, may_read_area
 from bot.callbacks import ExportButton, ForgedCallback, refuse_forged
@@ -98,13 +97,6 @@ class ExportGate:
 
     def seconds_left(self, user_id: int, now: float) -> int:
         return max(1, round(COOLDOWN_SECONDS - (now - self.finished.get(user_id, now))))
-
-
-_GATES: weakref.WeakKeyDictionary[Application, ExportGate] = weakref.WeakKeyDictionary()
-
-
-def _gate(context: BotContext) -> ExportGate:
-    return _GATES.setdefault(context.application, ExportGate())
 
 
 def export_labels(lang: str) -> ExportLabels:
@@ -234,7 +226,7 @@ async def _export(
     """Run one export through the gate: refused politely, or built and sent."""
     chat = update.effective_chat
     assert chat is not None
-    gate = _gate(context)
+    gate = context.app.export_gate
     refused = gate.enter(identity.user_id, time.monotonic())
     if refused is not None:
         seconds = gate.seconds_left(identity.user_id, time.monotonic())

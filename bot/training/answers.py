@@ -18,18 +18,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import weakref
 from dataclasses import dataclass
 
 from sqlalchemy.exc import OperationalError
-from telegram.ext import Application
 
 from storage import training as training_store
 from storage.db import Database
 from storage.models import utcnow
 from storage.training import RsvpOutcome, RsvpTap
 
-__all__ = ["MAX_GROUP", "RsvpAnswers", "answers_of"]
+__all__ = ["MAX_GROUP", "RsvpAnswers"]
 
 log = logging.getLogger(__name__)
 
@@ -132,14 +130,3 @@ def _settle(
     else:
         assert outcome is not None
         waiting.answer.set_result(outcome)
-
-
-_ANSWERS: weakref.WeakKeyDictionary[Application, RsvpAnswers] = weakref.WeakKeyDictionary()
-
-
-def answers_of(application: Application, database: Database) -> RsvpAnswers:
-    """The application's one `RsvpAnswers` (made at its first tap)."""
-    answers = _ANSWERS.get(application)
-    if answers is None:
-        answers = _ANSWERS[application] = RsvpAnswers(database)
-    return answers

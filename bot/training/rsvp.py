@@ -21,7 +21,6 @@ from bot.context import BotContext
 from bot.delivery import Payload, submit
 from bot.forms import chat_of
 from bot.i18n import LANGUAGES, t
-from bot.training.answers import answers_of
 from bot.training.texts import pressed, sender, short_title, when_text
 from bot.ui import Button, keyboard
 from storage import training as training_store
@@ -52,7 +51,7 @@ async def rsvp_button(update: Update, context: BotContext) -> None:
     if press is None:
         return
     joining = press.button.action == "y"
-    answers = answers_of(context.application, context.db)
+    answers = context.app.rsvp_answers
     outcome = await answers.respond(press.button.training_id, press.user_id, joining)
     await press.query.answer(_answer_text(outcome, lang), show_alert=outcome.result in _ALERTS)
     if outcome.result in _CONFIRMED and outcome.training is not None:
