@@ -61,7 +61,7 @@ MAX_CELL_TEXT = 32767
 _ILLEGAL_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 # Markup and illegal characters: text with none of them is copied as it is.
 _SPECIAL = re.compile("[&<>\x00-\x1f\ud800-\udfff\ufffe\uffff]")
-KNOWN_PER_COLUMN = 4096  # text cells kept per column: the names of a province's regions fit
+KNOWN_PER_COLUMN = 2048  # text cells kept per column: a province's 1,038 kelurahan/desa fit
 _TRUE, _FALSE = '<c t="b"><v>1</v></c>', '<c t="b"><v>0</v></c>'
 
 
@@ -249,8 +249,10 @@ class StreamingSheet(WriteOnlyWorksheet):
         self.rows_written = index - 1
 
     def finish(self) -> None:
-        """Filter buttons on the header over every written row."""
+        """Filter buttons on the header over every written row; the kept cells are let go
+        (the workbook keeps its sheets until it is saved)."""
         self.auto_filter.ref = f"A1:{self._letters[-1]}{self.rows_written + 1}"
+        self._known = [{} for _ in self._letters]
 
 
 class Percent(float):
