@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from bot.auth import Identity
     from bot.cluster import Cluster
     from bot.delivery import DeliveryEngine
+    from bot.delivery.http import AiohttpRequest
     from bot.export import ExportGate
     from bot.ops.metrics import Metrics
     from bot.reminders import ReminderScheduler
@@ -63,6 +64,9 @@ class ForkomApplication(Application):
     rsvp_answers: RsvpAnswers
     #: Prometheus counters of this application (served at /metrics).
     metrics: Metrics
+    #: The bot's HTTP clients (requests, getUpdates): closed by PTB's shutdown, or by the
+    #: runner when the start failed before the bot was initialized (a wrong token).
+    http: tuple[AiohttpRequest, ...]
     #: This worker among the others on the same PostgreSQL: leader election, per-user locks.
     cluster: Cluster
 

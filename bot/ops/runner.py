@@ -119,5 +119,7 @@ async def _stop(app: ForkomApplication, server: OpsServer | None, initialized: b
         await app.shutdown()  # writes the persistence
         if app.post_shutdown is not None:
             await app.post_shutdown(app)
+    else:  # PTB shuts down only a bot that got through its getMe
+        await asyncio.gather(*(client.shutdown() for client in app.http))
     if server is not None:
         await server.stop()
