@@ -116,8 +116,9 @@ async def test_registration_and_database_errors_leak_nothing(
     assert user.last_message.text.startswith("Maaf, terjadi gangguan")
 
     log = full_log.text
-    # The capture is complete: the SQL, the HTTP requests, PTB and both errors are in it…
-    assert "INSERT INTO cadre" in log and "HTTP Request" in log and "Processing update" in log
+    # The capture is complete: the SQL, the API calls, PTB and both errors are in it…
+    assert "INSERT INTO cadre" in log and "Calling Bot API endpoint" in log
+    assert "Processing update" in log
     assert "no_such_table" in log and "database is locked" in log
     assert "[parameters: hidden]" in log
     # …and none of the cadre's data.
