@@ -74,7 +74,7 @@ __all__ = [
     "build_workbook",
 ]
 
-ROWS_PER_FETCH = 5000
+ROWS_PER_FETCH = 1000
 
 
 # ---------------------------------------------------------------- what to export
