@@ -33,7 +33,6 @@ from zoneinfo import ZoneInfo
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from openpyxl import Workbook  # noqa: E402
 from sqlalchemy import text  # noqa: E402
 
 from bench.stats import Loader, _fresh_database, analyse  # noqa: E402
@@ -44,7 +43,7 @@ from storage.db import Database  # noqa: E402
 from storage.models import utcnow  # noqa: E402
 from storage.regions import get_region  # noqa: E402
 from storage.stats import Period, period_window  # noqa: E402
-from storage.xlsx import Styles  # noqa: E402
+from storage.xlsx import StreamingWorkbook, Styles  # noqa: E402
 
 TZ = ZoneInfo("Asia/Makassar")
 USED = ("yes", "partly", "not_yet")
@@ -164,12 +163,12 @@ def measure(database: Database, samples: int) -> dict[str, float]:
     ChartSpec("Bench", (section.panel,), "-").render()
     results["chart_ms"] = (time.perf_counter() - began) * 1000
     began = time.perf_counter()
-    workbook = Workbook(write_only=True)
+    workbook = StreamingWorkbook(io.BytesIO())
     with database.session() as session:
         write_attendance_sheets(
             workbook, Styles.register(workbook), session, ["64"], utcnow(), sheet_labels("id"), TZ
         )
-    workbook.save(io.BytesIO())
+    workbook.close()
     results["sheets_s"] = time.perf_counter() - began
     return results
 

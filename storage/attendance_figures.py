@@ -22,7 +22,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, tzinfo
 
 import sqlalchemy as sa
-from openpyxl import Workbook
 from sqlalchemy import case, func, or_
 from sqlmodel import Session, col, select
 
@@ -38,7 +37,7 @@ from storage.models import (
 from storage.regions import children, display_name, get_region, region_path_name, scope_filter
 from storage.stats import KEPT, version_token
 from storage.training import TrainingInfo
-from storage.xlsx import Percent, StreamingSheet, Styles
+from storage.xlsx import Percent, StreamingSheet, StreamingWorkbook, Styles
 
 __all__ = [
     "AREA_COLUMNS",
@@ -269,7 +268,7 @@ def area_figures(rows: Iterable[TrainingFigures], areas: Sequence[str]) -> dict[
 
 
 def write_training_sheet(
-    workbook: Workbook,
+    workbook: StreamingWorkbook,
     styles: Styles,
     title: str,
     headers: Sequence[str],
@@ -334,7 +333,7 @@ AREA_WIDTHS = (30, 15, 10, 10, 10, 12, 10, 10, 10, 12, 14, 16)
 
 
 def write_area_sheet(
-    workbook: Workbook,
+    workbook: StreamingWorkbook,
     styles: Styles,
     title: str,
     headers: Sequence[str],
@@ -361,7 +360,7 @@ def write_area_sheet(
 
 
 def write_attendance_sheets(
-    workbook: Workbook,
+    workbook: StreamingWorkbook,
     styles: Styles,
     session: Session,
     scopes: Sequence[str],

@@ -12,14 +12,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from openpyxl import Workbook
 from sqlmodel import Session, col, select
 
 from storage.db import Database
 from storage.models import Cadre, Coordinator
 from storage.needs import OTHER, child_tables
 from storage.regions import children, region_path_name
-from storage.xlsx import StreamingSheet, Styles
+from storage.xlsx import StreamingSheet, StreamingWorkbook, Styles
 
 __all__ = ["NeedsSheetLabels", "build_proposal", "proposal_rows", "write_needs_sheet"]
 
@@ -84,7 +83,7 @@ def proposal_rows(
 
 
 def write_needs_sheet(
-    workbook: Workbook,
+    workbook: StreamingWorkbook,
     styles: Styles,
     session: Session,
     scopes: list[str],
@@ -107,9 +106,13 @@ def build_proposal(
     database: Database, area: str, labels: NeedsSheetLabels, include_phones: bool, path: Path
 ) -> int:
     """A workbook with only the needs sheet of `area` (blocking: run it in a worker thread)."""
-    workbook = Workbook(write_only=True)
-    styles = Styles.register(workbook)
-    with database.session() as session:
-        rows = write_needs_sheet(workbook, styles, session, [area], labels, include_phones)
-    workbook.save(path)
+    workbook = StreamingWorkbook(path)
+    try:
+        styles = Styles.register(workbook)
+        with database.session() as session:
+            rows = write_needs_sheet(workbook, styles, session, [area], labels, include_phones)
+    except BaseException:
+        workbook.abandon()
+        raise
+    workbook.close()
     return rows

@@ -12,7 +12,9 @@ below 3.2 and the export read-back tests fail loudly if a release changes them.
 from __future__ import annotations
 
 import html
+import queue
 import re
+import threading
 from collections.abc import Generator, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -24,6 +26,7 @@ from zipfile import ZIP_DEFLATED, ZipFile
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.drawing.spreadsheet_drawing import SpreadsheetDrawing
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
@@ -38,12 +41,12 @@ __all__ = [
     "ExportProgress",
     "Percent",
     "StreamingSheet",
+    "StreamingWorkbook",
     "Styles",
     "WriteOnlyWorksheet",
     "date_cell",
     "header_cell",
     "percent_cell",
-    "save_workbook",
     "title_cell",
 ]
 
@@ -76,11 +79,81 @@ def _text_cell(value: str) -> str:
     return f'<c t="inlineStr"><is><t{keep}>{value}</t></is></c>'
 
 
-def save_workbook(workbook: Workbook, path: Path) -> None:
-    """`Workbook.save` (openpyxl's `save_workbook`) with `ZIP_LEVEL` instead of zlib's default."""
-    workbook.properties.modified = datetime.now(UTC).replace(tzinfo=None)
-    with ZipFile(path, "w", ZIP_DEFLATED, allowZip64=True, compresslevel=ZIP_LEVEL) as archive:
-        ExcelWriter(workbook, archive).save()
+class StreamingWorkbook(Workbook):
+    """A write-only workbook whose file is open from the start: each `StreamingSheet` is
+    compressed into it while its rows are written, on a thread of its own (zlib lets go of the
+    GIL, so the other core compresses while this one makes rows), and no sheet goes through
+    a temporary file first. Sheets are written one after the other: a sheet's `finish` closes
+    it before the next begins. `close` writes the rest (other sheets, styles, the workbook)."""
+
+    def __init__(self, target: Path | IO[bytes]) -> None:
+        super().__init__(write_only=True)
+        self.archive = ZipFile(target, "w", ZIP_DEFLATED, allowZip64=True, compresslevel=ZIP_LEVEL)
+        self.writing: _ZipStream | None = None  # the sheet being written, if any
+
+    def save(self, filename: Any) -> None:
+        raise TypeError("a StreamingWorkbook is written to its own file: call close()")
+
+    def close(self) -> None:
+        self.properties.modified = datetime.now(UTC).replace(tzinfo=None)
+        _WorkbookWriter(self, self.archive).save()  # closes the archive
+
+    def abandon(self) -> None:
+        """Close the file after a failure (the caller throws it away)."""
+        if self.writing is not None:
+            self.writing.close(failed=True)
+        self.archive.close()
+
+
+class _WorkbookWriter(ExcelWriter):
+    """openpyxl's workbook writer, for sheets that are already in the archive."""
+
+    def write_worksheet(self, ws: Any) -> None:
+        if not isinstance(ws, StreamingSheet):
+            super().write_worksheet(ws)
+            return
+        # What ExcelWriter.write_worksheet does, less copying the sheet's file into the zip.
+        ws._drawing = SpreadsheetDrawing()
+        ws._drawing.charts = ws._charts
+        ws._drawing.images = ws._images
+        if not ws.closed:
+            ws.close()
+        assert ws._writer is not None  # close() made it
+        ws._rels = ws._writer._rels
+        self.manifest.append(ws)
+
+
+class _ZipStream:
+    """A zip entry written from a thread of its own: `write` hands text over, the thread
+    encodes nothing, it compresses and writes (the queue bounds what waits: ~8 MB)."""
+
+    def __init__(self, archive: ZipFile, name: str) -> None:
+        self._handle = archive.open(name, "w", force_zip64=True)
+        self._chunks: queue.Queue[bytes | None] = queue.Queue(maxsize=8)
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="xlsx-zip", daemon=True)
+        self._thread.start()
+
+    def write(self, text: str) -> None:
+        if self._error is not None:
+            raise self._error
+        self._chunks.put(text.encode())
+
+    def _run(self) -> None:
+        try:
+            while (chunk := self._chunks.get()) is not None:
+                self._handle.write(chunk)
+        except BaseException as exc:  # e.g. the disk is full: raised in the writing thread
+            self._error = exc
+            while self._chunks.get() is not None:
+                pass
+
+    def close(self, *, failed: bool = False) -> None:
+        self._chunks.put(None)
+        self._thread.join()
+        self._handle.close()
+        if self._error is not None and not failed:
+            raise self._error
 
 
 @dataclass
@@ -97,7 +170,7 @@ class ExportProgress:
 class _RawStream:
     """The part of `xmlfile` that openpyxl's sheet writer uses, plus raw pre-escaped writes."""
 
-    def __init__(self, handle: IO[str]) -> None:
+    def __init__(self, handle: _ZipStream) -> None:
         self.write_raw = handle.write
 
     @contextmanager
@@ -115,22 +188,28 @@ class _RawStream:
 
 
 class _StreamingSheetWriter(WorksheetWriter):
-    """openpyxl's sheet writer, writing to our `_RawStream` instead of an `xmlfile`."""
+    """openpyxl's sheet writer, writing our `_RawStream` into the workbook's open zip."""
 
     def get_stream(self) -> Generator[_RawStream | None, Any, None]:
-        with open(self.out, "w", encoding="utf-8", newline="") as handle:
-            stream = _RawStream(handle)
-            handle.write('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n')
-            with stream.element("worksheet", xmlns=SHEET_MAIN_NS):
-                try:
-                    while True:
-                        element = yield None
-                        if element is True:
-                            yield stream
-                        elif element is not None:
-                            stream.write(element)
-                except GeneratorExit:
-                    pass
+        book: StreamingWorkbook = self.ws.parent
+        entry = book.writing = _ZipStream(book.archive, self.ws.path[1:])
+        stream = _RawStream(entry)
+        entry.write('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n')
+        with stream.element("worksheet", xmlns=SHEET_MAIN_NS):
+            try:
+                while True:
+                    element = yield None
+                    if element is True:
+                        yield stream
+                    elif element is not None:
+                        stream.write(element)
+            except GeneratorExit:
+                pass
+        entry.close()
+        book.writing = None
+
+    def cleanup(self) -> None:
+        """Nothing to remove: the sheet never had a file of its own."""
 
 
 class StreamingSheet(WriteOnlyWorksheet):
@@ -141,7 +220,7 @@ class StreamingSheet(WriteOnlyWorksheet):
 
     def __init__(
         self,
-        workbook: Workbook,
+        workbook: StreamingWorkbook,
         title: str,
         headers: Sequence[str],
         widths: Sequence[float],
@@ -149,6 +228,8 @@ class StreamingSheet(WriteOnlyWorksheet):
     ) -> None:
         super().__init__(parent=workbook, title=title)
         workbook._add_sheet(self)  # what Workbook.create_sheet does for its own class
+        # Its part's name (sheetN.xml) is needed now; the writer numbers sheets so when saving.
+        self._id = workbook.worksheets.index(self) + 1
         self._letters = [get_column_letter(i) for i in range(1, len(headers) + 1)]
         self._styles = styles
         self._date_style = f' s="{styles.date}"'
@@ -164,7 +245,7 @@ class StreamingSheet(WriteOnlyWorksheet):
 
     def _get_writer(self) -> None:
         if self._writer is None:
-            self._writer = _StreamingSheetWriter(self)
+            self._writer = _StreamingSheetWriter(self, out="")
             self._writer.write_top()
 
     def _write_rows(self) -> Generator[None, Sequence[Any], None]:
@@ -249,10 +330,11 @@ class StreamingSheet(WriteOnlyWorksheet):
         self.rows_written = index - 1
 
     def finish(self) -> None:
-        """Filter buttons on the header over every written row; the kept cells are let go
-        (the workbook keeps its sheets until it is saved)."""
+        """Filter buttons on the header over every written row, and the sheet is closed
+        (written to the end, its kept cells let go): the next sheet may begin."""
         self.auto_filter.ref = f"A1:{self._letters[-1]}{self.rows_written + 1}"
-        self._known = [{} for _ in self._letters]
+        self._known = []
+        self.close()
 
 
 class Percent(float):

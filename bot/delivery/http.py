@@ -1,8 +1,10 @@
-"""The delivery engine's own `Bot` and HTTP client: lean enough for 1,000 messages a second.
+"""The bot's HTTP client, and the delivery engine's own `Bot`: lean enough for 1,000 messages
+a second.
 
-PTB's `HTTPXRequest` spends several times the CPU of an aiohttp request per API call. That is
-nothing for interactive replies, but at Telegram's paid broadcast rate it would take a whole
-core and starve the event loop that answers cadres, so the engine sends through aiohttp.
+PTB's `HTTPXRequest` spends several times the CPU of an aiohttp request per API call. At
+Telegram's paid broadcast rate it would take a whole core and starve the event loop that
+answers cadres, and in a burst of taps it was a third of the bot's CPU, so both the engine
+and the application's bot (`bot.app`) send through aiohttp.
 
 `AiohttpRequest` sends what `HTTPXRequest` sends: the form fields of
 `RequestData.json_parameters`, as multipart when there are uploads, and maps transport failures

@@ -8,7 +8,7 @@ import io
 from datetime import datetime, timedelta
 
 import pytest
-from openpyxl import Workbook, load_workbook
+from openpyxl import load_workbook
 
 from bot import export
 from bot.auth import identify
@@ -20,7 +20,7 @@ from storage import training as training_store
 from storage.attendance_figures import area_figures, training_figures
 from storage.models import FollowUp
 from storage.stats import Period
-from storage.xlsx import Styles
+from storage.xlsx import StreamingWorkbook, Styles
 from tests.auxil.flows import (
     BONTANG_BARAT,
     BONTANG_UTARA,
@@ -123,7 +123,8 @@ async def test_figures_are_exact_on_a_hand_built_set(bot):
         "Mendaftar 2 · hadir 0 (0% dari yang mendaftar) · datang tanpa mendaftar 0"
     )
 
-    workbook = Workbook(write_only=True)
+    buffer = io.BytesIO()
+    workbook = StreamingWorkbook(buffer)
     sheet = training_sheet(
         workbook,
         Styles.register(workbook),
@@ -134,8 +135,7 @@ async def test_figures_are_exact_on_a_hand_built_set(bot):
         "id",
     )
     assert sheet.rows_written == 2
-    buffer = io.BytesIO()
-    workbook.save(buffer)
+    workbook.close()
     values = list(load_workbook(io.BytesIO(buffer.getvalue()))["Kehadiran pelatihan"].values)
     assert values[0][:3] == ("No. pelatihan", "Judul", "Mulai")
     assert values[1][0] == barat and values[1][1] == "Gizi"

@@ -179,17 +179,17 @@ async def test_officials_see_the_city_and_coordinator_phones(bot, server):
 
 
 async def test_functions_for_statistics_and_export(bot):
-    from openpyxl import Workbook
 
     from bot.needs.needs_map import sheet_labels
     from bot.needs.sections import statistics_section
     from storage.needs_sheet import write_needs_sheet
-    from storage.xlsx import Styles
+    from storage.xlsx import StreamingWorkbook, Styles
 
     codes = build(bot)
+    path = bot.settings.media_dir.parent / "needs.xlsx"
     with bot.session() as session:
         section = statistics_section(session, BONTANG_BARAT, "en")
-        workbook = Workbook(write_only=True)
+        workbook = StreamingWorkbook(path)
         written = write_needs_sheet(
             workbook, Styles.register(workbook), session, [BONTANG_BARAT], sheet_labels("en"), True
         )
@@ -200,7 +200,6 @@ async def test_functions_for_statistics_and_export(bot):
         "3. Other: Sablon (score 4)",
     ]
     assert written == 7 and codes
-    path = bot.settings.media_dir.parent / "needs.xlsx"
-    workbook.save(path)
+    workbook.close()
     rows = list(load_workbook(path)["Training proposal"].iter_rows(values_only=True))
     assert rows[0][-1] == "Coordinator's phone" and len(rows) == 8

@@ -4,13 +4,21 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from openpyxl import Workbook, load_workbook
+from openpyxl import load_workbook
 
-from storage.xlsx import KNOWN_PER_COLUMN, MAX_CELL_TEXT, Percent, StreamingSheet, Styles
+from storage.xlsx import (
+    KNOWN_PER_COLUMN,
+    MAX_CELL_TEXT,
+    Percent,
+    StreamingSheet,
+    StreamingWorkbook,
+    Styles,
+)
 
 
 def test_rows_written_as_raw_xml_read_back_exactly(tmp_path):
-    book = Workbook(write_only=True)
+    path = tmp_path / "t.xlsx"
+    book = StreamingWorkbook(path)
     styles = Styles.register(book)
     sheet = StreamingSheet(
         book, "Data & <lain>", ["Teks", "Angka", "Waktu", "Lain"], [20] * 4, styles
@@ -24,8 +32,7 @@ def test_rows_written_as_raw_xml_read_back_exactly(tmp_path):
     ]
     sheet.write_rows(rows, None)
     sheet.finish()
-    path = tmp_path / "t.xlsx"
-    book.save(path)
+    book.close()
 
     read = load_workbook(path)["Data & <lain>"]
     values = [list(r) for r in read.iter_rows(values_only=True)]
@@ -43,13 +50,13 @@ def test_rows_written_as_raw_xml_read_back_exactly(tmp_path):
 
 def test_characters_illegal_in_xml_are_dropped_and_the_workbook_opens(tmp_path):
     """One report title with U+FFFF (or a lone surrogate) must not break a whole area's export."""
-    book = Workbook(write_only=True)
+    path = tmp_path / "illegal.xlsx"
+    book = StreamingWorkbook(path)
     sheet = StreamingSheet(book, "Data", ["Judul"], [20], Styles.register(book))
     titles = ["\uffff", "Posyandu\ufffe Melati", "bad\ud800surrogate", "\x00\x1f\x0b", "=A1&\uffff"]
     sheet.write_rows([[title] for title in titles], None)
     sheet.finish()
-    path = tmp_path / "illegal.xlsx"
-    book.save(path)
+    book.close()
 
     read = load_workbook(path)["Data"]
     values = [row[0] for row in read.iter_rows(min_row=2, values_only=True)]
@@ -60,7 +67,8 @@ def test_characters_illegal_in_xml_are_dropped_and_the_workbook_opens(tmp_path):
 def test_repeated_texts_and_cells_after_an_empty_one_land_in_their_columns(tmp_path):
     """Text cells are kept by value per column and written without a reference unless one
     follows an empty cell: what is read back must be in the same columns, row after row."""
-    book = Workbook(write_only=True)
+    path = tmp_path / "repeat.xlsx"
+    book = StreamingWorkbook(path)
     sheet = StreamingSheet(book, "Data", ["A", "B", "C", "D"], [10] * 4, Styles.register(book))
     rows = [
         ["Kelurahan Satu" if i % 2 else "Desa & Dua", None if i % 3 else i, "Ya", f"n{i}"]
@@ -69,8 +77,7 @@ def test_repeated_texts_and_cells_after_an_empty_one_land_in_their_columns(tmp_p
     rows.append([None, None, "Ya", None])
     sheet.write_rows(rows, None)
     sheet.finish()
-    path = tmp_path / "repeat.xlsx"
-    book.save(path)
+    book.close()
 
     read = load_workbook(path)["Data"]
     values = [list(r) for r in read.iter_rows(min_row=2, values_only=True)]
