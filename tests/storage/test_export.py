@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import datetime
 
+import pytest
 from openpyxl import load_workbook
 
 from storage.xlsx import (
@@ -82,3 +84,23 @@ def test_repeated_texts_and_cells_after_an_empty_one_land_in_their_columns(tmp_p
     read = load_workbook(path)["Data"]
     values = [list(r) for r in read.iter_rows(min_row=2, values_only=True)]
     assert values == [list(row) for row in rows]
+
+
+def test_a_failure_midway_closes_the_file_and_its_writing_thread(tmp_path):
+    """A sheet whose rows fail (the database went away) leaves no open zip entry and no
+    compressing thread behind, and the error is the one raised."""
+
+    def rows():
+        yield ["satu"]
+        raise RuntimeError("database gone")
+
+    book = StreamingWorkbook(tmp_path / "failed.xlsx")
+    sheet = StreamingSheet(book, "Data", ["Judul"], [20], Styles.register(book))
+    with pytest.raises(RuntimeError, match="database gone"):
+        try:
+            sheet.write_rows(rows(), None)
+        except BaseException:
+            book.abandon()
+            raise
+    assert book.writing is None
+    assert not any(t.name == "xlsx-zip" and t.is_alive() for t in threading.enumerate())
