@@ -19,6 +19,7 @@ from __future__ import annotations
 import warnings
 from typing import Any
 from urllib.parse import urlencode
+from urllib.request import getproxies
 
 import aiohttp
 from telegram import Bot
@@ -59,7 +60,8 @@ class MassBot(Bot):
 
 
 class AiohttpRequest(BaseRequest):
-    """A PTB request backend on an aiohttp connection pool (no proxies, HTTP/1.1)."""
+    """A PTB request backend on an aiohttp connection pool (HTTP/1.1; the environment's proxy
+    when one is set)."""
 
     def __init__(
         self,
@@ -83,6 +85,9 @@ class AiohttpRequest(BaseRequest):
             self._session = aiohttp.ClientSession(
                 connector=aiohttp.TCPConnector(limit=self._pool_size),
                 headers={"User-Agent": self.USER_AGENT},
+                # HTTPS_PROXY/NO_PROXY as PTB's httpx honours them (a dinas network may need a
+                # proxy to reach Telegram); looked up per request, so only when one is set.
+                trust_env=bool(getproxies()),
             )
 
     async def shutdown(self) -> None:
