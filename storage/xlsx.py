@@ -17,7 +17,7 @@ import queue
 import re
 import threading
 from collections.abc import Generator, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -269,7 +269,9 @@ class StreamingSheet(WriteOnlyWorksheet):
                     self._stream = stream
             except GeneratorExit:
                 pass
-        self._writer.xf.send(None)
+        # An abandoned sheet is collected in any order: its writer may have finished first.
+        with suppress(StopIteration):
+            self._writer.xf.send(None)
 
     def _header_xml(self, values: Sequence[Any]) -> str:
         style = self._styles.header
