@@ -263,10 +263,10 @@ class StreamingSheet(WriteOnlyWorksheet):
         stream = self._writer.xf.send(True)
         with stream.element("sheetData"):
             try:
-                while True:
-                    values = yield
-                    stream.write_raw(self._header_xml(values))
-                    self._stream = stream
+                stream.write_raw(self._header_xml((yield)))
+                self._stream = stream
+                yield
+                raise TypeError("a StreamingSheet's rows are written by write_rows()")
             except GeneratorExit:
                 pass
         # An abandoned sheet is collected in any order: its writer may have finished first.
