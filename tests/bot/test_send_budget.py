@@ -157,13 +157,16 @@ async def test_mass_sends_wait_while_a_reply_waits():
 
     async def replies() -> None:
         await asyncio.sleep(0.05)
-        order.append("asked")
         # Three bunches of five replies, each added while the one before still has replies
         # waiting: a queue that never empties, however late a busy machine wakes the test.
         tasks = []
-        for _ in range(3):
+        for bunch in range(3):
             tasks.extend(asyncio.create_task(one_reply()) for _ in range(5))
             await asyncio.sleep(0)  # they join the queue
+            if bunch == 0:
+                # Counted from here: before, the broadcast may have booked its next slot and
+                # landed the one before it (seen once in CI on a loaded machine).
+                order.append("asked")
             while pace.urgent_waiting > 2:
                 reply_sent.clear()
                 await reply_sent.wait()
