@@ -13,6 +13,9 @@ comes from the caller in `ExportLabels`, already translated.
 
 from __future__ import annotations
 
+import contextlib
+import queue
+import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -196,13 +199,51 @@ def _scanned_within(column: Any, scopes: Sequence[str]) -> Any:
 
 
 def _stream(session: Session, stmt: Any) -> Iterator[Any]:
-    """Rows in batches (a server-side cursor on PostgreSQL), never the whole result at once."""
+    """Rows in batches (a server-side cursor on PostgreSQL), never the whole result at once.
+
+    From a database server the next batch is fetched on a thread of its own while this one
+    is formatted, so that the server's time overlaps the sheet's (a province's export on
+    PostgreSQL: ~1 s of waiting hidden). SQLite reads in this process: a second thread would
+    only contend for the GIL. At most two batches wait.
+    """
     connection = session.connection()  # Core rows: no ORM bookkeeping for a million tuples
     # By partition: a third less time than row by row through the result (300,000 reports:
     # 0.9 s instead of 1.3 s on SQLite).
     result = connection.execute(stmt.execution_options(yield_per=ROWS_PER_FETCH))
-    for rows in result.partitions():
-        yield from rows
+    if connection.dialect.name == "sqlite":
+        for rows in result.partitions():
+            yield from rows
+        return
+    batches: queue.Queue[Sequence[Any] | BaseException | None] = queue.Queue(maxsize=2)
+    stop = threading.Event()
+
+    def hand_over(item: Sequence[Any] | BaseException | None) -> bool:
+        while not stop.is_set():
+            with contextlib.suppress(queue.Full):
+                batches.put(item, timeout=0.1)
+                return True
+        return False
+
+    def fetch() -> None:
+        try:
+            for rows in result.partitions():
+                if not hand_over(rows):
+                    return
+            hand_over(None)
+        except BaseException as exc:  # handed to the sheet's thread, raised there
+            hand_over(exc)
+
+    fetching = threading.Thread(target=fetch, name="export-fetch", daemon=True)
+    fetching.start()
+    try:
+        while (batch := batches.get()) is not None:
+            if isinstance(batch, BaseException):
+                raise batch
+            yield from batch
+    finally:  # also when the sheet stops early: the connection is the session's again
+        stop.set()
+        fetching.join()
+        result.close()
 
 
 RowSource = Callable[[Session, "ExportRequest", "ExportLabels", "_Regions"], Iterator[list[Any]]]

@@ -6,8 +6,12 @@ import threading
 from datetime import datetime
 
 import pytest
+import sqlalchemy as sa
 from openpyxl import load_workbook
 
+from storage import export
+from storage.db import Database
+from storage.models import Region
 from storage.xlsx import (
     KNOWN_PER_COLUMN,
     MAX_CELL_TEXT,
@@ -104,3 +108,27 @@ def test_a_failure_midway_closes_the_file_and_its_writing_thread(tmp_path):
             raise
     assert book.writing is None
     assert not any(t.name == "xlsx-zip" and t.is_alive() for t in threading.enumerate())
+
+
+def test_rows_fetched_ahead_stop_with_the_sheet_and_carry_the_database_error(database_url):
+    """On a database server the next batch is fetched on another thread. A sheet that stops
+    early stops that thread and leaves the session usable; a failing statement's error reaches
+    the sheet's thread."""
+    database = Database(database_url)
+    codes = sa.select(Region.code).order_by(Region.code)  # ~1,400 regions: two batches
+    try:
+        with database.session() as session:
+            every = session.execute(codes).scalars().all()
+            assert len(every) > export.ROWS_PER_FETCH
+            rows = export._stream(session, codes)
+            assert [next(rows)[0] for _ in range(3)] == every[:3]
+            rows.close()  # the sheet stopped early
+            assert not any(t.name == "export-fetch" and t.is_alive() for t in threading.enumerate())
+            assert session.execute(sa.select(sa.literal(7))).scalar() == 7
+            assert [row[0] for row in export._stream(session, codes)] == every
+        # PostgreSQL computes rows as they are fetched: the error may arise on the fetching thread.
+        failing = "select no_such_column" if database.is_sqlite else "select 1 / 0"
+        with database.session() as session, pytest.raises(sa.exc.DBAPIError):
+            list(export._stream(session, sa.text(failing)))
+    finally:
+        database.dispose()
