@@ -271,13 +271,8 @@ def build_workbook(
     progress: ExportProgress | None = None,
 ) -> ExportResult:
     """Write the export of `request.scopes` to `path` (blocking: run it in a worker thread)."""
-    workbook = StreamingWorkbook(path)
-    try:
+    with StreamingWorkbook(path) as workbook:
         rows = _write_sheets(database, request, labels, workbook, progress)
-    except BaseException:
-        workbook.abandon()
-        raise
-    workbook.close()
     return ExportResult(path, rows)
 
 

@@ -106,13 +106,6 @@ def build_proposal(
     database: Database, area: str, labels: NeedsSheetLabels, include_phones: bool, path: Path
 ) -> int:
     """A workbook with only the needs sheet of `area` (blocking: run it in a worker thread)."""
-    workbook = StreamingWorkbook(path)
-    try:
+    with StreamingWorkbook(path) as workbook, database.session() as session:
         styles = Styles.register(workbook)
-        with database.session() as session:
-            rows = write_needs_sheet(workbook, styles, session, [area], labels, include_phones)
-    except BaseException:
-        workbook.abandon()
-        raise
-    workbook.close()
-    return rows
+        return write_needs_sheet(workbook, styles, session, [area], labels, include_phones)

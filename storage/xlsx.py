@@ -85,12 +85,22 @@ class StreamingWorkbook(Workbook):
     compressed into it while its rows are written, on a thread of its own (zlib lets go of the
     GIL, so the other core compresses while this one makes rows), and no sheet goes through
     a temporary file first. Sheets are written one after the other: a sheet's `finish` closes
-    it before the next begins. `close` writes the rest (other sheets, styles, the workbook)."""
+    it before the next begins. `close` writes the rest (other sheets, styles, the workbook);
+    used as a context manager, it is closed on success and abandoned on an error."""
 
     def __init__(self, target: Path | IO[bytes]) -> None:
         super().__init__(write_only=True)
         self.archive = ZipFile(target, "w", ZIP_DEFLATED, allowZip64=True, compresslevel=ZIP_LEVEL)
         self.writing: _ZipStream | None = None  # the sheet being written, if any
+
+    def __enter__(self) -> StreamingWorkbook:
+        return self
+
+    def __exit__(self, error_type: type[BaseException] | None, *_: object) -> None:
+        if error_type is None:
+            self.close()
+        else:
+            self.abandon()
 
     def save(self, filename: Any) -> None:
         raise TypeError("a StreamingWorkbook is written to its own file: call close()")

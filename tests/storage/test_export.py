@@ -98,14 +98,10 @@ def test_a_failure_midway_closes_the_file_and_its_writing_thread(tmp_path):
         yield ["satu"]
         raise RuntimeError("database gone")
 
-    book = StreamingWorkbook(tmp_path / "failed.xlsx")
-    sheet = StreamingSheet(book, "Data", ["Judul"], [20], Styles.register(book))
     with pytest.raises(RuntimeError, match="database gone"):
-        try:
+        with StreamingWorkbook(tmp_path / "failed.xlsx") as book:
+            sheet = StreamingSheet(book, "Data", ["Judul"], [20], Styles.register(book))
             sheet.write_rows(rows(), None)
-        except BaseException:
-            book.abandon()
-            raise
     assert book.writing is None
     assert not any(t.name == "xlsx-zip" and t.is_alive() for t in threading.enumerate())
 
