@@ -173,18 +173,22 @@ async def tap_burst(
             await server.wait_until_polling(timeout=120)
             echo_latencies, _, echo_cpu = await _taps(server, users, messages, spread, echo)
         finally:
-            stop_bot(echo)
+            # From a thread: the server goes on answering while a bot stops (its last calls).
+            await asyncio.to_thread(stop_bot, echo)
         for user in users:
             user.callback_answers.clear()
         server.calls.clear()
         env = bot_env(TOKEN, server.base_url, url, FORUM_AREA="64.74")
+        started = time.monotonic()
         process = start_bot(env, folder, folder / f"bot-{db}.log")
         try:
-            await server.wait_until_polling(timeout=120)
+            # The bot's own poll: the echo bot's last one may still be waiting at the server.
+            await server.wait_until_polling(timeout=120, since=started)
             latencies, wall, cpu = await _taps(server, users, messages, spread, process)
             await asyncio.sleep(2)  # confirmations still under way are not waited for
         finally:
-            stop_bot(process, timeout=120)  # it sends the confirmations still queued first
+            # It sends the confirmations still queued first (for up to its stop's grace).
+            await asyncio.to_thread(stop_bot, process, timeout=120)
         answers = Counter(u.callback_answers[0]["text"] for u in users)
         confirmations = sum(len(u.messages) - 1 for u in users)
     database = Database(url)

@@ -8,6 +8,7 @@ and error mapping, not with our assumptions about it.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dtm
 import io
 import sys
@@ -562,6 +563,26 @@ async def test_get_updates_long_polling_semantics(fake: FakeTelegramServer, tg: 
         await asyncio.sleep(0.05)
         await fake.stop()  # a stopping server answers pending polls with []
         assert await new == ()
+
+
+async def test_wait_until_polling_since_ignores_a_gone_bots_poll(
+    fake: FakeTelegramServer, tg: Bot
+) -> None:
+    """A bot that went away mid-poll leaves its poll waiting at the server until its timeout
+    (aiohttp does not cancel a handler whose client left): it must not pass for the next
+    bot's (bench/rsvp.py timed a bot that was still starting)."""
+    gone = asyncio.create_task(tg.get_updates(offset=10_000, timeout=3))
+    await fake.wait_until_polling(timeout=5)
+    since = time.monotonic()
+    gone.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await gone
+    with pytest.raises(AssertionError, match="no bot is polling"):
+        await fake.wait_until_polling(timeout=0.3, since=since)
+    async with Bot(TOKEN, base_url=fake.base_url) as nxt:
+        poll = asyncio.create_task(nxt.get_updates(offset=10_000, timeout=1))
+        await fake.wait_until_polling(timeout=5, since=since)
+        assert await poll == ()
 
 
 async def test_drop_pending_updates(fake: FakeTelegramServer, tg: Bot) -> None:

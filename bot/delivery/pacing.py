@@ -92,6 +92,9 @@ class Pace:
         self._landed: deque[float] = deque()
         self._rtts: deque[tuple[float, float]] = deque()  # (when, round trip), rising trips
         self._landing = asyncio.Event()
+        # One sender at a time waits in the guard, the rest queue behind it (first come,
+        # first served): an answer wakes one waiter, not every send whose slot has passed.
+        self._guard_turn = asyncio.Lock()
 
     @property
     def interval(self) -> float:
@@ -126,8 +129,9 @@ class Pace:
                     await asyncio.sleep(slot - now)
                     if self._paused_until > time.monotonic():  # a 429 came meanwhile
                         continue
-                await self._guard()
-                self._in_flight += 1
+                async with self._guard_turn:
+                    await self._guard()
+                    self._in_flight += 1
                 now = time.monotonic()
                 self._creep(now)
                 return now

@@ -149,6 +149,7 @@ class FakeTelegramServer:
         self._next_group_id = 4_000_000_001
         self._next_channel_id = 1_000_000_000_001
         self._poll_future: asyncio.Future[None] | None = None
+        self._poll_began = 0.0  # time.monotonic() when the waiting long poll arrived
         self._state_waiters: list[asyncio.Future[None]] = []
         self._faults: list[_Fault] = []
         self._callback_queries: dict[str, FakeUser] = {}
@@ -486,10 +487,17 @@ class FakeTelegramServer:
         fut = self._poll_future
         return fut is not None and not fut.done()
 
-    async def wait_until_polling(self, timeout: float = 10.0) -> None:
-        """Wait until a bot (e.g. started as a subprocess) is long-polling."""
+    async def wait_until_polling(self, timeout: float = 10.0, *, since: float | None = None) -> None:
+        """Wait until a bot (e.g. started as a subprocess) is long-polling.
+
+        `since` (a `time.monotonic()` reading): a poll that arrived after it. A bot stopped
+        while this server's loop was blocked (`stop_bot` from a coroutine) leaves its long
+        poll waiting here until its timeout, which would pass for the next bot's.
+        """
         await self.wait_until(
-            lambda: self.is_polling, timeout, lambda: f"no bot is polling; {self._dump()}"
+            lambda: self.is_polling and (since is None or self._poll_began >= since),
+            timeout,
+            lambda: f"no bot is polling; {self._dump()}",
         )
 
     def _wake_poller(self) -> None:
@@ -516,6 +524,7 @@ class FakeTelegramServer:
             old.set_exception(ApiError(409, _CONFLICT))
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
+        self._poll_began = time.monotonic()
         while True:
             fut: asyncio.Future[None] = loop.create_future()
             self._poll_future = fut
