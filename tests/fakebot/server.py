@@ -487,7 +487,9 @@ class FakeTelegramServer:
         fut = self._poll_future
         return fut is not None and not fut.done()
 
-    async def wait_until_polling(self, timeout: float = 10.0, *, since: float | None = None) -> None:
+    async def wait_until_polling(
+        self, timeout: float = 10.0, *, since: float | None = None
+    ) -> None:
         """Wait until a bot (e.g. started as a subprocess) is long-polling.
 
         `since` (a `time.monotonic()` reading): a poll that arrived after it. A bot stopped
