@@ -70,11 +70,14 @@ def _lock_engine(url: str, pool_size: int) -> Engine:
 class SessionLock:
     """One advisory lock held on a dedicated connection until `release` or the process dies.
 
-    Blocking calls (each a database round trip); run them in a thread from async code.
+    `shared`: any number of processes may hold it together, but none while one holds it
+    exclusively (and the other way round). Blocking calls (each a database round trip); run
+    them in a thread from async code.
     """
 
-    def __init__(self, url: str, key: int) -> None:
+    def __init__(self, url: str, key: int, *, shared: bool = False) -> None:
         self.key = key
+        self._suffix = "_shared" if shared else ""
         self._engine = _lock_engine(url, pool_size=1)
         self._connection: Connection | None = None
 
@@ -89,7 +92,7 @@ class SessionLock:
         connection = self._engine.connect().execution_options(isolation_level="AUTOCOMMIT")
         try:
             got = connection.execute(
-                text("SELECT pg_try_advisory_lock(:key)"), {"key": self.key}
+                text(f"SELECT pg_try_advisory_lock{self._suffix}(:key)"), {"key": self.key}
             ).scalar_one()
         except Exception:
             connection.invalidate()
@@ -121,7 +124,9 @@ class SessionLock:
         if connection is None:
             return
         try:
-            connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": self.key})
+            connection.execute(
+                text(f"SELECT pg_advisory_unlock{self._suffix}(:key)"), {"key": self.key}
+            )
         except Exception:
             self._forget(invalidate=True)
             return

@@ -13,6 +13,12 @@
   their idle timeouts of N's forms) and followers tell the leader "a broadcast is waiting"
   (its sender looks at once instead of at its next poll).
 
+* **Alone**: a polling bot is Telegram's one getUpdates consumer, so when it finds no other
+  worker up it serves alone (`join`): no per-user locks, no re-reads, its memory is the
+  truth, as on SQLite. The serving lock keeps that true: every worker holds it, shared, and
+  a bot alone holds it exclusively, so a worker that comes up meanwhile waits (and says so)
+  until the bot alone has stopped, and a polling bot that finds workers up joins them.
+
 On SQLite (single-process, see `bot.cluster.single`) this worker is always the leader and
 none of the rest happens.
 """
@@ -33,6 +39,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Connection
 
 from bot.cluster import conversations
+from bot.persistence import DatabasePersistence
 from storage.locks import Notifications, SessionLock, TransactionLocks, lock_key
 
 if TYPE_CHECKING:
@@ -43,6 +50,9 @@ __all__ = ["Cluster"]
 log = logging.getLogger(__name__)
 
 LEADER_KEY = lock_key("leader", 0)
+SERVING_KEY = lock_key("serving", 0)
+#: Seconds between tries for the serving lock while a bot alone holds it.
+JOIN_RETRY = 1.0
 
 
 class Cluster:
@@ -63,7 +73,10 @@ class Cluster:
         #: Names this process in logs and in the hints it sends.
         self.worker_id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self.is_leader = False
+        #: Serving alone (see the module docstring): the per-user locks are not taken.
+        self.solo = False
         self.lock_connections = lock_connections
+        self._serving_lock: SessionLock | None = None
         self._conversations: list[conversations.Handler] = []
         self._leader_lock: SessionLock | None = None
         self._notes: Notifications | None = None
@@ -81,11 +94,53 @@ class Cluster:
 
     # ------------------------------------------------------------ lifecycle
 
+    async def join(self, *, alone: bool = False, stop: asyncio.Event | None = None) -> bool:
+        """Take the serving lock, before this worker loads any state (see the module
+        docstring): `alone` (a polling bot) exclusively if no other worker is up, else shared.
+
+        Waits while a bot alone holds it; False if `stop` is set meanwhile. A no-op on SQLite
+        and once joined.
+        """
+        if not self.shared or self._serving_lock is not None:
+            return True
+        url = self.app.database.url
+        if alone:
+            lock = SessionLock(url, SERVING_KEY)
+            if await asyncio.to_thread(lock.try_acquire):
+                self._serving_lock, self.solo = lock, True
+                if isinstance(self.app.persistence, DatabasePersistence):
+                    self.app.persistence.shared = False  # nobody else writes its rows now
+                return True
+            await asyncio.to_thread(lock.dispose)
+        lock = SessionLock(url, SERVING_KEY, shared=True)
+        waiting = False
+        while not await asyncio.to_thread(lock.try_acquire):
+            if not waiting:
+                log.warning(
+                    "cluster: a polling bot serves this database alone; waiting until it stops"
+                )
+                waiting = True
+            if stop is None:
+                await asyncio.sleep(JOIN_RETRY)
+                continue
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), JOIN_RETRY)
+            if stop.is_set():
+                await asyncio.to_thread(lock.dispose)
+                return False
+        self._serving_lock = lock
+        if waiting:
+            log.info("cluster: the bot alone has stopped; %s serves", self.worker_id)
+        return True
+
     async def start(self) -> None:
         """Join: on SQLite lead at once; on PostgreSQL start competing for the leader lock."""
         if not self.shared:
             await self._lead()
             return
+        await self.join()  # (already done by `bot.ops.runner`, before the state was loaded)
+        if self.solo:
+            log.info("cluster: %s serves alone (polling, no other worker)", self.worker_id)
         url = self.app.database.url
         self._conversations = conversations.persistent_conversations(self.app)
         conversations.check_supported(self._conversations)
@@ -130,6 +185,22 @@ class Cluster:
         if self._lock_threads is not None:
             self._lock_threads.shutdown(wait=False)
             self._lock_threads = None
+        await self._leave()
+
+    async def _leave(self) -> None:
+        """Give the serving lock up; alone, once every state is written (the next worker
+        reads it)."""
+        lock, self._serving_lock = self._serving_lock, None
+        if lock is None:
+            return
+        if self.solo:
+            try:
+                await self.app.update_persistence()
+            finally:
+                self.solo = False
+                await asyncio.to_thread(lock.dispose)
+            return
+        await asyncio.to_thread(lock.dispose)
 
     async def _run(self) -> None:
         assert self._leader_lock is not None and self._notes is not None
@@ -211,7 +282,7 @@ class Cluster:
         """Handle `update` of this user holding their cluster lock, on fresh conversation
         states; what it changed is written before the lock goes."""
         locks, threads = self._locks, self._lock_threads
-        if locks is None or threads is None:
+        if self.solo or locks is None or threads is None:
             yield
             return
         loop = asyncio.get_running_loop()

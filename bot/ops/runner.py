@@ -46,6 +46,9 @@ async def serve(
     initialized = False
     try:
         try:
+            # Before the state is loaded: a polling bot with no other worker up serves alone.
+            if not await app.cluster.join(alone=mode == "polling", stop=stopping):
+                return 0
             await app.initialize()
             initialized = True
             if app.post_init is not None:
@@ -121,5 +124,6 @@ async def _stop(app: ForkomApplication, server: OpsServer | None, initialized: b
             await app.post_shutdown(app)
     else:  # PTB shuts down only a bot that got through its getMe
         await asyncio.gather(*(client.shutdown() for client in app.http))
+        await app.cluster.stop()  # the serving lock, when taken
     if server is not None:
         await server.stop()

@@ -38,7 +38,9 @@ class BotRunner:
         self._done: set[int] = set()
         self._changed = asyncio.Event()
 
-    async def start(self, **overrides: Any) -> ForkomApplication:
+    async def start(self, *, alone: bool = False, **overrides: Any) -> ForkomApplication:
+        """`alone`: join as `python -m bot` (polling) does, serving alone if no other worker
+        is up on PostgreSQL (`bot.cluster`); by default as one of several workers."""
         if overrides:
             self.settings = dataclasses.replace(self.settings, **overrides)
         self.database = prepare_database(self.settings)
@@ -77,6 +79,8 @@ class BotRunner:
 
         app.create_task = tracked_task  # type: ignore[method-assign]
         processor.process_update = tracked  # type: ignore[misc,method-assign]  # final in PTB
+        if alone:
+            await app.cluster.join(alone=True)
         await app.initialize()
         if app.post_init:
             await app.post_init(app)
