@@ -213,12 +213,41 @@ class Cluster:
                         await self._lead()
                 elif not await loop.run_in_executor(thread, lock.still_held):
                     await self._step_down("the leader lock's connection was lost")
+                if not await loop.run_in_executor(thread, self._still_joined):
+                    await self._lost_serving_lock()
+                    await loop.run_in_executor(thread, self._rejoin)
                 messages = await loop.run_in_executor(thread, notes.wait, self.interval)
             except Exception:
                 log.exception("cluster: leader check failed; trying again")
                 await asyncio.sleep(self.interval)
                 continue
             self._heard(messages)
+
+    def _still_joined(self) -> bool:
+        """Whether the serving lock is still held (blocking: a round trip)."""
+        lock = self._serving_lock
+        return lock is not None and lock.still_held()
+
+    async def _lost_serving_lock(self) -> None:
+        """The serving lock went with its connection (a database restart, say). Alone, another
+        worker may serve now: lock and re-read per user from here on."""
+        if self.solo:
+            log.warning("cluster: %s lost the serving lock; no longer alone", self.worker_id)
+            self.solo = False
+            if isinstance(self.app.persistence, DatabasePersistence):
+                self.app.persistence.shared = True
+        lock, self._serving_lock = self._serving_lock, None
+        if lock is not None:
+            await asyncio.to_thread(lock.dispose)
+
+    def _rejoin(self) -> None:
+        """Take the serving lock shared again, without waiting (blocking; the next round tries
+        again if a bot alone holds it now)."""
+        lock = SessionLock(self.app.database.url, SERVING_KEY, shared=True)
+        if lock.try_acquire():
+            self._serving_lock = lock
+        else:
+            lock.dispose()
 
     async def _lead(self) -> None:
         """Start the leader-only services; if one fails, give the lock up for another worker."""

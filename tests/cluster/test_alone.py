@@ -12,11 +12,14 @@ import logging
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from sqlalchemy import Connection
 
 from bot.app import build_application, prepare_database
+from bot.cluster.node import SERVING_KEY
 from bot.config import Settings
 from bot.ops.runner import serve
+from bot.persistence import DatabasePersistence
 from storage.db import Database
 from storage.locks import TransactionLocks
 from tests.auxil.runner import BotRunner
@@ -118,3 +121,34 @@ async def test_a_worker_waits_while_a_polling_bot_serves_alone(
         for app in others:
             await app.cluster.stop()
             app.database.dispose()
+
+
+async def test_a_bot_alone_that_loses_the_serving_lock_locks_per_user_again(
+    shared_settings: Settings, server: FakeTelegramServer, user_locks: list[int]
+) -> None:
+    """A database restart takes the lock with its connection: another worker could serve now,
+    so the bot stops trusting its memory alone (and holds the lock again, shared)."""
+    runner = BotRunner(shared_settings, server)
+    app = await runner.start(alone=True)
+    try:
+        app.cluster.interval = 0.2
+        high, low = (SERVING_KEY >> 32) & 0xFFFFFFFF, SERVING_KEY & 0xFFFFFFFF
+        with app.database.session() as session:
+            killed = session.execute(
+                sa.text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory'"
+                    " AND classid = :high AND objid = :low AND mode = 'ExclusiveLock'"
+                    " AND database = (SELECT oid FROM pg_database"
+                    " WHERE datname = current_database())"
+                ),
+                {"high": high, "low": low},
+            ).all()
+        assert killed == [(True,)]
+        await server.wait_until(lambda: not app.cluster.solo, timeout=15)
+        await server.wait_until(lambda: app.cluster._serving_lock is not None, timeout=15)
+        assert isinstance(app.persistence, DatabasePersistence) and app.persistence.shared
+        user = server.new_user()
+        await user.send_text("/start")
+        assert len(user_locks) == 1
+    finally:
+        await runner.stop()
