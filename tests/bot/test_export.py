@@ -18,7 +18,7 @@ from sqlmodel import select
 from bot import export
 from storage import export as export_storage
 from storage import stats
-from storage.models import AuditLog
+from storage.models import AuditLog, Report
 from tests.auxil.flows import seed_coordinator
 from tests.bot.test_statistics import NOW, SATIMPO, seed_forum, view
 from tests.conftest import ADMIN_ID
@@ -431,6 +431,26 @@ async def test_english_labels(forum, server):
     assert rows(book["Cadres"])[3][2] == "PKK"
     assert rows(book["Reports"])[1][4] == "Approved"
     assert rows(book["Broadcasts"])[2][2:5] == ["Announcement", "Pengumuman 2", "Cancelled"]
+
+
+async def test_a_report_whose_reporter_erased_their_data_names_nobody(forum, server):
+    """Erasure leaves the report and empties its reporter (ON DELETE SET NULL); the sheet says
+    so, on SQLite (names read apart) and PostgreSQL (joined in SQL) alike."""
+    with forum.session() as session:
+        report = session.exec(select(Report).where(Report.title == "Inovasi 5")).one()
+        report.reporter_id = None
+        session.add(report)
+        session.commit()
+    official = server.new_user(user_id=ADMIN_ID)
+    await official.send_text("/ekspor")
+    reports = rows(workbook_of(official.messages[-1])["Laporan"])
+    assert [(r[2], r[10]) for r in reports[1:]] == [
+        ("Inovasi 1", "Kader 501"),
+        ("Inovasi 2", "Kader 502"),
+        ("Inovasi 3", "Kader 503"),
+        ("Inovasi 4", "Kader 505"),
+        ("Inovasi 5", "(data pelapor sudah dihapus)"),
+    ]
 
 
 async def test_a_workbook_too_big_for_telegram_is_not_sent(forum, server, monkeypatch):
