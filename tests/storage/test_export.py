@@ -128,3 +128,38 @@ def test_rows_fetched_ahead_stop_with_the_sheet_and_carry_the_database_error(dat
             list(export._stream(session, sa.text(failing)))
     finally:
         database.dispose()
+
+
+def test_streamed_rows_are_what_sqlalchemy_gives(database_url):
+    """On SQLite the rows skip SQLAlchemy's row objects, not its conversions: dates come back
+    as datetimes and booleans as booleans, NULLs as None, in the statement's order."""
+    database = Database(database_url)
+    moment = datetime(2026, 11, 20, 12, 30, 5, 250)
+    stmt = sa.select(
+        sa.literal(moment, sa.DateTime),
+        sa.literal(True, sa.Boolean),
+        sa.literal(None, sa.DateTime),
+        sa.literal("Kanaan", sa.String),
+        sa.literal(7, sa.Integer),
+        sa.literal(False, sa.Boolean),
+    ).union_all(
+        sa.select(
+            sa.literal(None, sa.DateTime),
+            sa.literal(None, sa.Boolean),
+            sa.literal(moment, sa.DateTime),
+            sa.literal(None, sa.String),
+            sa.literal(None, sa.Integer),
+            sa.literal(True, sa.Boolean),
+        )
+    )
+    try:
+        with database.session() as session:
+            expected = [tuple(row) for row in session.execute(stmt)]
+            got = [tuple(row) for row in export._stream(session, stmt)]
+        assert got == expected == [
+            (moment, True, None, "Kanaan", 7, False),
+            (None, None, moment, None, None, True),
+        ]
+        assert [type(value) for value in got[0]] == [datetime, bool, type(None), str, int, bool]
+    finally:
+        database.dispose()
