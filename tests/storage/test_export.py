@@ -156,10 +156,14 @@ def test_streamed_rows_are_what_sqlalchemy_gives(database_url):
         with database.session() as session:
             expected = [tuple(row) for row in session.execute(stmt)]
             got = [tuple(row) for row in export._stream(session, stmt)]
-        assert got == expected == [
-            (moment, True, None, "Kanaan", 7, False),
-            (None, None, moment, None, None, True),
-        ]
+        assert (
+            got
+            == expected
+            == [
+                (moment, True, None, "Kanaan", 7, False),
+                (None, None, moment, None, None, True),
+            ]
+        )
         assert [type(value) for value in got[0]] == [datetime, bool, type(None), str, int, bool]
     finally:
         database.dispose()
