@@ -107,9 +107,8 @@ class Cluster:
         if alone:
             lock = SessionLock(url, SERVING_KEY)
             if await asyncio.to_thread(lock.try_acquire):
-                self._serving_lock, self.solo = lock, True
-                if isinstance(self.app.persistence, DatabasePersistence):
-                    self.app.persistence.shared = False  # nobody else writes its rows now
+                self._serving_lock = lock
+                self._set_alone(True)
                 return True
             await asyncio.to_thread(lock.dispose)
         lock = SessionLock(url, SERVING_KEY, shared=True)
@@ -193,14 +192,18 @@ class Cluster:
         lock, self._serving_lock = self._serving_lock, None
         if lock is None:
             return
-        if self.solo:
-            try:
+        try:
+            if self.solo:
                 await self.app.update_persistence()
-            finally:
-                self.solo = False
-                await asyncio.to_thread(lock.dispose)
-            return
-        await asyncio.to_thread(lock.dispose)
+        finally:
+            self._set_alone(False)
+            await asyncio.to_thread(lock.dispose)
+
+    def _set_alone(self, alone: bool) -> None:
+        """Alone, this worker's memory is the truth; else its state is re-read per update."""
+        self.solo = alone
+        if isinstance(self.app.persistence, DatabasePersistence):
+            self.app.persistence.shared = not alone
 
     async def _run(self) -> None:
         assert self._leader_lock is not None and self._notes is not None
@@ -233,9 +236,7 @@ class Cluster:
         worker may serve now: lock and re-read per user from here on."""
         if self.solo:
             log.warning("cluster: %s lost the serving lock; no longer alone", self.worker_id)
-            self.solo = False
-            if isinstance(self.app.persistence, DatabasePersistence):
-                self.app.persistence.shared = True
+            self._set_alone(False)
         lock, self._serving_lock = self._serving_lock, None
         if lock is not None:
             await asyncio.to_thread(lock.dispose)
